@@ -1,0 +1,793 @@
+"""Checks on infra/ that matter for security and availability.
+
+cfn-lint proves the templates are valid CloudFormation; these tests prove they
+say what we promise: the site bucket is private and read only through
+CloudFront's Origin Access Control, TLS everywhere, the security headers on
+every response, RDS encrypted and Multi-AZ, the CI role limited to one bucket
+and one distribution. They also run the code that ships inside or beside the
+templates: the CloudFront function, the JWT key rotation function, the
+container entrypoint and the database bootstrap (on a throwaway Postgres).
+
+Run: python3 -m pytest -q infra/tests/test_templates.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import socket
+import stat
+import subprocess
+import tempfile
+
+import pytest
+from cfnlint.decode import cfn_yaml
+
+INFRA = pathlib.Path(__file__).resolve().parents[1]
+CFN = INFRA / "cloudformation"
+DOCKER = INFRA / "docker"
+NODE = shutil.which("node")
+needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+
+def load(name: str) -> dict:
+    return cfn_yaml.load(str(CFN / name))
+
+
+def resources(template: dict, rtype: str) -> dict:
+    return {
+        name: res.get("Properties", {})
+        for name, res in template["Resources"].items()
+        if res["Type"] == rtype
+    }
+
+
+def listify(value):
+    return value if isinstance(value, list) else [value]
+
+
+def unwrap_if(statements: list) -> list:
+    """Policy statements, with `Fn::If [cond, stmt, NoValue]` taken as stmt."""
+    out = []
+    for s in statements:
+        if "Fn::If" in s:
+            s = s["Fn::If"][1]
+        out.append(s)
+    return out
+
+
+def strings(value):
+    """Every string leaf of an intrinsic-function tree."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from strings(k)
+            yield from strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings(v)
+
+
+def mentions(value, needle: str) -> bool:
+    """True if `needle` appears in any string of an intrinsic-function tree."""
+    return any(needle in s for s in strings(value))
+
+
+SITE = load("site.yaml")
+REPLICA = load("replica-bucket.yaml")
+API = load("api.yaml")
+DATA = load("data.yaml")
+NETWORK = load("network.yaml")
+CI = load("ci-role.yaml")
+DIST = resources(SITE, "AWS::CloudFront::Distribution")["Distribution"]["DistributionConfig"]
+BEHAVIOURS = [DIST["DefaultCacheBehavior"], *DIST["CacheBehaviors"]]
+
+
+def behaviour(path: str) -> dict:
+    return next(b for b in DIST["CacheBehaviors"] if b["PathPattern"] == path)
+
+
+# --- every template ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", sorted(CFN.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_template_is_parameterized_by_environment(path):
+    template = cfn_yaml.load(str(path))
+    assert "Environment" in template["Parameters"]
+    # and every name we choose carries it, so two environments never collide
+    # (DNS names come from DomainName, which differs per environment anyway)
+    for name, res in template["Resources"].items():
+        if res["Type"] == "AWS::Route53::RecordSet":
+            continue
+        for key in ("BucketName", "RoleName", "Name", "AlarmName", "FunctionName", "ClusterName"):
+            value = res.get("Properties", {}).get(key)
+            if isinstance(value, str) or (isinstance(value, dict) and "Fn::Sub" in value):
+                assert mentions(value, "${Environment}"), f"{path.name} {name}.{key} lacks ${{Environment}}"
+
+
+# --- the site bucket and its replica ----------------------------------------------
+
+SITE_BUCKETS = [
+    ("site", resources(SITE, "AWS::S3::Bucket")["SiteBucket"]),
+    ("replica", resources(REPLICA, "AWS::S3::Bucket")["ReplicaBucket"]),
+]
+
+
+@pytest.mark.parametrize("which,bucket", SITE_BUCKETS, ids=[b[0] for b in SITE_BUCKETS])
+def test_site_buckets_are_private_versioned_and_encrypted(which, bucket):
+    block = bucket["PublicAccessBlockConfiguration"]
+    for flag in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"):
+        assert block[flag] is True, flag
+    assert bucket["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "BucketOwnerEnforced"
+    assert "AccessControl" not in bucket
+    assert "WebsiteConfiguration" not in bucket, "a website endpoint would be public and bypass OAC"
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    sse = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+
+
+def site_policies():
+    site = resources(SITE, "AWS::S3::BucketPolicy")["SiteBucketPolicy"]
+    replica = resources(REPLICA, "AWS::S3::BucketPolicy")["ReplicaBucketPolicy"]
+    return [
+        ("site", unwrap_if(site["PolicyDocument"]["Statement"]), "${Distribution}"),
+        ("replica", unwrap_if(replica["PolicyDocument"]["Statement"]), "${DistributionId}"),
+    ]
+
+
+@pytest.mark.parametrize("which,statements,dist_ref", site_policies(), ids=["site", "replica"])
+def test_only_this_distribution_reads_the_buckets(which, statements, dist_ref):
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert allows, "CloudFront must be allowed to read"
+    for s in allows:
+        assert s["Principal"] == {"Service": "cloudfront.amazonaws.com"}, s
+        assert listify(s["Action"]) == ["s3:GetObject"], s
+        source = s["Condition"]["StringEquals"]["AWS:SourceArn"]
+        assert mentions(source, ":distribution/" + dist_ref), source
+
+
+@pytest.mark.parametrize("which,statements,dist_ref", site_policies(), ids=["site", "replica"])
+def test_buckets_refuse_plain_http_and_never_serve_the_manifest(which, statements, dist_ref):
+    denies = [s for s in statements if s["Effect"] == "Deny"]
+    assert any(
+        s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false" for s in denies
+    ), "no TLS-only statement"
+    assert any(
+        mentions(s["Resource"], "/_publish/*") and s["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        for s in denies
+    ), "CloudFront is not denied _publish/*"
+
+
+def test_primary_bucket_replicates_everything_including_deletes():
+    rule = SITE_BUCKETS[0][1]["ReplicationConfiguration"]["Rules"][0]
+    assert rule["Status"] == "Enabled"
+    assert rule["Filter"] == {"Prefix": ""}
+    assert rule["DeleteMarkerReplication"]["Status"] == "Enabled"
+    assert mentions(rule["Destination"]["Bucket"], "site-replica")
+
+
+# --- CloudFront -----------------------------------------------------------------
+
+
+def test_s3_origins_use_origin_access_control_only():
+    s3_origins = [o for o in DIST["Origins"] if "S3OriginConfig" in o]
+    assert len(s3_origins) == 2
+    for origin in s3_origins:
+        assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["OriginAccessControl", "Id"]}
+        assert origin["S3OriginConfig"]["OriginAccessIdentity"] == "", "legacy OAI in use"
+    assert not any("s3-website" in json.dumps(o) for o in DIST["Origins"])
+    oac = resources(SITE, "AWS::CloudFront::OriginAccessControl")["OriginAccessControl"]
+    assert oac["OriginAccessControlConfig"]["SigningBehavior"] == "always"
+
+
+def test_site_fails_over_to_the_replica_region():
+    (group,) = DIST["OriginGroups"]["Items"]
+    members = [m["OriginId"] for m in group["Members"]["Items"]]
+    assert members == ["site-primary", "site-replica"]
+    assert {500, 502, 503, 504} <= set(group["FailoverCriteria"]["StatusCodes"]["Items"])
+    replica = next(o for o in DIST["Origins"] if o["Id"] == "site-replica")
+    assert mentions(replica["DomainName"], "${ReplicaRegion}")
+    assert DIST["DefaultCacheBehavior"]["TargetOriginId"] == group["Id"]
+
+
+def test_viewers_and_origins_speak_only_modern_tls():
+    cert = DIST["ViewerCertificate"]
+    assert cert["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert cert["SslSupportMethod"] == "sni-only"
+    for b in BEHAVIOURS:
+        assert b["ViewerProtocolPolicy"] in ("redirect-to-https", "https-only"), b
+    assert behaviour("/api/*")["ViewerProtocolPolicy"] == "https-only"
+    for o in DIST["Origins"]:
+        if "CustomOriginConfig" in o:
+            assert o["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+            assert o["CustomOriginConfig"]["OriginSSLProtocols"] == ["TLSv1.2"]
+    assert DIST["HttpVersion"] == "http2and3"
+    assert all(b["Compress"] is True for b in BEHAVIOURS)
+    assert DIST["Logging"]["IncludeCookies"] is False, "cookies hold the session JWT"
+
+
+def test_security_headers_policy_is_on_every_behaviour():
+    policy_ref = {"Ref": "SecurityHeadersPolicy"}
+    for b in BEHAVIOURS:
+        assert b.get("ResponseHeadersPolicyId") == policy_ref, b.get("PathPattern", "default")
+    config = resources(SITE, "AWS::CloudFront::ResponseHeadersPolicy")["SecurityHeadersPolicy"]
+    headers = config["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    hsts = headers["StrictTransportSecurity"]
+    assert hsts["AccessControlMaxAgeSec"] >= 31536000 and hsts["IncludeSubdomains"] is True
+    assert headers["ContentTypeOptions"]["Override"] is True
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] in (
+        "no-referrer",
+        "strict-origin",
+        "strict-origin-when-cross-origin",
+        "same-origin",
+    )
+    csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    for directive in ("default-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "script-src 'self'"):
+        assert directive in csp, directive
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+
+
+def test_api_is_never_cached_and_the_site_is():
+    api = behaviour("/api/*")
+    assert api["TargetOriginId"] == "api"
+    assert api["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
+    assert "POST" in api["AllowedMethods"]
+    assert "FunctionAssociations" not in api
+    site_policy = resources(SITE, "AWS::CloudFront::CachePolicy")["SiteCachePolicy"]["CachePolicyConfig"]
+    assert site_policy["MaxTTL"] >= 86400
+    key = site_policy["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert key["CookiesConfig"]["CookieBehavior"] == "none", "cookies would split the shared cache"
+    assert DIST["DefaultCacheBehavior"]["CachePolicyId"] == {"Ref": "SiteCachePolicy"}
+    assert DIST["DefaultCacheBehavior"]["AllowedMethods"] == ["GET", "HEAD"]
+
+
+def test_missing_pages_get_the_404_page_but_api_errors_pass_through():
+    errors = {e["ErrorCode"]: e for e in DIST["CustomErrorResponses"]}
+    assert errors[403]["ResponsePagePath"] == "/404.html"
+    assert errors[403]["ResponseCode"] == 404
+    # a 404 or 5xx mapping would replace the API's JSON errors with HTML
+    assert set(errors) == {403}
+
+
+def test_the_api_origin_carries_the_verify_header():
+    api = next(o for o in DIST["Origins"] if o["Id"] == "api")
+    headers = {h["HeaderName"]: h["HeaderValue"] for h in api["OriginCustomHeaders"]}
+    assert headers["X-Origin-Verify"] == {"Ref": "OriginVerifyToken"}
+    assert SITE["Parameters"]["OriginVerifyToken"]["NoEcho"] is True
+
+
+# --- WAF -------------------------------------------------------------------------
+
+
+def test_waf_is_global_attached_and_rate_limits_login_and_fulfillment():
+    acl = resources(SITE, "AWS::WAFv2::WebACL")["WebAcl"]
+    assert acl["Scope"] == "CLOUDFRONT"
+    assert DIST["WebACLId"] == {"Fn::GetAtt": ["WebAcl", "Arn"]}
+    assert SITE["Rules"]["OnlyInUsEast1"]["Assertions"][0]["Assert"] == {
+        "Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]
+    }
+    managed = {
+        r["Statement"]["ManagedRuleGroupStatement"]["Name"]
+        for r in acl["Rules"]
+        if "ManagedRuleGroupStatement" in r["Statement"]
+    }
+    assert {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"} <= managed
+    limited = {}
+    for r in acl["Rules"]:
+        rate = r["Statement"].get("RateBasedStatement")
+        if rate:
+            match = rate["ScopeDownStatement"]["ByteMatchStatement"]
+            assert match["FieldToMatch"] == {"UriPath": {}}
+            limited[match["SearchString"]] = r
+    assert set(limited) == {"/api/login", "/api/fulfillment"}
+    for rule in limited.values():
+        assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    logging = resources(SITE, "AWS::WAFv2::LoggingConfiguration")["WafLogging"]
+    redacted = {f["SingleHeader"]["Name"] for f in logging["RedactedFields"]}
+    assert {"authorization", "cookie"} <= redacted
+
+
+# --- the CloudFront function (run in node) ---------------------------------------
+
+ROUTER_CASES = [
+    # (uri, querystring, expected) expected: ("uri", new uri) or (status, location)
+    ("/", {}, ("uri", "/index.html")),
+    ("/zip/02134/", {}, ("uri", "/zip/02134/index.html")),
+    ("/plans/S5601-012-0/", {}, ("uri", "/plans/S5601-012-0/index.html")),
+    ("/zip/02134", {}, (301, "/zip/02134/")),
+    ("/data/zip/02134.json", {}, ("uri", "/data/zip/02134.json")),
+    ("/404.html", {}, ("uri", "/404.html")),
+    ("/search", {"zip": {"value": "02134"}}, (302, "/zip/02134/")),
+    ("/search/", {"zip": {"value": "00501"}}, (302, "/zip/00501/")),
+    ("/search", {"zip": {"value": "2134"}}, ("uri", "/_not_found")),
+    ("/search", {"zip": {"value": "02134/../x"}}, ("uri", "/_not_found")),
+    ("/search", {}, ("uri", "/_not_found")),
+    ("/_publish/manifest.json", {}, ("uri", "/_not_found")),
+    ("/_publish", {}, ("uri", "/_not_found")),
+]
+
+
+@pytest.fixture(scope="module")
+def router_results():
+    if NODE is None:
+        pytest.skip("node is not installed")
+    fn = resources(SITE, "AWS::CloudFront::Function")["RouterFunction"]
+    assert fn["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    code = fn["FunctionCode"]
+    assert len(code.encode()) < 10240, "CloudFront Functions are limited to 10 KB"
+    events = [{"request": {"uri": u, "querystring": q, "headers": {}}} for u, q, _ in ROUTER_CASES]
+    script = (
+        "const handler = new Function(process.argv[1] + '\\nreturn handler;')();\n"
+        "const events = JSON.parse(process.argv[2]);\n"
+        "console.log(JSON.stringify(events.map((e) => handler(e))));\n"
+    )
+    out = subprocess.run(
+        [NODE, "-e", script, code, json.dumps(events)], check=True, capture_output=True, text=True
+    )
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize("index", range(len(ROUTER_CASES)), ids=[c[0] + str(c[1]) for c in ROUTER_CASES])
+def test_router_function(router_results, index):
+    uri, query, expected = ROUTER_CASES[index]
+    result = router_results[index]
+    if expected[0] == "uri":
+        assert "statusCode" not in result, result
+        assert result["uri"] == expected[1]
+        if expected[1] == "/_not_found":
+            assert result["querystring"] == {}
+    else:
+        assert result["statusCode"] == expected[0]
+        assert result["headers"]["location"]["value"] == expected[1]
+
+
+def test_router_runs_on_the_site_but_not_on_assets():
+    assoc = DIST["DefaultCacheBehavior"]["FunctionAssociations"]
+    assert assoc == [
+        {
+            "EventType": "viewer-request",
+            "FunctionARN": {"Fn::GetAtt": ["RouterFunction", "FunctionMetadata.FunctionARN"]},
+        }
+    ]
+    assert "FunctionAssociations" not in behaviour("/assets/*")
+
+
+# --- API: load balancer, service, alarms ------------------------------------------
+
+
+def test_load_balancer_is_https_only_and_answers_only_cloudfront():
+    listeners = resources(API, "AWS::ElasticLoadBalancingV2::Listener")
+    assert listeners, "no listener"
+    for listener in listeners.values():
+        assert listener["Protocol"] == "HTTPS"
+        assert listener["SslPolicy"].startswith("ELBSecurityPolicy-TLS13-1-2")
+        (default,) = listener["DefaultActions"]
+        assert default["Type"] == "fixed-response"
+        assert default["FixedResponseConfig"]["StatusCode"] == "403"
+    (rule,) = resources(API, "AWS::ElasticLoadBalancingV2::ListenerRule").values()
+    (cond,) = rule["Conditions"]
+    assert cond["HttpHeaderConfig"]["HttpHeaderName"] == "X-Origin-Verify"
+    alb_sg = resources(NETWORK, "AWS::EC2::SecurityGroup")["AlbSecurityGroup"]
+    (ingress,) = alb_sg["SecurityGroupIngress"]
+    assert ingress["SourcePrefixListId"] == {"Ref": "CloudFrontPrefixListId"}
+    assert "CidrIp" not in ingress
+    lb = resources(API, "AWS::ElasticLoadBalancingV2::LoadBalancer")["LoadBalancer"]
+    attrs = {a["Key"]: a["Value"] for a in lb["LoadBalancerAttributes"]}
+    assert attrs["routing.http.drop_invalid_header_fields.enabled"] == "true"
+
+
+def test_api_runs_in_several_zones_behind_readyz():
+    tg = resources(API, "AWS::ElasticLoadBalancingV2::TargetGroup")["TargetGroup"]
+    assert tg["HealthCheckPath"] == "/readyz"
+    service = resources(API, "AWS::ECS::Service")["Service"]
+    vpc = service["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert vpc["AssignPublicIp"] == "DISABLED"
+    assert mentions(vpc["Subnets"], "AppSubnetIds")
+    assert service["DeploymentConfiguration"]["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert service["DeploymentConfiguration"]["MinimumHealthyPercent"] >= 100
+    assert API["Parameters"]["MinTasks"]["MinValue"] >= 2
+    app_subnets = [
+        props["AvailabilityZone"]
+        for name, props in resources(NETWORK, "AWS::EC2::Subnet").items()
+        if name.startswith("AppSubnet")
+    ]
+    assert len({json.dumps(az) for az in app_subnets}) >= 2
+
+
+def test_task_gets_its_settings_and_secrets_the_safe_way():
+    td = resources(API, "AWS::ECS::TaskDefinition")["TaskDefinition"]
+    api = next(c for c in td["ContainerDefinitions"] if c["Name"] == "auth-api")
+    env = {e["Name"]: e["Value"] for e in api["Environment"]}
+    assert env["LISTEN_ADDR"] == "0.0.0.0:8080"
+    assert env["ADMIN_LISTEN_ADDR"].startswith("127.0.0.1:"), "metrics must not be reachable from outside"
+    assert not any(word in name for name in env for word in ("PASSWORD", "SECRET", "KEY", "DATABASE_URL"))
+    secrets = {s["Name"]: s["ValueFrom"] for s in api["Secrets"]}
+    assert set(secrets) == {"DB_SECRET_JSON", "JWT_KEYS_JSON"}
+    assert api["ReadonlyRootFilesystem"] is True
+    assert api["PortMappings"] == [{"ContainerPort": 8080, "Protocol": "tcp"}]
+
+
+def alarms(template):
+    return resources(template, "AWS::CloudWatch::Alarm")
+
+
+def alarm_metrics(alarm) -> set:
+    if "MetricName" in alarm:
+        return {(alarm["Namespace"], alarm["MetricName"])}
+    return {
+        (m["MetricStat"]["Metric"]["Namespace"], m["MetricStat"]["Metric"]["MetricName"])
+        for m in alarm["Metrics"]
+        if "MetricStat" in m
+    }
+
+
+def test_alarms_cover_errors_latency_outbox_and_the_nightly_pipeline():
+    watched = set().union(*(alarm_metrics(a) for a in alarms(API).values()))
+    assert ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count") in watched
+    assert ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count") in watched
+    assert ("WhateverGov/AuthApi", "OutboxOldestAgeSeconds") in watched
+    assert ("WhateverGov/Pipeline", "NightlyFailed") in watched
+    p99 = [a for a in alarms(API).values() if a.get("ExtendedStatistic") == "p99"]
+    assert p99 and p99[0]["MetricName"] == "TargetResponseTime"
+    pipeline = [a for a in alarms(API).values() if a.get("MetricName") == "NightlyFailed"]
+    # one for a reported failure, one for silence (the job did not run at all)
+    assert {a["TreatMissingData"] for a in pipeline} == {"notBreaching", "breaching"}
+    outbox = next(a for a in alarms(API).values() if a.get("MetricName") == "OutboxOldestAgeSeconds")
+    assert outbox["TreatMissingData"] == "breaching"
+    assert ("AWS/CloudFront", "5xxErrorRate") in set().union(*(alarm_metrics(a) for a in alarms(SITE).values()))
+    for template in (API, SITE, DATA):
+        for name, alarm in alarms(template).items():
+            assert mentions(alarm["AlarmActions"], "AlarmTopicArn"), name
+
+
+def test_the_metrics_sidecar_publishes_the_outbox_metric_by_that_name():
+    td = resources(API, "AWS::ECS::TaskDefinition")["TaskDefinition"]
+    sidecar = next(c for c in td["ContainerDefinitions"] if c["Name"] == "metrics")
+    assert sidecar["Essential"] is False
+    env = {e["Name"]: e["Value"] for e in sidecar["Environment"]}
+    agent = json.loads(env["CW_CONFIG_CONTENT"]["Fn::Sub"])  # valid JSON once substituted
+    emf = agent["logs"]["metrics_collected"]["prometheus"]["emf_processor"]
+    assert emf["metric_namespace"] == "WhateverGov/AuthApi"
+    assert emf["metric_declaration"][0]["metric_selectors"] == ["^OutboxOldestAgeSeconds$"]
+    assert mentions(env["PROMETHEUS_CONFIG_CONTENT"], "replacement: OutboxOldestAgeSeconds")
+    assert mentions(env["PROMETHEUS_CONFIG_CONTENT"], "127.0.0.1:9090")
+
+
+# --- data: RDS, KMS, secrets ----------------------------------------------------------
+
+
+def test_database_is_encrypted_multi_az_private_and_backed_up():
+    res = DATA["Resources"]["Database"]
+    db = res["Properties"]
+    assert db["MultiAZ"] is True
+    assert db["StorageEncrypted"] is True and db["KmsKeyId"] == {"Ref": "DatabaseKey"}
+    assert db["PubliclyAccessible"] is False
+    assert db["ManageMasterUserPassword"] is True and "MasterUserPassword" not in db
+    assert db["DeletionProtection"] is True
+    assert db["BackupRetentionPeriod"] == {"Ref": "BackupRetentionDays"}
+    assert DATA["Parameters"]["BackupRetentionDays"]["MinValue"] >= 7
+    assert res["DeletionPolicy"] == "Snapshot"
+    group = resources(DATA, "AWS::RDS::DBSubnetGroup")["DbSubnetGroup"]
+    assert mentions(group["SubnetIds"], "DataSubnetIds")
+    data_routes = [
+        r for r in resources(NETWORK, "AWS::EC2::Route").values() if r["RouteTableId"] == {"Ref": "DataRouteTable"}
+    ]
+    assert data_routes == [], "the data subnets must have no route out"
+    sg = resources(NETWORK, "AWS::EC2::SecurityGroup")["DatabaseSecurityGroup"]
+    for rule in sg["SecurityGroupIngress"]:
+        assert "SourceSecurityGroupId" in rule and "CidrIp" not in rule, rule
+
+
+def test_keys_rotate_and_every_secret_is_encrypted_with_ours_and_rotated():
+    for name, key in resources(DATA, "AWS::KMS::Key").items():
+        assert key["EnableKeyRotation"] is True, name
+    secrets = resources(DATA, "AWS::SecretsManager::Secret")
+    assert {"ApiDatabaseSecret", "PipelineDatabaseSecret", "JwtKeysSecret"} <= set(secrets)
+    rotated = {
+        s["SecretId"]["Ref"] for s in resources(DATA, "AWS::SecretsManager::RotationSchedule").values()
+    }
+    for name, secret in secrets.items():
+        assert secret["KmsKeyId"] == {"Ref": "SecretsKey"}, name
+        assert name in rotated, f"{name} never rotates"
+    for name in ("ApiDatabaseSecretRotation", "PipelineDatabaseSecretRotation"):
+        hosted = DATA["Resources"][name]["Properties"]["HostedRotationLambda"]
+        # alternating users: the previous password keeps working for a period
+        assert hosted["RotationType"] == "PostgreSQLMultiUser"
+
+
+# --- the JWT rotation function (run in node) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def jwt_module(tmp_path_factory):
+    if NODE is None:
+        pytest.skip("node is not installed")
+    code = DATA["Resources"]["JwtRotationFunction"]["Properties"]["Code"]["ZipFile"]
+    assert len(code.encode()) <= 4096, "inline Lambda code is limited to 4096 bytes"
+    path = tmp_path_factory.mktemp("jwt") / "index.js"
+    path.write_text(code)
+    return path
+
+
+def run_node(module: pathlib.Path, body: str):
+    script = f"const m = require({json.dumps(str(module))});\n{body}"
+    out = subprocess.run([NODE, "-e", script], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def test_jwt_rotation_goes_bootstrap_stage_wait_promote(jwt_module):
+    steps = run_node(
+        jwt_module,
+        """
+        let n = 0; const gen = () => 'K' + (++n);
+        const DAY = 86400000;
+        const s0 = {current: '', previous: '', pending: '', staged_at: 0};
+        const s1 = m.nextKeys(s0, 0, gen);             // bootstrap
+        const s2 = m.nextKeys(s1, 10 * DAY, gen);      // stage
+        const s3 = m.nextKeys(s2, 13 * DAY, gen);      // too early: unchanged
+        const s4 = m.nextKeys(s3, 24 * DAY, gen);      // promote
+        const s5 = m.nextKeys(s4, 38 * DAY, gen);      // stage again
+        console.log(JSON.stringify([s1, s2, s3, s4, s5]));
+        """,
+    )
+    s1, s2, s3, s4, s5 = steps
+    assert s1["current"] == "K1" and s1["pending"] == ""
+    assert s2["current"] == "K1" and s2["pending"] == "K2"
+    assert s3 == s2
+    assert s4["current"] == "K2" and s4["previous"] == "K1" and s4["pending"] == ""
+    assert s5["current"] == "K2" and s5["pending"] == "K3"
+
+
+def test_jwt_rotation_makes_ed25519_pkcs8_keys(jwt_module):
+    key = run_node(
+        jwt_module,
+        "const k = m.newKey();\n"
+        "const t = require('crypto').createPrivateKey(k).asymmetricKeyType;\n"
+        "console.log(JSON.stringify({k, t}));",
+    )
+    assert key["t"] == "ed25519"
+    assert key["k"].startswith("-----BEGIN PRIVATE KEY-----")
+
+
+# --- CI role ---------------------------------------------------------------------------
+
+ALLOWED_CI_ACTIONS = {
+    "s3:ListBucket",
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "cloudfront:CreateInvalidation",
+    "cloudwatch:PutMetricData",
+}
+
+
+def ci_statements():
+    role = resources(CI, "AWS::IAM::Role")["PublishRole"]
+    assert "ManagedPolicyArns" not in role
+    return [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+
+
+def test_ci_role_is_assumable_only_from_the_repository_ref():
+    role = resources(CI, "AWS::IAM::Role")["PublishRole"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    cond = trust["Condition"]
+    assert set(cond) == {"StringEquals"}, "StringLike would allow wildcards"
+    assert cond["StringEquals"]["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+    sub = cond["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    assert sub == {"Fn::Sub": "repo:${GitHubRepository}:ref:${GitHubRef}"}
+
+
+def test_ci_role_touches_one_bucket_and_one_distribution_only():
+    statements = ci_statements()
+    actions = set()
+    for s in statements:
+        assert s["Effect"] == "Allow"
+        acts = set(listify(s["Action"]))
+        actions |= acts
+        assert not any("*" in a for a in acts), acts
+        if acts & {"s3:ListBucket"}:
+            assert acts == {"s3:ListBucket"}
+            assert s["Resource"] == {"Fn::ImportValue": {"Fn::Sub": "whatever-${Environment}-SiteBucketArn"}}
+        elif any(a.startswith("s3:") for a in acts):
+            assert acts <= {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+            assert mentions(s["Resource"], "SiteBucketArn") and mentions(s["Resource"], "/*")
+        elif acts == {"cloudfront:CreateInvalidation"}:
+            assert mentions(s["Resource"], ":distribution/${Id}")
+            assert mentions(s["Resource"], "DistributionId")
+        else:
+            assert acts == {"cloudwatch:PutMetricData"}
+            assert s["Condition"] == {"StringEquals": {"cloudwatch:namespace": "WhateverGov/Pipeline"}}
+        if s["Resource"] == "*":
+            assert acts == {"cloudwatch:PutMetricData"}, "only PutMetricData may use *, pinned by namespace"
+    assert actions == ALLOWED_CI_ACTIONS
+
+
+# --- the container entrypoint ----------------------------------------------------------
+
+ENTRYPOINT = DOCKER / "entrypoint"
+needs_jq = pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
+
+PEM_A = "-----BEGIN PRIVATE KEY-----\nAAA\n-----END PRIVATE KEY-----"
+PEM_B = "-----BEGIN PRIVATE KEY-----\nBBB\n-----END PRIVATE KEY-----"
+PEM_C = "-----BEGIN PRIVATE KEY-----\nCCC\n-----END PRIVATE KEY-----"
+
+
+def run_entrypoint(env: dict, *command: str) -> subprocess.CompletedProcess:
+    base = {"PATH": os.environ["PATH"]}
+    return subprocess.run(
+        ["bash", str(ENTRYPOINT), *command], env={**base, **env}, capture_output=True, text=True
+    )
+
+
+DUMP = (
+    "bash",
+    "-c",
+    'printf "%s\\n" "${DATABASE_URL-unset}" "${JWT_SIGNING_KEY_FILE-unset}" '
+    '"${JWT_PREVIOUS_KEY_FILE-unset}" "${DB_SECRET_JSON-unset}" "${JWT_KEYS_JSON-unset}" '
+    '"${MASTER_DB_SECRET_JSON-unset}"',
+)
+
+
+@needs_jq
+def test_entrypoint_builds_the_connection_string_and_key_files(tmp_path):
+    db = {"host": "db.internal", "port": 5432, "dbname": "whatever", "username": "whatever_api",
+          "password": "p'a\\ss w%rd", "engine": "postgres"}
+    keys = {"current": PEM_A, "previous": PEM_B, "pending": PEM_C, "staged_at": 1}
+    result = run_entrypoint(
+        {"DB_SECRET_JSON": json.dumps(db), "JWT_KEYS_JSON": json.dumps(keys),
+         "MASTER_DB_SECRET_JSON": "{}", "SECRETS_DIR": str(tmp_path / "s"), "APP_NAME": "auth-api"},
+        *DUMP,
+    )
+    assert result.returncode == 0, result.stderr
+    url, signing, previous, db_json, keys_json, master = result.stdout.splitlines()
+    assert url == (
+        "host='db.internal' port='5432' dbname='whatever' user='whatever_api' "
+        "password='p\\'a\\\\ss w%rd' application_name='auth-api'"
+    )
+    assert pathlib.Path(signing).read_text() == PEM_A + "\n"
+    # while a key is staged, tokens it signs elsewhere must verify here
+    assert pathlib.Path(previous).read_text() == PEM_C + "\n"
+    assert stat.S_IMODE(os.stat(signing).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "s").st_mode) == 0o700
+    assert (db_json, keys_json, master) == ("unset", "unset", "unset"), "raw secrets leak to the binary"
+
+
+@needs_jq
+def test_entrypoint_verifies_with_previous_when_nothing_is_staged(tmp_path):
+    keys = {"current": PEM_A, "previous": PEM_B, "pending": ""}
+    result = run_entrypoint({"JWT_KEYS_JSON": json.dumps(keys), "SECRETS_DIR": str(tmp_path)}, *DUMP)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "unset"
+    assert pathlib.Path(lines[2]).read_text() == PEM_B + "\n"
+
+
+@needs_jq
+def test_entrypoint_without_previous_key_sets_no_previous_file(tmp_path):
+    keys = {"current": PEM_A, "previous": "", "pending": ""}
+    result = run_entrypoint({"JWT_KEYS_JSON": json.dumps(keys), "SECRETS_DIR": str(tmp_path)}, *DUMP)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[2] == "unset"
+
+
+@needs_jq
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"JWT_KEYS_JSON": '{"current":"","previous":"","pending":""}'},
+        {"DB_SECRET_JSON": '{"host":"h","port":5432,"dbname":"d","username":"u"}'},
+    ],
+    ids=["no-current-key", "no-password"],
+)
+def test_entrypoint_refuses_incomplete_secrets(tmp_path, env):
+    result = run_entrypoint({**env, "SECRETS_DIR": str(tmp_path)}, "true")
+    assert result.returncode != 0
+    assert "entrypoint:" in result.stderr
+
+
+# --- the database bootstrap, on a throwaway Postgres -----------------------------------
+
+
+def _pg_bin() -> pathlib.Path | None:
+    for candidate in sorted(pathlib.Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists():
+            return candidate
+    found = shutil.which("initdb")
+    return pathlib.Path(found).parent if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def throwaway_postgres():
+    """A private cluster on a Unix socket, with an RDS-like master user."""
+    pg_bin = _pg_bin()
+    if pg_bin is None or shutil.which("psql") is None or shutil.which("jq") is None:
+        pytest.skip("Postgres server binaries, psql or jq not installed")
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("runuser") is None:
+            pytest.skip("running as root without runuser")
+        try:
+            import pwd
+
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no postgres user")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    root = pathlib.Path(tempfile.mkdtemp(prefix="whatever-bootstrap-"))
+    root.chmod(0o777)
+    data, sock = root / "data", root / "sock"
+    sock.mkdir()
+    sock.chmod(0o777)
+    port = _free_port()
+    subprocess.run([*as_user, str(pg_bin / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True)
+    subprocess.run(
+        [*as_user, str(pg_bin / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"),
+         "-o", f"-p {port} -k {sock} -c listen_addresses=''", "start"],
+        check=True, capture_output=True,
+    )
+    env = {"PGHOST": str(sock), "PGPORT": str(port)}
+
+    def psql(sql: str, user: str = "postgres", db: str = "postgres", check: bool = True):
+        return subprocess.run(
+            ["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-U", user, "-d", db, "-c", sql],
+            env={**os.environ, **env}, capture_output=True, text=True, check=check,
+        )
+
+    # As on RDS: the master can create roles and databases but is no superuser.
+    psql("CREATE ROLE whatever_admin LOGIN CREATEROLE CREATEDB")
+    psql("CREATE DATABASE whatever OWNER whatever_admin")
+    try:
+        yield env, psql
+    finally:
+        subprocess.run([*as_user, str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_bootstrap_creates_roles_that_share_one_owner(throwaway_postgres):
+    env, psql = throwaway_postgres
+    secret = {"host": env["PGHOST"], "port": int(env["PGPORT"]), "dbname": "whatever"}
+    run_env = {
+        "MASTER_DB_SECRET_JSON": json.dumps({"username": "whatever_admin", "password": "m"}),
+        "API_DB_SECRET_JSON": json.dumps({**secret, "username": "whatever_api", "password": "a1"}),
+        "DB_SECRET_JSON": json.dumps({**secret, "username": "whatever_pipeline_clone", "password": "p1"}),
+        "BOOTSTRAP_SQL": str(DOCKER / "bootstrap-roles.sql"),
+        "SKIP_MIGRATE": "1",
+        "PATH": f"{DOCKER}:{os.environ['PATH']}",
+    }
+    for _ in range(2):  # idempotent: a second run changes nothing and succeeds
+        result = subprocess.run(["bash", str(ENTRYPOINT), "bootstrap-db"], env=run_env,
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+
+    roles = psql("SELECT rolname FROM pg_roles WHERE rolname LIKE 'whatever_%' ORDER BY 1").stdout.split()
+    assert roles == ["whatever_admin", "whatever_api", "whatever_api_clone", "whatever_app",
+                     "whatever_pipeline", "whatever_pipeline_clone"]
+    # the secret's current users got their passwords; the others cannot log in yet
+    with_password = psql("SELECT rolname FROM pg_authid WHERE rolpassword IS NOT NULL "
+                         "AND rolname LIKE 'whatever_%' ORDER BY 1").stdout.split()
+    assert with_password == ["whatever_api", "whatever_pipeline_clone"]
+    assert psql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'whatever'").stdout.strip() == "whatever_app"
+
+    # What the pipeline's migrations create, the API (either alternate) can use and alter.
+    psql("CREATE TABLE plan (plan_id text PRIMARY KEY)", user="whatever_pipeline_clone", db="whatever")
+    owner = psql("SELECT tableowner FROM pg_tables WHERE tablename = 'plan'", db="whatever").stdout.strip()
+    assert owner == "whatever_app"
+    psql("INSERT INTO plan VALUES ('S5601-012-0')", user="whatever_api", db="whatever")
+    psql("ALTER TABLE plan ADD COLUMN note text", user="whatever_api_clone", db="whatever")
+    psql("CREATE INDEX ON plan (note)", user="whatever_pipeline", db="whatever")
+    # and a role outside the scheme cannot even connect
+    psql("CREATE ROLE outsider LOGIN")
+    denied = psql("SELECT 1", user="outsider", db="whatever", check=False)
+    assert denied.returncode != 0 and "permission denied" in denied.stderr

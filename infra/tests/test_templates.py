@@ -791,3 +791,98 @@ def test_bootstrap_creates_roles_that_share_one_owner(throwaway_postgres):
     psql("CREATE ROLE outsider LOGIN")
     denied = psql("SELECT 1", user="outsider", db="whatever", check=False)
     assert denied.returncode != 0 and "permission denied" in denied.stderr
+
+
+# --- rolling the bucket back to a moment (S3 versioning) ----------------------------
+
+
+def load_rollback_site():
+    """infra/rollback-site is a script without .py: load it as a module."""
+    pytest.importorskip("boto3")
+    import importlib.machinery
+    import importlib.util
+
+    loader = importlib.machinery.SourceFileLoader("rollback_site", str(INFRA / "rollback-site"))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader("rollback_site", loader))
+    loader.exec_module(module)
+    return module
+
+
+def test_rollback_site_returns_every_key_to_its_version_at_that_moment(monkeypatch, capsys):
+    moto = pytest.importorskip("moto")
+    boto3 = pytest.importorskip("boto3")
+    import datetime as dt
+    import time
+
+    rollback = load_rollback_site()
+
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(var, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with moto.mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="site")
+        s3.put_bucket_versioning(Bucket="site", VersioningConfiguration={"Status": "Enabled"})
+
+        def put(key, body):
+            s3.put_object(Bucket="site", Key=key, Body=body.encode(), ContentType="text/html",
+                          CacheControl="max-age=60")
+
+        # the good publish
+        put("index.html", "home v1")
+        put("zip/02134/index.html", "zip v1")
+        put("plans/A/index.html", "plan A")
+        put("_publish/manifest.json", "manifest v1")
+        time.sleep(1.1)
+        good = dt.datetime.now(dt.timezone.utc)
+        time.sleep(1.1)
+        # the bad publish: a change, a new page, a removed page, a new manifest
+        put("zip/02134/index.html", "zip BROKEN")
+        put("plans/B/index.html", "plan B")
+        s3.delete_object(Bucket="site", Key="plans/A/index.html")
+        put("_publish/manifest.json", "manifest v2")
+
+        assert rollback.main(["--bucket", "site", "--to", good.isoformat(), "--dry-run"]) == 0
+        assert s3.get_object(Bucket="site", Key="zip/02134/index.html")["Body"].read() == b"zip BROKEN"
+
+        assert rollback.main(["--bucket", "site", "--to", good.isoformat()]) == 0
+        summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert summary["restored"] == 3 and summary["deleted"] == 1
+
+        def body(key):
+            return s3.get_object(Bucket="site", Key=key)["Body"].read().decode()
+
+        assert body("index.html") == "home v1"
+        assert body("zip/02134/index.html") == "zip v1"
+        assert body("plans/A/index.html") == "plan A"
+        assert body("_publish/manifest.json") == "manifest v1"
+        head = s3.head_object(Bucket="site", Key="zip/02134/index.html")
+        assert head["ContentType"] == "text/html" and head["CacheControl"] == "max-age=60"
+        with pytest.raises(s3.exceptions.ClientError):
+            s3.head_object(Bucket="site", Key="plans/B/index.html")
+
+        # a second run finds nothing to do
+        assert rollback.main(["--bucket", "site", "--to", good.isoformat()]) == 0
+        again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert again["planned"] == 0
+
+
+def test_rollback_site_restores_the_manifest_first_and_deletes_last():
+    rollback_plan = load_rollback_site().plan
+    import datetime as dt
+
+    t = lambda s: dt.datetime(2026, 1, 1, 0, 0, s, tzinfo=dt.timezone.utc)  # noqa: E731
+    v = lambda key, vid, s, latest, kind="version": {  # noqa: E731
+        "Key": key, "VersionId": vid, "ETag": f'"{vid}"', "LastModified": t(s), "IsLatest": latest, "kind": kind}
+    history = {
+        "a.html": [v("a.html", "a2", 20, True), v("a.html", "a1", 5, False)],
+        "new.html": [v("new.html", "n1", 20, True)],
+        "_publish/manifest.json": [v("_publish/manifest.json", "m2", 20, True),
+                                   v("_publish/manifest.json", "m1", 5, False)],
+        "same.html": [v("same.html", "s1", 5, True)],
+    }
+    assert rollback_plan(history, t(10)) == [
+        ("restore", "_publish/manifest.json", "m1"),
+        ("restore", "a.html", "a1"),
+        ("delete", "new.html", None),
+    ]

@@ -467,6 +467,8 @@ def test_database_is_encrypted_multi_az_private_and_backed_up():
     assert db["PubliclyAccessible"] is False
     assert db["ManageMasterUserPassword"] is True and "MasterUserPassword" not in db
     assert db["DeletionProtection"] is True
+    # an in-place minor upgrade stops both copies at once: done by blue/green instead
+    assert db["AutoMinorVersionUpgrade"] is False
     assert db["BackupRetentionPeriod"] == {"Ref": "BackupRetentionDays"}
     assert DATA["Parameters"]["BackupRetentionDays"]["MinValue"] >= 7
     assert res["DeletionPolicy"] == "Snapshot"

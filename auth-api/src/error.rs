@@ -1,0 +1,153 @@
+//! The API's one error type and its one mapping to an HTTP answer:
+//! `{"error":{"code","message"}}` with the right status. Details of 5xx
+//! errors are logged, never sent.
+
+use http::StatusCode;
+
+use crate::http::{Resp, json_response};
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed (bad JSON, missing field, wrong type).
+    #[error("{message}")]
+    BadRequest {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// What to fix.
+        message: String,
+    },
+    /// Well-formed but a field's value is not acceptable.
+    #[error("{message}")]
+    Unprocessable {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// What to fix, naming the field.
+        message: String,
+    },
+    /// No valid session.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Nothing here.
+    #[error("not found")]
+    NotFound,
+    /// The route exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The request conflicts with an earlier one (e.g. an idempotency key reused).
+    #[error("{message}")]
+    Conflict {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// What happened.
+        message: String,
+    },
+    /// The body is over the limit.
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// The body is not JSON.
+    #[error("content type must be application/json")]
+    UnsupportedMediaType,
+    /// Throttled; retry after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests {
+        /// Seconds until a retry may succeed.
+        retry_after: u64,
+    },
+    /// A dependency (the database) is not answering in time.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure; the details are logged only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// Builds a 400 with a code and message.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. }
+            | Self::Unprocessable { code, .. }
+            | Self::Conflict { code, .. } => code,
+            Self::Unauthorized(_) => "unauthorized",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The error as the JSON answer the client sees.
+    pub fn into_response(self) -> Resp {
+        let status = self.status();
+        let message = match &self {
+            // Never leak internals: log them, send a fixed sentence.
+            Self::Internal(detail) => {
+                tracing::error!(detail = %detail, "request failed");
+                "Something went wrong on our side. Please try again later.".to_string()
+            }
+            Self::Unavailable(detail) => {
+                tracing::warn!(detail = %detail, "dependency unavailable");
+                "The service is busy. Please try again in a moment.".to_string()
+            }
+            other => other.to_string(),
+        };
+        let body = serde_json::json!({"error": {"code": self.code(), "message": message}});
+        let mut resp = json_response(status, &body);
+        if let Self::TooManyRequests { retry_after } = self {
+            resp.headers_mut()
+                .insert(http::header::RETRY_AFTER, retry_after.into());
+        }
+        resp
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for ApiError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        // Pool timeouts and connect failures mean "database not answering": 503.
+        ApiError::Unavailable(format!("database pool: {e}"))
+    }
+}
+
+impl From<tokio_postgres::Error> for ApiError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        if e.is_closed() {
+            ApiError::Unavailable(format!("database connection closed: {e}"))
+        } else {
+            ApiError::Internal(format!("database query: {e}"))
+        }
+    }
+}
+
+impl From<whatever_database::Error> for ApiError {
+    fn from(e: whatever_database::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}

@@ -1,0 +1,17 @@
+//! The auth-api: the only part of whatever.gov that is not static. It serves
+//! login, a beneficiary's own enrollment, and brokers "mail me this" requests
+//! to the Fulfillment API through a durable outbox.
+//!
+//! [`routes::handle`] is the whole API as a function of [`state::AppState`];
+//! [`server`] puts it on a socket.
+
+pub mod config;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod logging;
+pub mod routes;
+pub mod server;
+pub mod state;
+
+pub use error::ApiError;

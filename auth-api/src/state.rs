@@ -1,0 +1,27 @@
+//! The state every request handler sees: cloned per request, cheap to clone.
+
+use std::sync::Arc;
+
+use deadpool_postgres::Pool;
+
+use crate::config::Config;
+
+/// Shared handles: the database pool and the configuration.
+#[derive(Clone)]
+pub struct AppState {
+    /// Pooled Postgres connections with bounded waits.
+    pub pool: Pool,
+    /// The configuration the process started with.
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// Builds the state for `config`; connects lazily.
+    pub fn new(config: Config) -> Result<Self, whatever_database::Error> {
+        let pool = whatever_database::pool::build_pool(&config.database, config.db_wait)?;
+        Ok(Self {
+            pool,
+            config: Arc::new(config),
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! The one place that reads the database settings from the environment.
+
+use std::str::FromStr;
+
+use crate::{Error, Result};
+
+/// Used when `DATABASE_URL` is unset: the local server with trust auth.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/whatever";
+
+/// Where the database lives and how many connections to hold.
+#[derive(Clone)]
+pub struct DatabaseConfig {
+    /// Parsed connection settings (host, port, user, password, dbname).
+    pub pg: tokio_postgres::Config,
+    /// Largest number of pooled connections.
+    pub pool_size: usize,
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    // The derived Debug would print the password; show only where we connect.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("target", &self.display_target())
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
+}
+
+impl DatabaseConfig {
+    /// Reads `DATABASE_URL` (default [`DEFAULT_DATABASE_URL`]) and
+    /// `DATABASE_POOL_SIZE` (default 16).
+    pub fn from_env() -> Result<Self> {
+        let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
+        let mut config = Self::from_url_named(&url, "DATABASE_URL")?;
+        if let Ok(size) = std::env::var("DATABASE_POOL_SIZE") {
+            config.pool_size = size.parse().map_err(|_| Error::InvalidUrl {
+                source_name: "DATABASE_POOL_SIZE".into(),
+                reason: format!("{size:?} is not a whole number"),
+            })?;
+        }
+        Ok(config)
+    }
+
+    /// Parses a `postgres://` URL or a key=value connection string.
+    pub fn from_url(url: &str) -> Result<Self> {
+        Self::from_url_named(url, "argument")
+    }
+
+    fn from_url_named(url: &str, source_name: &str) -> Result<Self> {
+        let pg = tokio_postgres::Config::from_str(url).map_err(|e| Error::InvalidUrl {
+            source_name: source_name.into(),
+            reason: e.to_string(),
+        })?;
+        if pg.get_dbname().is_none() {
+            return Err(Error::InvalidUrl {
+                source_name: source_name.into(),
+                reason: "no database name (add /whatever at the end of the URL)".into(),
+            });
+        }
+        Ok(Self { pg, pool_size: 16 })
+    }
+
+    /// The database name.
+    pub fn dbname(&self) -> &str {
+        self.pg.get_dbname().unwrap_or("postgres")
+    }
+
+    /// The same server, another database.
+    pub fn with_dbname(&self, name: &str) -> Self {
+        let mut pg = self.pg.clone();
+        pg.dbname(name);
+        Self {
+            pg,
+            pool_size: self.pool_size,
+        }
+    }
+
+    /// `host:port/dbname` for messages: never the password.
+    pub fn display_target(&self) -> String {
+        let host = self
+            .pg
+            .get_hosts()
+            .first()
+            .map(|h| match h {
+                tokio_postgres::config::Host::Tcp(s) => s.clone(),
+                #[cfg(unix)]
+                tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+            })
+            .unwrap_or_else(|| "localhost".into());
+        let port = self.pg.get_ports().first().copied().unwrap_or(5432);
+        format!("{host}:{port}/{}", self.dbname())
+    }
+
+    /// Opens one connection, driving it on a background task.
+    pub async fn connect(&self) -> Result<tokio_postgres::Client> {
+        let (client, connection) =
+            self.pg
+                .connect(tokio_postgres::NoTls)
+                .await
+                .map_err(|source| Error::Connect {
+                    target: self.display_target(),
+                    source,
+                })?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::warn!(%error, "postgres connection closed with an error");
+            }
+        });
+        Ok(client)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_target_hide_the_password() {
+        let c = DatabaseConfig::from_url("postgres://u:s3cret@db.example:6543/plans").unwrap();
+        assert_eq!(c.display_target(), "db.example:6543/plans");
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_url_without_database_is_refused() {
+        let err = DatabaseConfig::from_url("postgres://u@h:5432").unwrap_err();
+        assert!(err.to_string().contains("no database name"), "{err}");
+    }
+}

@@ -1,0 +1,35 @@
+//! A connection pool with bounded waits: callers get an error, not a hang,
+//! when the database is slow or gone.
+
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
+
+use crate::{DatabaseConfig, Error, Result};
+
+/// How long a request may wait for a pooled connection before giving up.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(2);
+
+/// Builds a pool over `config`; connections are opened lazily.
+pub fn build_pool(config: &DatabaseConfig, wait: Duration) -> Result<Pool> {
+    let mut pg = config.pg.clone();
+    // Bound every step so a stalled server cannot pin a request forever.
+    pg.connect_timeout(wait);
+    let manager = Manager::from_config(
+        pg,
+        tokio_postgres::NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(config.pool_size)
+        .runtime(Runtime::Tokio1)
+        .timeouts(Timeouts {
+            wait: Some(wait),
+            create: Some(wait),
+            recycle: Some(wait),
+        })
+        .build()
+        .map_err(|e| Error::Pool(e.to_string()))
+}

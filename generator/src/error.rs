@@ -1,0 +1,67 @@
+//! The one error type of the generator library.
+
+use std::path::PathBuf;
+
+/// What failed, and on what input.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Talking to Postgres failed.
+    #[error(transparent)]
+    Database(#[from] whatever_database::Error),
+    /// A query failed.
+    #[error("{context}: {source}")]
+    Query {
+        /// What we were doing.
+        context: String,
+        /// The driver error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// Reading or writing a file failed.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        /// What we were doing ("writing", "reading").
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A template failed to render.
+    #[error("rendering {page}: {source}")]
+    Render {
+        /// The page's key.
+        page: String,
+        /// The template error.
+        #[source]
+        source: askama::Error,
+    },
+    /// Bad input from the user: a flag, a file, a setting.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Error {
+    /// Wraps a driver error with what we were doing when it happened.
+    pub fn query(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> Error {
+        let context = context.into();
+        move |source| Error::Query { context, source }
+    }
+
+    /// Wraps an I/O error with the action and the path.
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}
+
+/// Result with the generator's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

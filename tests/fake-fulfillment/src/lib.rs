@@ -1,0 +1,1 @@
+//! A fake Fulfillment API for local use and tests.

@@ -1,0 +1,3 @@
+//! The `fake-fulfillment` binary.
+
+fn main() {}

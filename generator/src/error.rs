@@ -37,6 +37,14 @@ pub enum Error {
         #[source]
         source: askama::Error,
     },
+    /// A call to S3 or CloudFront failed, after the SDK's retries.
+    #[error("{action}: {message}")]
+    Aws {
+        /// What we were doing, on what ("uploading s3://bucket/key").
+        action: String,
+        /// The SDK's error, with its causes.
+        message: String,
+    },
     /// Bad input from the user: a flag, a file, a setting.
     #[error("{0}")]
     Invalid(String),

@@ -1,0 +1,307 @@
+//! Publish benchmark against moto_server: objects, bytes and time for a first
+//! publish, a publish with no change, and one after 1% of the plans changed
+//! their cost; then what `aws s3 sync` uploads for the same change.
+//!
+//! `cargo bench -p generator --bench publish`. The site is synthetic, with
+//! the real layout and page sizes: BENCH_PLANS plans (default 2,000) offered
+//! in BENCH_ZIPS zip codes (default 4,000), each plan in BENCH_ZIPS_PER_PLAN
+//! zips (default 40). Needs moto_server and aws (awscli) on PATH.
+
+#[path = "../tests/publish_support/moto.rs"]
+mod moto;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_s3::config::Credentials;
+use generator::publish::aws::{Endpoints, cloudfront_client, s3_client};
+use generator::publish::cdn::CloudFront;
+use generator::publish::stage::{Staged, stage_dir};
+use generator::publish::store::S3Store;
+use generator::publish::{Options, publish};
+use generator::summary::Summary;
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name}={v:?} is not a number"))
+        })
+        .unwrap_or(default)
+}
+
+/// plan index → monthly cost in cents.
+type Costs = Vec<u32>;
+
+struct Shape {
+    plans: usize,
+    zips: usize,
+    zips_per_plan: usize,
+}
+
+impl Shape {
+    fn zips_of(&self, plan: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.zips_per_plan).map(move |i| (plan * 7919 + i * 104_729) % self.zips)
+    }
+
+    /// Writes the whole site into a fresh `dir` (every file gets a new mtime,
+    /// as after a real re-render).
+    fn write(&self, costs: &Costs, dir: &Path) {
+        let filler = "Coverage details, pharmacy network and formulary notes. ".repeat(40);
+        let mut zips: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for plan in 0..self.plans {
+            for zip in self.zips_of(plan) {
+                zips.entry(zip).or_default().push(plan);
+            }
+        }
+        let put = |key: &str, body: String| {
+            let path = dir.join(key);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, body).unwrap();
+        };
+        put(
+            "index.html",
+            format!("<!doctype html><h1>Find a plan</h1>{filler}"),
+        );
+        put("404.html", "<!doctype html><h1>Not found</h1>".into());
+        put("assets/site.9c1e2f.css", "body{margin:0}".repeat(2000));
+        put("assets/site.4b7d0a.js", "function f(){}".repeat(2000));
+        let row = |plan: usize| {
+            format!(
+                "{{\"plan_id\":\"S{:04}-{:03}-0\",\"avg_monthly_cost\":{}.{:02}}}",
+                5000 + plan / 1000,
+                plan % 1000,
+                costs[plan] / 100,
+                costs[plan] % 100
+            )
+        };
+        for plan in 0..self.plans {
+            let id = format!("S{:04}-{:03}-0", 5000 + plan / 1000, plan % 1000);
+            put(
+                &format!("plans/{id}/index.html"),
+                format!("<!doctype html><h1>{id}</h1><p>{}</p>{filler}", row(plan)),
+            );
+            put(&format!("data/plans/{id}.json"), row(plan));
+        }
+        for (zip, plans) in zips {
+            let rows: Vec<String> = plans.iter().map(|p| row(*p)).collect();
+            put(
+                &format!("zip/{zip:05}/index.html"),
+                format!("<!doctype html><ul>{}</ul>", rows.join("</li><li>")),
+            );
+            put(
+                &format!("data/zip/{zip:05}.json"),
+                format!("{{\"zip\":\"{zip:05}\",\"plans\":[{}]}}", rows.join(",")),
+            );
+        }
+    }
+}
+
+fn changed_objects(a: &Staged, b: &Staged) -> usize {
+    b.objects
+        .iter()
+        .filter(|(k, o)| a.objects.get(*k).map(|x| &x.sha256) != Some(&o.sha256))
+        .count()
+        + a.objects
+            .keys()
+            .filter(|k| !b.objects.contains_key(*k))
+            .count()
+}
+
+fn aws_cli(url: &str, args: &[&str]) -> (usize, f64) {
+    let started = Instant::now();
+    let output = Command::new("aws")
+        .args(args)
+        .args(["--endpoint-url", url, "--only-show-errors", "--no-progress"])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .expect("aws (awscli) on PATH");
+    assert!(
+        output.status.success(),
+        "aws {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seconds = started.elapsed().as_secs_f64();
+    // With --only-show-errors nothing is printed; count with a dry run instead.
+    (0, seconds)
+}
+
+fn aws_sync_count(url: &str, dir: &Path, bucket: &str) -> usize {
+    let output = Command::new("aws")
+        .args(["s3", "sync", "--dryrun", "--delete"])
+        .arg(dir)
+        .arg(format!("s3://{bucket}"))
+        .args(["--endpoint-url", url])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .expect("aws (awscli) on PATH");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| l.contains("upload:"))
+        .count()
+}
+
+fn line(label: &str, summary: &Summary, seconds: f64) {
+    println!(
+        "{label:<28} uploaded {:>7}  deleted {:>5}  unchanged {:>7}  invalidated {:>4} paths  {seconds:>8.2} s",
+        summary.uploaded,
+        summary.deleted,
+        summary.unchanged,
+        summary.invalidated_paths.len()
+    );
+}
+
+fn main() {
+    let shape = Shape {
+        plans: env_number("BENCH_PLANS", 2_000),
+        zips: env_number("BENCH_ZIPS", 4_000),
+        zips_per_plan: env_number("BENCH_ZIPS_PER_PLAN", 40),
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let moto = moto::Moto::start();
+    let url = moto.url.clone();
+    runtime.block_on(async {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .credentials_provider(Credentials::new("test", "test", None, None, "bench"))
+            .region(Region::new("us-east-1"))
+            .load()
+            .await;
+        let endpoints = Endpoints {
+            s3: Some(url.clone()),
+            cloudfront: None,
+        };
+        let s3 = s3_client(&config, &endpoints);
+        let cloudfront = cloudfront_client(&config, &endpoints);
+        s3.create_bucket().bucket("bench").send().await.unwrap();
+        s3.create_bucket()
+            .bucket("bench-sync")
+            .send()
+            .await
+            .unwrap();
+        let distribution = create_distribution(&cloudfront).await;
+        let store = S3Store::new(s3.clone(), "bench", "");
+        let cdn = CloudFront::new(cloudfront.clone(), distribution);
+        let options = Options::default();
+
+        let mut costs: Costs = (0..shape.plans)
+            .map(|p| 1_000 + (p as u32 % 5_000))
+            .collect();
+        let v1 = tempfile::tempdir().unwrap();
+        shape.write(&costs, v1.path());
+        let staged_v1 = stage_dir(v1.path()).unwrap();
+        println!(
+            "site: {} plans, {} zips, {} objects, {:.1} MB",
+            shape.plans,
+            shape.zips,
+            staged_v1.objects.len(),
+            staged_v1.bytes() as f64 / 1e6
+        );
+
+        let t = Instant::now();
+        let first = publish(&staged_v1, &store, Some(&cdn), &options)
+            .await
+            .unwrap();
+        let first_seconds = t.elapsed().as_secs_f64();
+        line("first publish", &first, first_seconds);
+
+        let t = Instant::now();
+        let again = publish(&staged_v1, &store, Some(&cdn), &options)
+            .await
+            .unwrap();
+        let again_seconds = t.elapsed().as_secs_f64();
+        line("no-change publish", &again, again_seconds);
+
+        let step = 100;
+        for plan in (0..shape.plans).step_by(step) {
+            costs[plan] += 1;
+        }
+        let v2 = tempfile::tempdir().unwrap();
+        shape.write(&costs, v2.path());
+        let staged_v2 = stage_dir(v2.path()).unwrap();
+        let changed = changed_objects(&staged_v1, &staged_v2);
+        let t = Instant::now();
+        let delta = publish(&staged_v2, &store, Some(&cdn), &options)
+            .await
+            .unwrap();
+        let delta_seconds = t.elapsed().as_secs_f64();
+        line("1% of plans changed", &delta, delta_seconds);
+
+        let (_, sync_first) = aws_cli(
+            &url,
+            &[
+                "s3",
+                "sync",
+                &v1.path().to_string_lossy(),
+                "s3://bench-sync",
+            ],
+        );
+        let sync_uploads = aws_sync_count(&url, v2.path(), "bench-sync");
+        println!("aws s3 sync, first upload: {sync_first:.2} s");
+        println!();
+        println!("objects whose bytes changed (1% of plans): {changed}");
+        println!(
+            "publish uploaded {} ({:.2}x the changed objects; target <= 1.1x)",
+            delta.uploaded,
+            delta.uploaded as f64 / changed.max(1) as f64
+        );
+        println!(
+            "aws s3 sync would upload {sync_uploads} ({:.2}x the changed objects)",
+            sync_uploads as f64 / changed.max(1) as f64
+        );
+        println!(
+            "no-change publish took {:.1}% of the first publish (target <= 10%)",
+            100.0 * again_seconds / first_seconds
+        );
+    });
+    drop(moto);
+}
+
+async fn create_distribution(cloudfront: &aws_sdk_cloudfront::Client) -> String {
+    use aws_sdk_cloudfront::types::*;
+    let origin = Origin::builder()
+        .id("site")
+        .domain_name("bench.s3.amazonaws.com")
+        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .build()
+        .unwrap();
+    let config = DistributionConfig::builder()
+        .caller_reference("bench")
+        .comment("publish bench")
+        .enabled(true)
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(origin)
+                .build()
+                .unwrap(),
+        )
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id("site")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let created = cloudfront
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await
+        .unwrap();
+    created.distribution().unwrap().id().to_owned()
+}

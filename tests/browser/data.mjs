@@ -1,0 +1,57 @@
+// Reads the built site's JSON so tests can compute what the pages must show
+// independently of the page script.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const YES = /^(yes|y|true|included|covered)$/i;
+const NO = /^(no|n|false|not included|not covered|none)$/i;
+
+export const cents = (d) => Math.round(Number(d) * 100);
+export const yearly = (p) => 12 * cents(p.avg_monthly_cost) + cents(p.annual_deductible);
+export const usd = (c) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(c / 100);
+
+/** Every zip file of the build, as `{zip, plans}`, largest first. */
+export function zipsBySize(siteDir) {
+  const dir = path.join(siteDir, 'data/zip');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')))
+    .sort((a, b) => b.plans.length - a.plans.length || a.zip.localeCompare(b.zip));
+}
+
+export function planJson(siteDir, id) {
+  return JSON.parse(readFileSync(path.join(siteDir, 'data/plans', `${id}.json`), 'utf8'));
+}
+
+/** Feature keys whose values are all yes/no-like in these plans. */
+export function boolFeatures(plans) {
+  const seen = new Map();
+  for (const p of plans) for (const [k, v] of Object.entries(p.features)) seen.set(k, (seen.get(k) ?? true) && (YES.test(v) || NO.test(v)));
+  return [...seen].filter(([, ok]) => ok).map(([k]) => k).sort();
+}
+
+/**
+ * Two yes/no features whose combined filter keeps some plans but not all,
+ * and the plans it keeps; null if the zip has no such pair.
+ */
+export function twoFeatureFilter(plans) {
+  const keys = boolFeatures(plans);
+  let best = null;
+  for (let i = 0; i < keys.length; i++) {
+    for (let j = i + 1; j < keys.length; j++) {
+      const kept = plans.filter((p) => YES.test(p.features[keys[i]] || '') && YES.test(p.features[keys[j]] || ''));
+      if (kept.length > 1 && kept.length < plans.length && (!best || kept.length > best.kept.length)) best = { keys: [keys[i], keys[j]], kept };
+    }
+  }
+  return best;
+}
+
+export const humanize = (key) => {
+  const s = key.replace(/_/g, ' ').trim();
+  return s.charAt(0).toUpperCase() + s.slice(1);
+};
+
+export function byKeyThenId(key) {
+  return (a, b) => key(a) - key(b) || (a.plan_id < b.plan_id ? -1 : a.plan_id > b.plan_id ? 1 : 0);
+}

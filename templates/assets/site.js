@@ -742,9 +742,14 @@
 
   // ---------- compare page ----------
 
+  let compareWatchingHistory = false;
   async function initComparePage() {
     const root = $('#compare');
     if (!root) return;
+    if (!compareWatchingHistory) {
+      compareWatchingHistory = true;
+      window.addEventListener('popstate', () => initComparePage().catch(() => {}));
+    }
     const q = new URLSearchParams(location.search).get('plans');
     let ids = (q ? q.split(',') : compareSelection().map((p) => p.id)).map((s) => s.trim()).filter((s) => PLAN_ID.test(s));
     ids = [...new Set(ids)].slice(0, MAX_COMPARE);
@@ -819,7 +824,9 @@
                 storageSet(localStorage, COMPARE_KEY, left.map((x) => ({ id: x.plan_id, name: x.plan_name })));
                 history.pushState(null, '', left.length ? compareUrl(left.map((x) => x.plan_id)) : '/compare/');
                 renderComparison(root, left, [], current);
-                $('h1').focus();
+                const heading = $('h1');
+                heading.tabIndex = -1;
+                heading.focus();
               },
             },
             'Remove',

@@ -113,14 +113,14 @@ export async function startStack(name) {
     run(gen, ['build', '--out', siteDir], env, `${name}-build.log`);
 
     const [apiPort, adminPort, fulfillmentPort, sitePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    const fulfillment = startDaemon('fake-fulfillment', [], { LISTEN_ADDR: `127.0.0.1:${fulfillmentPort}` }, `${name}-fake-fulfillment.log`);
+    const fulfillment = startDaemon('fake-fulfillment', ['--listen', `127.0.0.1:${fulfillmentPort}`], {}, `${name}-fake-fulfillment.log`);
     children.push(fulfillment);
     await waitFor(`http://127.0.0.1:${fulfillmentPort}/`, 'fake-fulfillment', fulfillment.child, fulfillment.log);
 
     const api = startDaemon(
       'auth-api',
       [],
-      { ...env, LISTEN_ADDR: `127.0.0.1:${apiPort}`, ADMIN_LISTEN_ADDR: `127.0.0.1:${adminPort}`, FULFILLMENT_URL: `http://127.0.0.1:${fulfillmentPort}` },
+      { ...env, LISTEN_ADDR: `127.0.0.1:${apiPort}`, ADMIN_LISTEN_ADDR: `127.0.0.1:${adminPort}`, FULFILLMENT_URL: `http://127.0.0.1:${fulfillmentPort}`, FULFILLMENT_RATE_LIMIT: '1000' },
       `${name}-auth-api.log`,
     );
     children.push(api);

@@ -269,6 +269,15 @@ test('mail me this: field errors, then a queued request whose status can be chec
   assert.equal(await name.getAttribute('aria-invalid'), null);
   assert.match(await page.locator('#zip-error').textContent(), /5-digit/);
 
+  // The API's own checks come back as 422 naming the field, shown on that field.
+  await field('zip').fill('02134');
+  await field('address').fill('1 Main St\u0007');
+  await form.locator('[type="submit"]').click();
+  await page.locator('#address-error').filter({ hasText: /control characters/ }).waitFor();
+  assert.equal(await field('address').getAttribute('aria-invalid'), 'true');
+  assert.ok(await field('address').evaluate((el) => el === document.activeElement), 'focus moves to the field the API refused');
+  await field('address').fill('1 Main St');
+
   // The first attempt dies on the network; the retry must reuse its key.
   const keys = [];
   let failed = false;

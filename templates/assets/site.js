@@ -169,6 +169,9 @@
     }
     if (!res.ok || !res.data) throw new Error(`enrollment: HTTP ${res.status}`);
     storageSet(sessionStorage, ENROLLMENT_KEY, { at: Date.now(), data: res.data });
+    // The API slides the session forward while it is used; follow it.
+    const hint = sessionHint();
+    if (hint && hint.ttl_ms) storageSet(localStorage, HINT_KEY, { ...hint, expires_at: new Date(Date.now() + hint.ttl_ms).toISOString() });
     return res.data;
   }
 
@@ -894,7 +897,12 @@
         });
         if (res.ok) {
           storageSet(sessionStorage, ENROLLMENT_KEY, null);
-          storageSet(localStorage, HINT_KEY, { username: (res.data && res.data.username) || username, expires_at: res.data && res.data.expires_at });
+          const expires = Date.parse((res.data && res.data.expires_at) || '');
+          storageSet(localStorage, HINT_KEY, {
+            username: (res.data && res.data.username) || username,
+            expires_at: Number.isNaN(expires) ? null : new Date(expires).toISOString(),
+            ttl_ms: Number.isNaN(expires) ? null : Math.max(0, expires - Date.now()),
+          });
           location.assign('/my-plan/');
           return;
         }

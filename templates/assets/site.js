@@ -977,7 +977,7 @@
               'table',
               { class: 'usa-table usa-table--borderless' },
               h('caption', { class: 'usa-sr-only' }, 'Your plans over time'),
-              h('thead', {}, h('tr', {}, ['Plan', 'Start date', 'End date'].map((t) => h('th', { scope: 'col' }, t)))),
+              h('thead', {}, h('tr', {}, ['Plan', 'Start date', 'End date', 'Status'].map((t) => h('th', { scope: 'col' }, t)))),
               h(
                 'tbody',
                 {},
@@ -988,6 +988,7 @@
                     h('th', { scope: 'row' }, h('a', { href: `/plans/${encodeURIComponent(row.plan_id)}/` }, row.plan_name || row.plan_id)),
                     h('td', {}, row.start_date || ''),
                     h('td', {}, row.end_date || 'Ongoing'),
+                    h('td', {}, row.status ? humanize(row.status) : ''),
                   ),
                 ),
               ),

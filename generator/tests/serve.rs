@@ -1,0 +1,208 @@
+//! `generator serve` over real HTTP: static objects, CDN routing rules, and
+//! `/api/*` forwarded to a stand-in API server.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use bytes::Bytes;
+use generator::serve::{ServeArgs, serve};
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+
+fn write(dir: &Path, key: &str, body: &str) {
+    let path = dir.join(key);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, body).unwrap();
+}
+
+/// An API stand-in that echoes what it received.
+async fn echo_api() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let service = service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
+                let forwarded = req
+                    .headers()
+                    .get("x-forwarded-for")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                let body = serde_json::json!({
+                    "method": req.method().as_str(),
+                    "path": req.uri().path(),
+                    "query": req.uri().query(),
+                    "forwarded_for": forwarded,
+                });
+                let mut resp = hyper::Response::new(Full::new(Bytes::from(body.to_string())));
+                resp.headers_mut()
+                    .insert("set-cookie", "s=1; Path=/api".parse().unwrap());
+                Ok::<_, std::convert::Infallible>(resp)
+            });
+            tokio::spawn(async move {
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+async fn start(dir: &Path, api: &str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let args = ServeArgs {
+        dir: dir.to_path_buf(),
+        listen: addr,
+        api: api.to_string(),
+    };
+    tokio::spawn(async move { serve(listener, args, std::future::pending()).await });
+    format!("http://{addr}")
+}
+
+/// What a test request got back.
+struct Answer {
+    status: u16,
+    headers: hyper::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+/// One request with a fresh connection; redirects are not followed.
+async fn send(method: &str, url: &str, body: &str) -> Answer {
+    use http_body_util::BodyExt;
+    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http();
+    let req = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+    let resp = client.request(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn get(url: &str) -> Answer {
+    send("GET", url, "").await
+}
+
+#[tokio::test]
+async fn serves_the_site_as_the_cdn_routes_it() {
+    let site = tempfile::tempdir().unwrap();
+    write(site.path(), "index.html", "home");
+    write(site.path(), "404.html", "not here");
+    write(site.path(), "zip/00501/index.html", "zip 00501");
+    write(
+        site.path(),
+        "data/zip/00501.json",
+        r#"{"zip":"00501","plans":[]}"#,
+    );
+    write(site.path(), "_publish/manifest.json", "{}");
+    let api = echo_api().await;
+    let base = start(site.path(), &format!("http://{api}")).await;
+
+    let home = get(&format!("{base}/")).await;
+    assert_eq!(home.status, 200);
+    assert_eq!(home.header("content-type"), "text/html; charset=utf-8");
+    assert_eq!(home.body, "home");
+
+    assert_eq!(get(&format!("{base}/zip/00501/")).await.body, "zip 00501");
+    let json = get(&format!("{base}/data/zip/00501.json")).await;
+    assert_eq!(
+        json.header("content-type"),
+        "application/json; charset=utf-8"
+    );
+
+    let bare = get(&format!("{base}/zip/00501")).await;
+    assert_eq!(bare.status, 301);
+    assert_eq!(bare.header("location"), "/zip/00501/");
+
+    let search = get(&format!("{base}/search?zip=00501")).await;
+    assert_eq!(search.status, 302);
+    assert_eq!(search.header("location"), "/zip/00501/");
+
+    for missing in [
+        "/search?zip=abc",
+        "/zip/99999/",
+        "/_publish/manifest.json",
+        "/a/%2e%2e/x.txt",
+    ] {
+        let resp = get(&format!("{base}{missing}")).await;
+        assert_eq!(resp.status, 404, "{missing}");
+        assert_eq!(resp.body, "not here", "{missing}");
+    }
+
+    assert_eq!(send("POST", &format!("{base}/"), "").await.status, 405);
+}
+
+#[tokio::test]
+async fn api_requests_are_forwarded_with_method_query_and_cookies() {
+    let site = tempfile::tempdir().unwrap();
+    write(site.path(), "index.html", "home");
+    let api = echo_api().await;
+    let base = start(site.path(), &format!("http://{api}")).await;
+
+    let resp = send("POST", &format!("{base}/api/login?next=1"), "{}").await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("set-cookie"), "s=1; Path=/api");
+    let echoed = resp.json();
+    assert_eq!(echoed["method"], "POST");
+    assert_eq!(echoed["path"], "/api/login");
+    assert_eq!(echoed["query"], "next=1");
+    assert_eq!(echoed["forwarded_for"], "127.0.0.1");
+}
+
+#[tokio::test]
+async fn an_absent_api_is_a_clear_502() {
+    let site = tempfile::tempdir().unwrap();
+    write(site.path(), "index.html", "home");
+    // Bind then drop: a port with nobody listening.
+    let dead = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let base = start(site.path(), &format!("http://{dead}")).await;
+    let resp = get(&format!("{base}/api/me/enrollment")).await;
+    assert_eq!(resp.status, 502);
+    assert_eq!(resp.json()["error"]["code"], "api_unreachable");
+}
+
+#[tokio::test]
+async fn a_directory_without_a_build_is_refused_with_advice() {
+    let empty = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let args = ServeArgs {
+        dir: empty.path().to_path_buf(),
+        listen: addr,
+        api: "http://127.0.0.1:1".into(),
+    };
+    let err = serve(listener, args, std::future::pending())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("generator build"), "{err}");
+}

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use whatever_database::DatabaseConfig;
 
+use crate::fulfillment::FulfillmentSettings;
+
 /// Why the configuration could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -36,6 +38,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// `DB_WAIT_MS`: longest wait for a pooled connection, default 2 s.
     pub db_wait: Duration,
+    /// `FULFILLMENT_*` and `TRUSTED_PROXY_HOPS`: see [`FulfillmentSettings`].
+    pub fulfillment: FulfillmentSettings,
 }
 
 impl Config {
@@ -47,6 +51,7 @@ impl Config {
             admin_listen_addr: parse_var("ADMIN_LISTEN_ADDR", "127.0.0.1:9090")?,
             request_timeout: Duration::from_millis(parse_var("REQUEST_TIMEOUT_MS", "10000")?),
             db_wait: Duration::from_millis(parse_var("DB_WAIT_MS", "2000")?),
+            fulfillment: FulfillmentSettings::from_env()?,
         })
     }
 
@@ -58,6 +63,7 @@ impl Config {
             admin_listen_addr: "127.0.0.1:0".parse().expect("valid address"),
             request_timeout: Duration::from_secs(10),
             db_wait: Duration::from_secs(2),
+            fulfillment: FulfillmentSettings::for_tests(),
         }
     }
 }

@@ -25,6 +25,14 @@ pub enum ApiError {
         /// What to fix, naming the field.
         message: String,
     },
+    /// One field of the body is not acceptable; answered 422 with the field named.
+    #[error("{message}")]
+    InvalidField {
+        /// The JSON field (or header) at fault.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
     /// No valid session.
     #[error("{0}")]
     Unauthorized(&'static str),
@@ -75,7 +83,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unprocessable { .. } | Self::InvalidField { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -93,6 +103,7 @@ impl ApiError {
             Self::BadRequest { code, .. }
             | Self::Unprocessable { code, .. }
             | Self::Conflict { code, .. } => code,
+            Self::InvalidField { .. } => "invalid_field",
             Self::Unauthorized(_) => "unauthorized",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -119,7 +130,10 @@ impl ApiError {
             }
             other => other.to_string(),
         };
-        let body = serde_json::json!({"error": {"code": self.code(), "message": message}});
+        let mut body = serde_json::json!({"error": {"code": self.code(), "message": message}});
+        if let Self::InvalidField { field, .. } = &self {
+            body["error"]["field"] = (*field).into();
+        }
         let mut resp = json_response(status, &body);
         if let Self::TooManyRequests { retry_after } = self {
             resp.headers_mut()

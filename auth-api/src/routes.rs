@@ -5,7 +5,7 @@ use http::{Method, Request};
 
 use crate::http::{Resp, add_security_headers};
 use crate::state::AppState;
-use crate::{ApiError, health};
+use crate::{ApiError, fulfillment, health};
 
 /// Answers one request. Any body type works, so tests can pass a `Full`.
 pub async fn handle<B>(state: AppState, req: Request<B>) -> Resp
@@ -36,6 +36,7 @@ where
         (Method::GET, "/healthz") => Ok(health::healthz()),
         (Method::GET, "/readyz") => health::readyz(&state).await,
         (_, "/healthz" | "/readyz") => Err(ApiError::MethodNotAllowed),
+        (_, p) if fulfillment::owns(p) => fulfillment::route(&state, req).await,
         _ => Err(ApiError::NotFound),
     }
 }

@@ -23,7 +23,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "auth-api listening");
     let state = AppState::new(config)?;
+    let worker = crate::fulfillment::spawn_for(&state)?;
     serve(listener, state, shutdown_signal()).await;
+    if let Some(worker) = worker {
+        worker.stop().await;
+    }
     Ok(())
 }
 
@@ -44,7 +48,7 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _peer): (_, SocketAddr) = match accepted {
+                let (stream, peer): (_, SocketAddr) = match accepted {
                     Ok(pair) => pair,
                     Err(error) => {
                         tracing::warn!(%error, "accept failed");
@@ -52,7 +56,9 @@ pub async fn serve(
                     }
                 };
                 let state = state.clone();
-                let service = service_fn(move |req| {
+                let service = service_fn(move |mut req: http::Request<_>| {
+                    // Handlers that limit per client read the peer from here.
+                    req.extensions_mut().insert(peer);
                     let state = state.clone();
                     async move { Ok::<_, std::convert::Infallible>(routes::handle(state, req).await) }
                 });

@@ -13,6 +13,8 @@ pub struct AppState {
     pub pool: Pool,
     /// The configuration the process started with.
     pub config: Arc<Config>,
+    /// Wakes the fulfillment worker when a request is queued.
+    pub fulfillment: crate::fulfillment::Wake,
 }
 
 impl AppState {
@@ -22,6 +24,7 @@ impl AppState {
         Ok(Self {
             pool,
             config: Arc::new(config),
+            fulfillment: Default::default(),
         })
     }
 }

@@ -51,10 +51,11 @@ pub async fn check(
     let row = client
         .query_one(
             "INSERT INTO fulfillment_rate_limit AS r (client_hash, window_start, hits)
-             VALUES ($1, to_timestamp(floor(extract(epoch FROM now()) / $2) * $2), 1)
+             VALUES ($1, to_timestamp(floor(extract(epoch FROM now())::float8 / $2::float8) * $2::float8), 1)
              ON CONFLICT (client_hash, window_start) DO UPDATE SET hits = r.hits + 1
              RETURNING r.hits,
-                       (extract(epoch FROM r.window_start) + $2 - extract(epoch FROM now()))::float8",
+                       (extract(epoch FROM r.window_start)::float8 + $2::float8
+                        - extract(epoch FROM now())::float8)",
             &[&client_hash, &window_secs],
         )
         .await?;

@@ -82,7 +82,7 @@ pub async fn enqueue(
             let inserted = tx
                 .query_opt(
                     "INSERT INTO fulfillment_idempotency (key_hash, body_hash, request_id)
-                     VALUES ($1, $2, $3::uuid) ON CONFLICT (key_hash) DO NOTHING
+                     VALUES ($1, $2, $3::text::uuid) ON CONFLICT (key_hash) DO NOTHING
                      RETURNING request_id",
                     &[&key_hash, &body_hash, &id_text],
                 )
@@ -107,7 +107,7 @@ pub async fn enqueue(
         }
         tx.execute(
             "INSERT INTO fulfillment_request (request_id, plan_id, payload)
-             VALUES ($1::uuid, $2, $3)",
+             VALUES ($1::text::uuid, $2, $3)",
             &[&id_text, &request.plan_id, &payload],
         )
         .await?;
@@ -124,7 +124,7 @@ pub async fn status(
 ) -> Result<Option<RequestStatus>, Error> {
     let row = client
         .query_opt(
-            "SELECT status, reason FROM fulfillment_request WHERE request_id = $1::uuid",
+            "SELECT status, reason FROM fulfillment_request WHERE request_id = $1::text::uuid",
             &[&request_id.to_string()],
         )
         .await?;
@@ -185,7 +185,7 @@ pub async fn mark_sent(client: &impl GenericClient, request_id: Uuid) -> Result<
             "UPDATE fulfillment_request
                 SET status = 'sent', payload = NULL, locked_until = NULL,
                     last_error = NULL, finished_at = now()
-              WHERE request_id = $1::uuid AND status = 'queued'",
+              WHERE request_id = $1::text::uuid AND status = 'queued'",
             &[&request_id.to_string()],
         )
         .await?;
@@ -204,7 +204,7 @@ pub async fn mark_failed(
             "UPDATE fulfillment_request
                 SET status = 'failed', reason = $2, payload = NULL, locked_until = NULL,
                     finished_at = now()
-              WHERE request_id = $1::uuid AND status = 'queued'",
+              WHERE request_id = $1::text::uuid AND status = 'queued'",
             &[&request_id.to_string(), &reason],
         )
         .await?;
@@ -224,7 +224,7 @@ pub async fn schedule_retry(
             "UPDATE fulfillment_request
                 SET next_attempt_at = now() + make_interval(secs => $2),
                     locked_until = NULL, last_error = $3
-              WHERE request_id = $1::uuid AND status = 'queued' AND locked_until = $4",
+              WHERE request_id = $1::text::uuid AND status = 'queued' AND locked_until = $4",
             &[
                 &claimed.request_id.to_string(),
                 &delay.as_secs_f64(),

@@ -43,7 +43,10 @@ fn main() -> anyhow::Result<()> {
     let healthy = load.block_on(scenario(Mode::Succeed, &path, concurrency, seconds))?;
     let hanging = load.block_on(scenario(Mode::Hang, &path, concurrency, seconds))?;
     println!("GET {path}, {concurrency} clients, {seconds} s each, backlog {BACKLOG} queued");
-    for (name, f) in [("upstream healthy", &healthy), ("upstream hanging", &hanging)] {
+    for (name, f) in [
+        ("upstream healthy", &healthy),
+        ("upstream hanging", &hanging),
+    ] {
         println!(
             "{name:>17}: p50 {:>7.2} ms  p99 {:>7.2} ms  {:>7.0} req/s  {} errors",
             ms(f.p50),

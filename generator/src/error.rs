@@ -45,6 +45,20 @@ pub enum Error {
         /// The SDK's error, with its causes.
         message: String,
     },
+    /// A delta file that cannot be applied; nothing of it was.
+    #[error(
+        "delta {} rejected, nothing applied: {}",
+        path.display(),
+        crate::sync::report::describe_problems(problems, *total)
+    )]
+    Delta {
+        /// The file.
+        path: PathBuf,
+        /// The first problems, by line.
+        problems: Vec<crate::sync::report::Problem>,
+        /// How many lines have a problem in all.
+        total: u64,
+    },
     /// Bad input from the user: a flag, a file, a setting.
     #[error("{0}")]
     Invalid(String),

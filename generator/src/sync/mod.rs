@@ -1,19 +1,264 @@
-//! `generator sync`: applies a nightly delta file.
+//! `generator sync`: applies a nightly delta file, all or nothing.
+//!
+//! The delta (DESIGN.md) is JSON Lines: upserts of whole rows and deletes by
+//! key on plan, plan_feature, plan_to_zip, beneficiary and
+//! beneficiary_to_plan, meant in file order. The phases:
+//!
+//! 1. hash the file; if that SHA-256 is in `applied_delta`, say so and stop;
+//! 2. read it line by line (bounded), check every line, and stream the valid
+//!    ones with their line numbers into a temporary staging table (COPY);
+//! 3. collapse each table to its last operation per key (still temporary);
+//! 4. one short transaction: check references against the live tables,
+//!    apply set-based (see [`apply`]), record the file in `applied_delta`.
+//!
+//! Any problem in 2 or 4 rejects the whole file with its line numbers, and
+//! nothing is applied.
 
-use std::path::PathBuf;
+pub mod apply;
+pub mod copy_text;
+pub mod line;
+pub mod reader;
+pub mod references;
+pub mod report;
+pub mod sample;
+pub mod stage;
+pub mod tables;
 
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
 use whatever_database::DatabaseConfig;
 
-use crate::Result;
+pub use report::{Problem, SyncReport, TableCounts};
+
+use crate::{Error, Result};
 
 /// Flags of `generator sync`.
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
-    /// The delta file (JSON Lines).
+    /// The delta file (JSON Lines, one upsert or delete per line).
     pub delta: PathBuf,
+    /// Give up, applying nothing, if a table or row lock cannot be had within
+    /// this many milliseconds (rather than queue in front of API reads).
+    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    pub lock_timeout_ms: u64,
 }
 
-/// Runs `generator sync`.
-pub async fn run(_args: &SyncArgs, _db: &DatabaseConfig) -> Result<()> {
-    Err(crate::Error::Invalid("sync is not available yet".into()))
+/// How a sync behaves.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Postgres `lock_timeout` for the whole sync.
+    pub lock_timeout: Duration,
+    /// Whether to draw progress bars on stderr.
+    pub progress: bool,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            lock_timeout: Duration::from_secs(5),
+            progress: false,
+        }
+    }
+}
+
+/// Runs `generator sync`: applies the file, prints the report as one JSON
+/// line on stdout and logs it.
+pub async fn run(args: &SyncArgs, db: &DatabaseConfig) -> Result<()> {
+    let options = SyncOptions {
+        lock_timeout: Duration::from_millis(args.lock_timeout_ms),
+        progress: true,
+    };
+    let report = sync(&args.delta, db, &options).await?;
+    println!("{}", report.to_line());
+    Ok(())
+}
+
+/// Two syncs at once would each see the other's rows half-applied; the
+/// second one waits for nobody and fails instead.
+const SYNC_LOCK_KEY: i64 = 0x7379_6e63_6465_6c74; // "syncdelt"
+
+/// Applies the delta at `path` to the database, all or nothing.
+pub async fn sync(path: &Path, db: &DatabaseConfig, options: &SyncOptions) -> Result<SyncReport> {
+    let started = Instant::now();
+    let file_name = path.display().to_string();
+    let sha256 = {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || reader::hash_file(&path))
+            .await
+            .map_err(|e| Error::Invalid(format!("hashing {file_name}: {e}")))??
+    };
+    let mut client = db.connect().await?;
+    client
+        .batch_execute(&format!(
+            "SET application_name = 'generator sync';
+             SET lock_timeout = {};
+             SET temp_buffers = '256MB';",
+            options.lock_timeout.as_millis()
+        ))
+        .await
+        .map_err(Error::query("configuring the sync session"))?;
+    if let Some(report) = already_applied(&client, &file_name, &sha256, started).await? {
+        return Ok(report);
+    }
+
+    let bar = bar(options, path);
+    let outcome = stage::stage_file(&client, path, &bar).await?;
+    if outcome.bad_lines > 0 {
+        bar.abandon_with_message("rejected");
+        return Err(reject(path, outcome.problems, outcome.bad_lines));
+    }
+    if outcome.sha256 != sha256 {
+        return Err(Error::Invalid(format!(
+            "{file_name} changed while it was being read; run sync again once it is complete"
+        )));
+    }
+    bar.set_message(format!(
+        "{} operations staged; collapsing",
+        outcome.operations
+    ));
+    stage::collapse(&client).await?;
+
+    let tx = client
+        .transaction()
+        .await
+        .map_err(Error::query("starting the apply transaction"))?;
+    let locked: bool = tx
+        .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&SYNC_LOCK_KEY])
+        .await
+        .map_err(Error::query("taking the sync lock"))?
+        .get(0);
+    if !locked {
+        return Err(Error::Invalid(
+            "another generator sync is running on this database; run again once it has finished"
+                .into(),
+        ));
+    }
+    // Checked again under the lock: a concurrent run may just have applied it.
+    if let Some(report) = already_applied(&tx, &file_name, &sha256, started).await? {
+        return Ok(report);
+    }
+    bar.set_message("checking references");
+    let (problems, total) = references::check(&tx).await?;
+    if !problems.is_empty() {
+        bar.abandon_with_message("rejected");
+        return Err(reject(path, problems, total));
+    }
+    let tables = apply::apply(&tx, &bar).await?;
+    let report = SyncReport {
+        delta: file_name.clone(),
+        sha256: sha256.clone(),
+        already_applied: false,
+        applied_at: String::new(),
+        lines: outcome.lines,
+        operations: outcome.operations,
+        tables,
+        seconds: 0.0,
+    };
+    let summary = serde_json::to_value(&report.tables).expect("counts serialize");
+    let applied_at: String = tx
+        .query_one(
+            "INSERT INTO applied_delta (sha256, file_name, lines, summary)
+             VALUES ($1, $2, $3, $4)
+             RETURNING to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+            &[&sha256, &file_name, &(outcome.lines as i64), &summary],
+        )
+        .await
+        .map_err(Error::query("recording the delta in applied_delta"))?
+        .get(0);
+    tx.commit()
+        .await
+        .map_err(Error::query("committing the delta"))?;
+    bar.finish_and_clear();
+    let report = SyncReport {
+        applied_at,
+        seconds: started.elapsed().as_secs_f64(),
+        ..report
+    };
+    log(&report);
+    Ok(report)
+}
+
+/// The report for a file already in `applied_delta`, if it is.
+async fn already_applied(
+    client: &impl tokio_postgres::GenericClient,
+    file_name: &str,
+    sha256: &str,
+    started: Instant,
+) -> Result<Option<SyncReport>> {
+    let row = client
+        .query_opt(
+            "SELECT to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), lines
+             FROM applied_delta WHERE sha256 = $1",
+            &[&sha256],
+        )
+        .await
+        .map_err(Error::query("looking the delta up in applied_delta"))?;
+    Ok(row.map(|row| {
+        let report = SyncReport {
+            delta: file_name.to_string(),
+            sha256: sha256.to_string(),
+            already_applied: true,
+            applied_at: row.get(0),
+            lines: row.get::<_, i64>(1) as u64,
+            operations: 0,
+            tables: tables::TABLES
+                .iter()
+                .map(|t| (t.name.to_string(), TableCounts::default()))
+                .collect(),
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        tracing::info!(
+            delta = %report.delta,
+            sha256 = %report.sha256,
+            applied_at = %report.applied_at,
+            "delta was already applied; nothing to do"
+        );
+        report
+    }))
+}
+
+fn reject(path: &Path, problems: Vec<Problem>, total: u64) -> Error {
+    Error::Delta {
+        path: path.to_path_buf(),
+        problems,
+        total,
+    }
+}
+
+fn log(report: &SyncReport) {
+    for (table, c) in &report.tables {
+        tracing::info!(
+            table = %table,
+            inserted = c.inserted,
+            updated = c.updated,
+            deleted = c.deleted,
+            unchanged = c.unchanged,
+            "applied"
+        );
+    }
+    tracing::info!(
+        delta = %report.delta,
+        sha256 = %report.sha256,
+        lines = report.lines,
+        operations = report.operations,
+        seconds = report.seconds,
+        "delta applied"
+    );
+}
+
+fn bar(options: &SyncOptions, path: &Path) -> ProgressBar {
+    if !options.progress {
+        return ProgressBar::hidden();
+    }
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = ProgressBar::new(len).with_style(
+        ProgressStyle::with_template(
+            "{spinner} sync [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
+        )
+        .expect("a valid template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
 }

@@ -1,0 +1,432 @@
+//! `generator::sync` against a real Postgres: a fresh database per test.
+
+mod sync_support;
+
+use generator::Error;
+use generator::sync::{SyncOptions, TableCounts, sync};
+use serde_json::json;
+use sync_support::*;
+use whatever_database::test_db::TestDatabase;
+
+fn counts(inserted: u64, updated: u64, deleted: u64, unchanged: u64) -> TableCounts {
+    TableCounts {
+        inserted,
+        updated,
+        deleted,
+        unchanged,
+    }
+}
+
+async fn apply(
+    db: &TestDatabase,
+    file: &tempfile::NamedTempFile,
+) -> generator::Result<generator::sync::SyncReport> {
+    sync(file.path(), db.config(), &SyncOptions::default()).await
+}
+
+/// The problems of a rejected delta.
+fn rejected(result: generator::Result<generator::sync::SyncReport>) -> (Vec<u64>, String) {
+    match result {
+        Err(error @ Error::Delta { .. }) => {
+            let text = error.to_string();
+            let Error::Delta { problems, .. } = error else {
+                unreachable!()
+            };
+            (problems.iter().map(|p| p.line).collect(), text)
+        }
+        other => panic!("expected a rejected delta, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn every_operation_on_every_table_is_applied() {
+    let db = TestDatabase::new().await.unwrap();
+    let c = db.connect().await.unwrap();
+    baseline(&c).await;
+    let file = delta_file(&[
+        upsert("plan", plan_row("S1", "One renamed", 11.25)),
+        upsert("plan", plan_row("S3", "Three", 30.0)),
+        upsert("plan", plan_row("S2", "Two", 20.0)), // identical: unchanged
+        upsert(
+            "plan_feature",
+            json!({"plan_id": "S1", "feature_key": "mail_order", "feature_value": "no"}),
+        ),
+        upsert(
+            "plan_feature",
+            json!({"plan_id": "S3", "feature_key": "tier", "feature_value": null}),
+        ),
+        upsert("plan_to_zip", json!({"plan_id": "S3", "zip_code": "00501"})),
+        upsert("plan_to_zip", json!({"plan_id": "S1", "zip_code": "02134"})), // already there
+        delete("plan_to_zip", json!({"plan_id": "S1", "zip_code": "02135"})),
+        delete(
+            "plan_feature",
+            json!({"plan_id": "S2", "feature_key": "mail_order"}),
+        ),
+        upsert("beneficiary", beneficiary_row(1, "Anne")),
+        upsert("beneficiary", beneficiary_row(2, "Bob")),
+        upsert(
+            "beneficiary_to_plan",
+            json!({"beneficiary_id": 1, "plan_id": "S1", "start_date": "2025-01-01", "end_date": "2025-12-31"}),
+        ),
+        upsert(
+            "beneficiary_to_plan",
+            json!({"beneficiary_id": 1, "plan_id": "S3", "start_date": "2026-01-01", "end_date": null}),
+        ),
+        upsert(
+            "beneficiary_to_plan",
+            json!({"beneficiary_id": 2, "plan_id": "S3", "start_date": "2026-01-01", "end_date": null}),
+        ),
+        delete(
+            "beneficiary_to_plan",
+            json!({"beneficiary_id": 2, "plan_id": "S3", "start_date": "2026-01-01"}),
+        ),
+        upsert("beneficiary", beneficiary_row(3, "Cy")),
+        delete("beneficiary", json!({"beneficiary_id": 3})),
+        delete("beneficiary", json!({"beneficiary_id": 2})),
+        delete("plan", json!({"plan_id": "S2"})),
+    ]);
+    let report = apply(&db, &file).await.unwrap();
+
+    assert!(!report.already_applied);
+    assert_eq!((report.lines, report.operations), (19, 19));
+    assert_eq!(report.sha256.len(), 64);
+    // S2's zip 02134 goes with S2 (cascade); its feature by its own line.
+    assert_eq!(report.table("plan"), counts(1, 1, 1, 0));
+    assert_eq!(report.table("plan_feature"), counts(1, 1, 1, 0));
+    assert_eq!(report.table("plan_to_zip"), counts(1, 0, 2, 1));
+    // Beneficiary 2 is upserted, then deleted: net nothing; 3 likewise.
+    assert_eq!(report.table("beneficiary"), counts(0, 1, 0, 0));
+    assert_eq!(report.table("beneficiary_to_plan"), counts(1, 1, 0, 0));
+
+    assert_eq!(
+        rows(
+            &c,
+            "SELECT plan_id, plan_name, avg_monthly_cost::text AS m FROM plan"
+        )
+        .await,
+        [
+            r#"{"plan_id":"S1","plan_name":"One renamed","m":"11.25"}"#,
+            r#"{"plan_id":"S3","plan_name":"Three","m":"30.00"}"#,
+        ]
+    );
+    assert_eq!(
+        rows(&c, "SELECT * FROM plan_feature").await,
+        [
+            r#"{"plan_id":"S1","feature_key":"mail_order","feature_value":"no"}"#,
+            r#"{"plan_id":"S3","feature_key":"tier","feature_value":null}"#,
+        ]
+    );
+    assert_eq!(
+        rows(&c, "SELECT * FROM plan_to_zip").await,
+        [
+            r#"{"plan_id":"S1","zip_code":"02134"}"#,
+            r#"{"plan_id":"S3","zip_code":"00501"}"#,
+        ]
+    );
+    assert_eq!(
+        rows(&c, "SELECT beneficiary_id, fname FROM beneficiary").await,
+        [r#"{"beneficiary_id":1,"fname":"Anne"}"#]
+    );
+    assert_eq!(
+        rows(&c, "SELECT * FROM beneficiary_to_plan").await,
+        [
+            r#"{"beneficiary_id":1,"plan_id":"S1","start_date":"2025-01-01","end_date":"2025-12-31"}"#,
+            r#"{"beneficiary_id":1,"plan_id":"S3","start_date":"2026-01-01","end_date":null}"#,
+        ]
+    );
+    let recorded: i64 = c
+        .query_one(
+            "SELECT count(*) FROM applied_delta WHERE sha256 = $1 AND lines = 19
+               AND summary -> 'plan' ->> 'inserted' = '1'",
+            &[&report.sha256],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(recorded, 1);
+}
+
+#[tokio::test]
+async fn the_same_file_twice_changes_nothing_the_second_time_and_says_so() {
+    let db = TestDatabase::new().await.unwrap();
+    let c = db.connect().await.unwrap();
+    baseline(&c).await;
+    let file = delta_file(&[
+        upsert("plan", plan_row("S9", "Nine", 9.0)),
+        delete("plan_to_zip", json!({"plan_id": "S1", "zip_code": "02135"})),
+    ]);
+    let first = apply(&db, &file).await.unwrap();
+    assert_eq!(first.table("plan").inserted, 1);
+    // Change a row by hand: a real second apply would overwrite it.
+    c.batch_execute("UPDATE plan SET plan_name = 'edited' WHERE plan_id = 'S9'")
+        .await
+        .unwrap();
+    let before = snapshot(&c).await;
+
+    let second = apply(&db, &file).await.unwrap();
+    assert!(second.already_applied);
+    assert_eq!(second.sha256, first.sha256);
+    assert_eq!(second.applied_at, first.applied_at);
+    assert!(second.tables.values().all(|t| *t == TableCounts::default()));
+    assert_eq!(snapshot(&c).await, before);
+    let recorded: i64 = c
+        .query_one("SELECT count(*) FROM applied_delta", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(recorded, 1);
+}
+
+#[tokio::test]
+async fn a_malformed_line_in_the_middle_changes_nothing_and_is_named() {
+    let db = TestDatabase::new().await.unwrap();
+    let c = db.connect().await.unwrap();
+    baseline(&c).await;
+    let before = snapshot(&c).await;
+    let good = upsert("plan", plan_row("S7", "Seven", 7.0)).to_string();
+    let bad_money = upsert("plan", plan_row("S8", "Eight", 8.125)).to_string();
+    let text = format!("{good}\n{good}\n{{\"op\":\"upsert\",\n{good}\n{bad_money}\n{good}\n");
+    let file = delta_text(&text);
+
+    let (lines, message) = rejected(apply(&db, &file).await);
+    assert_eq!(lines, [3, 5], "{message}");
+    assert!(message.contains("line 3: not valid JSON"), "{message}");
+    assert!(
+        message.contains(
+            "line 5: plan.avg_monthly_cost: expected a number of dollars with at most 2 decimals"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("nothing applied"), "{message}");
+    assert_eq!(snapshot(&c).await, before);
+    let recorded: i64 = c
+        .query_one("SELECT count(*) FROM applied_delta", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        recorded, 0,
+        "a rejected file is not recorded, so a fixed one can run"
+    );
+}
+
+#[tokio::test]
+async fn references_to_missing_plans_and_beneficiaries_are_rejected_with_their_lines() {
+    let db = TestDatabase::new().await.unwrap();
+    let c = db.connect().await.unwrap();
+    baseline(&c).await;
+    let before = snapshot(&c).await;
+    let file = delta_file(&[
+        upsert("plan", plan_row("S5", "Five", 5.0)),
+        upsert("plan_to_zip", json!({"plan_id": "S5", "zip_code": "10001"})), // fine: upserted above
+        upsert(
+            "plan_feature",
+            json!({"plan_id": "S6", "feature_key": "k", "feature_value": "v"}),
+        ), // created below: fine
+        upsert(
+            "plan_to_zip",
+            json!({"plan_id": "NOPE", "zip_code": "10001"}),
+        ),
+        upsert(
+            "beneficiary_to_plan",
+            json!({"beneficiary_id": 99, "plan_id": "S5", "start_date": "2026-01-01", "end_date": null}),
+        ),
+        upsert("plan", plan_row("S6", "Six", 6.0)),
+        delete("plan", json!({"plan_id": "S2"})),
+        upsert(
+            "plan_feature",
+            json!({"plan_id": "S2", "feature_key": "k", "feature_value": "v"}),
+        ),
+        delete("plan", json!({"plan_id": "S1"})), // beneficiary 1 is still enrolled in S1
+    ]);
+    let (lines, message) = rejected(apply(&db, &file).await);
+    assert_eq!(lines, [4, 5, 8, 9], "{message}");
+    assert!(message.contains(r#"line 4: plan_to_zip row points at plan "NOPE", which is neither in the database nor upserted by this delta"#), "{message}");
+    assert!(
+        message.contains(r#"line 5: beneficiary_to_plan row points at beneficiary "99""#),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            r#"line 8: plan_feature row points at plan "S2", which this delta deletes at line 7"#
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            r#"line 9: deletes plan "S1", but 1 beneficiary_to_plan row(s) still point at it"#
+        ),
+        "{message}"
+    );
+    assert_eq!(snapshot(&c).await, before);
+}
+
+#[tokio::test]
+async fn the_last_operation_on_a_key_wins() {
+    let db = TestDatabase::new().await.unwrap();
+    let c = db.connect().await.unwrap();
+    baseline(&c).await;
+    let file = delta_file(&[
+        // upsert then delete: gone
+        upsert("plan_to_zip", json!({"plan_id": "S2", "zip_code": "99501"})),
+        delete("plan_to_zip", json!({"plan_id": "S2", "zip_code": "99501"})),
+        // delete then upsert: there, with the last values
+        delete(
+            "plan_feature",
+            json!({"plan_id": "S1", "feature_key": "mail_order"}),
+        ),
+        upsert(
+            "plan_feature",
+            json!({"plan_id": "S1", "feature_key": "mail_order", "feature_value": "first"}),
+        ),
+        upsert(
+            "plan_feature",
+            json!({"plan_id": "S1", "feature_key": "mail_order", "feature_value": "last"}),
+        ),
+        // an existing row deleted then re-created: same values, so unchanged
+        delete("plan_to_zip", json!({"plan_id": "S1", "zip_code": "02135"})),
+        upsert("plan_to_zip", json!({"plan_id": "S1", "zip_code": "02135"})),
+        // several upserts of one plan: the last one counts
+        upsert("plan", plan_row("S4", "Four v1", 4.0)),
+        upsert("plan", plan_row("S4", "Four v2", 4.5)),
+    ]);
+    let report = apply(&db, &file).await.unwrap();
+    assert_eq!(report.table("plan_to_zip"), counts(0, 0, 0, 1));
+    assert_eq!(report.table("plan_feature"), counts(0, 1, 0, 0));
+    assert_eq!(report.table("plan"), counts(1, 0, 0, 0));
+    assert_eq!(
+        rows(&c, "SELECT * FROM plan_to_zip").await,
+        [
+            r#"{"plan_id":"S1","zip_code":"02134"}"#,
+            r#"{"plan_id":"S1","zip_code":"02135"}"#,
+            r#"{"plan_id":"S2","zip_code":"02134"}"#,
+        ]
+    );
+    assert_eq!(
+        rows(
+            &c,
+            "SELECT feature_value FROM plan_feature WHERE plan_id = 'S1'"
+        )
+        .await,
+        [r#"{"feature_value":"last"}"#]
+    );
+    assert_eq!(
+        rows(
+            &c,
+            "SELECT plan_name, avg_monthly_cost::text AS m FROM plan WHERE plan_id = 'S4'"
+        )
+        .await,
+        [r#"{"plan_name":"Four v2","m":"4.50"}"#]
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_plan_takes_its_features_and_zips_along_in_file_order() {
+    let db = TestDatabase::new().await.unwrap();
+    let c = db.connect().await.unwrap();
+    baseline(&c).await;
+    let file = delta_file(&[
+        upsert("plan_to_zip", json!({"plan_id": "S2", "zip_code": "11111"})), // undone by line 2
+        delete("plan", json!({"plan_id": "S2"})),
+        upsert("plan", plan_row("S2", "Two again", 22.0)),
+        upsert("plan_to_zip", json!({"plan_id": "S2", "zip_code": "22222"})), // after: kept
+    ]);
+    let report = apply(&db, &file).await.unwrap();
+    // The old zip and feature went with the delete; the plan row itself was
+    // re-created, which reads as an update of the existing row.
+    assert_eq!(report.table("plan_to_zip"), counts(1, 0, 1, 0));
+    assert_eq!(report.table("plan_feature"), counts(0, 0, 1, 0));
+    assert_eq!(report.table("plan"), counts(0, 1, 0, 0));
+    assert_eq!(
+        rows(&c, "SELECT * FROM plan_to_zip WHERE plan_id = 'S2'").await,
+        [r#"{"plan_id":"S2","zip_code":"22222"}"#]
+    );
+    assert!(
+        rows(&c, "SELECT * FROM plan_feature WHERE plan_id = 'S2'")
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn hostile_strings_survive_staging_intact() {
+    let db = TestDatabase::new().await.unwrap();
+    let c = db.connect().await.unwrap();
+    let nasty = [
+        "quote \" and 'single' and <b>&amp;</b>",
+        "back\\slash \\\\ two and trailing \\",
+        "tab\there\tand\ttabs",
+        "new\nline and\r\ncarriage",
+        "\\N",
+        "\\.",
+        "emoji 😀🇺🇸 and accents éñ and 漢字",
+        "",
+    ];
+    let mut lines = vec![upsert("plan", plan_row("S\\N\t1", nasty[0], 1.0))];
+    for (i, s) in nasty.iter().enumerate() {
+        lines.push(upsert(
+            "plan_feature",
+            json!({"plan_id": "S\\N\t1", "feature_key": format!("k{i}"), "feature_value": s}),
+        ));
+    }
+    let mut ben = beneficiary_row(5, nasty[3]);
+    ben["address"] = json!(nasty[1]);
+    ben["city"] = json!(nasty[4]);
+    lines.push(upsert("beneficiary", ben));
+    apply(&db, &delta_file(&lines)).await.unwrap();
+
+    for (i, s) in nasty.iter().enumerate() {
+        let got: Option<String> = c
+            .query_one(
+                "SELECT feature_value FROM plan_feature WHERE plan_id = $1 AND feature_key = $2",
+                &[&"S\\N\t1", &format!("k{i}")],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(got.as_deref(), Some(*s), "feature k{i}");
+    }
+    let plan_name: String = c
+        .query_one(
+            "SELECT plan_name FROM plan WHERE plan_id = $1",
+            &[&"S\\N\t1"],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(plan_name, nasty[0]);
+    let row = c
+        .query_one(
+            "SELECT fname, address, city FROM beneficiary WHERE beneficiary_id = 5",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), nasty[3]);
+    assert_eq!(row.get::<_, String>(1), nasty[1]);
+    assert_eq!(row.get::<_, String>(2), nasty[4]);
+}
+
+#[tokio::test]
+async fn an_empty_delta_is_applied_and_recorded() {
+    let db = TestDatabase::new().await.unwrap();
+    let report = apply(&db, &delta_text("\n")).await.unwrap();
+    assert_eq!((report.lines, report.operations), (1, 0));
+    assert!(report.tables.values().all(|t| *t == TableCounts::default()));
+}
+
+#[tokio::test]
+async fn a_missing_file_is_an_error_naming_it() {
+    let db = TestDatabase::new().await.unwrap();
+    let err = sync(
+        std::path::Path::new("/nonexistent/delta.jsonl"),
+        db.config(),
+        &SyncOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("/nonexistent/delta.jsonl"),
+        "{err}"
+    );
+}

@@ -1,0 +1,192 @@
+//! `infra/pipeline/nightly` end to end: the real script, the generator
+//! binary, a test database, and moto_server standing in for S3 and
+//! CloudWatch (the metric the alarms watch is read back from it).
+
+mod sync_support;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sync_support::*;
+use whatever_database::test_db::TestDatabase;
+
+/// moto_server on a free local port, stopped when dropped.
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server is installed (pip install 'moto[server]')");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto { child, url }
+    }
+
+    /// Runs the AWS CLI against this server.
+    fn aws(&self, args: &[&str]) -> Output {
+        let out = Command::new("aws")
+            .args(args)
+            .envs(self.env())
+            .output()
+            .expect("the AWS CLI is installed");
+        assert!(
+            out.status.success(),
+            "aws {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.url.clone()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_DEFAULT_REGION", "us-east-1".into()),
+        ]
+    }
+
+    /// Every NightlyFailed value reported for Environment=test.
+    fn nightly_failed_values(&self) -> Vec<f64> {
+        let now = chrono::Utc::now();
+        let out = self.aws(&[
+            "cloudwatch",
+            "get-metric-statistics",
+            "--namespace",
+            "WhateverGov/Pipeline",
+            "--metric-name",
+            "NightlyFailed",
+            "--dimensions",
+            "Name=Environment,Value=test",
+            "--statistics",
+            "Maximum",
+            "--period",
+            "60",
+            "--start-time",
+            &(now - chrono::Duration::hours(1)).to_rfc3339(),
+            "--end-time",
+            &(now + chrono::Duration::hours(1)).to_rfc3339(),
+        ]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["Datapoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["Maximum"].as_f64().unwrap())
+            .collect()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/pipeline/nightly")
+}
+
+/// Runs the nightly script with `build` in place of `publish`.
+fn nightly(db: &TestDatabase, moto: &Moto, delta: &str, out_dir: &Path) -> Output {
+    Command::new("bash")
+        .arg(script())
+        .arg(delta)
+        .envs(moto.env())
+        .env("DATABASE_URL", db.url())
+        .env("GENERATOR", env!("CARGO_BIN_EXE_generator"))
+        .env("ENVIRONMENT", "test")
+        .env("NIGHTLY_PUBLISH", "build")
+        .env("NIGHTLY_OUT_DIR", out_dir)
+        .output()
+        .expect("bash runs")
+}
+
+#[tokio::test]
+async fn a_bad_delta_from_s3_fails_the_sync_step_publishes_nothing_and_reports_failure() {
+    let db = TestDatabase::new().await.unwrap();
+    let moto = Moto::start();
+    let c = db.connect().await.unwrap();
+    baseline(&c).await;
+    let before = snapshot(&c).await;
+    let file = delta_file(&[
+        upsert("plan", plan_row("S1", "One renamed", 10.0)),
+        json!({"op": "upsert", "table": "plan", "row": {"plan_id": "S2"}}),
+    ]);
+    moto.aws(&["s3", "mb", "s3://feed"]);
+    moto.aws(&[
+        "s3",
+        "cp",
+        file.path().to_str().unwrap(),
+        "s3://feed/2026-11-28.jsonl",
+    ]);
+    let site = tempfile::tempdir().unwrap();
+    let out_dir = site.path().join("site");
+
+    let out = nightly(&db, &moto, "s3://feed/2026-11-28.jsonl", &out_dir);
+
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("step fetch delta"), "{stderr}");
+    assert!(
+        stderr.contains("line 2: row of plan is missing column(s)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("FAILED at step 'sync'"), "{stderr}");
+    assert!(
+        !stderr.contains("step build"),
+        "nothing is published after a failed sync"
+    );
+    assert!(!out_dir.exists());
+    assert_eq!(snapshot(&c).await, before, "line 1 was not applied either");
+    assert_eq!(moto.nightly_failed_values(), [1.0]);
+}
+
+#[tokio::test]
+async fn a_missing_delta_fails_before_touching_the_database() {
+    let db = TestDatabase::new().await.unwrap();
+    let moto = Moto::start();
+    let site = tempfile::tempdir().unwrap();
+    let out = nightly(
+        &db,
+        &moto,
+        "/nonexistent/delta.jsonl",
+        &site.path().join("site"),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("no delta file at /nonexistent/delta.jsonl"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("FAILED at step 'fetch delta'"), "{stderr}");
+    assert!(!stderr.contains("step migrate"), "{stderr}");
+    assert_eq!(moto.nightly_failed_values(), [1.0]);
+}
+
+#[test]
+fn usage_is_explained_without_a_delta() {
+    let out = Command::new("bash").arg(script()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage:"));
+}

@@ -88,6 +88,15 @@ pub async fn migrate(config: &DatabaseConfig) -> Result<MigrationReport> {
     })
 }
 
+/// Name and checksum of every embedded migration, in order.
+pub fn embedded_migrations() -> Vec<(String, u64)> {
+    embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| (m.to_string(), m.checksum()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,13 +105,4 @@ mod tests {
     fn identifiers_are_quoted() {
         assert_eq!(quote_ident(r#"a"b"#), r#""a""b""#);
     }
-}
-
-/// Name and checksum of every embedded migration, in order.
-pub fn embedded_migrations() -> Vec<(String, u64)> {
-    embedded::migrations::runner()
-        .get_migrations()
-        .iter()
-        .map(|m| (m.to_string(), m.checksum()))
-        .collect()
 }

@@ -83,7 +83,7 @@ pub fn read_delta(
         hasher.update(&buf);
         bytes_read += n as u64;
         out.lines += 1;
-        if out.lines % 8192 == 0 {
+        if out.lines.is_multiple_of(8192) {
             progress.set_position(bytes_read);
             progress.set_message(format!("{} lines read", out.lines));
         }

@@ -28,7 +28,7 @@ const ZIPS_PER_BENEFICIARY: u64 = 5;
 /// Lines written for one plan group (see [`SampleDelta::write`]).
 fn group_lines(plan: u64) -> u64 {
     let people = ZIPS_PER_PLAN.div_ceil(ZIPS_PER_BENEFICIARY) * 2;
-    1 + FEATURES_PER_PLAN + ZIPS_PER_PLAN + people + u64::from(plan % 4 == 0)
+    1 + FEATURES_PER_PLAN + ZIPS_PER_PLAN + people + u64::from(plan.is_multiple_of(4))
 }
 
 impl SampleDelta {
@@ -49,7 +49,7 @@ impl SampleDelta {
                 "plan_id": plan_id,
                 "plan_name": format!("Plan {plan} \"r{r}\" <Rx> & more"),
                 "insurer_name": format!("Insurer {}", plan % 40),
-                "status": if plan % 10 == 0 { "inactive" } else { "active" },
+                "status": if plan.is_multiple_of(10) { "inactive" } else { "active" },
                 "description": format!("Covers generics.\tTier {}\nrevision {r}", plan % 5),
                 "avg_monthly_cost": ((plan * 37 + r * 11) % 20000) as f64 / 100.0,
                 "avg_copay_amount": ((plan * 13 + r) % 5000) as f64 / 100.0,
@@ -66,7 +66,7 @@ impl SampleDelta {
                 let zip = format!("{:05}", (plan * 131 + z * 977) % 99_999 + 1);
                 emit(json!({"op": "upsert", "table": "plan_to_zip",
                             "row": {"plan_id": plan_id, "zip_code": zip}}))?;
-                if z % ZIPS_PER_BENEFICIARY == 0 {
+                if z.is_multiple_of(ZIPS_PER_BENEFICIARY) {
                     let id = plan * ZIPS_PER_PLAN + z;
                     emit(json!({"op": "upsert", "table": "beneficiary", "row": {
                         "beneficiary_id": id, "fname": format!("First{id}"),
@@ -84,7 +84,7 @@ impl SampleDelta {
                 }
             }
             // Last op wins: the first zip of every fourth plan goes again.
-            if plan % 4 == 0 {
+            if plan.is_multiple_of(4) {
                 let zip = format!("{:05}", (plan * 131) % 99_999 + 1);
                 emit(json!({"op": "delete", "table": "plan_to_zip",
                             "key": {"plan_id": plan_id, "zip_code": zip}}))?;
@@ -92,7 +92,6 @@ impl SampleDelta {
             written = before + group_lines(plan);
             plan += 1;
         }
-        drop(emit);
         out.flush().map_err(Error::io("writing", path))?;
         Ok(written)
     }

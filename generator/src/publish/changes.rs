@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn pages_come_after_what_they_link_to() {
-        let mut keys = vec![
+        let mut keys = [
             "index.html",
             "zip/02134/index.html",
             "data/zip/02134.json",

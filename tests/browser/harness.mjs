@@ -85,7 +85,8 @@ function startDaemon(bin, args, env, logName) {
 export async function startStack(name) {
   mkdirSync(path.join(ARTIFACTS, 'logs'), { recursive: true });
   if (!process.env.BROWSER_TEST_SKIP_CARGO) {
-    run('cargo', ['build', '-q', '-p', 'generator', '-p', 'auth-api', '-p', 'fake-fulfillment'], {}, `${name}-cargo.log`);
+    // By binary name: `-p generator` is ambiguous once a dependency shares the name.
+    run('cargo', ['build', '-q', '--bin', 'generator', '--bin', 'auth-api', '--bin', 'fake-fulfillment'], {}, `${name}-cargo.log`);
   }
   const dbName = `browser_${name.replace(/\W/g, '_')}_${process.pid}_${Date.now()}`;
   const dbUrl = `postgres://postgres@127.0.0.1:5432/${dbName}`;

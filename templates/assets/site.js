@@ -447,7 +447,7 @@
     const valueKeys = [...kinds].filter(([, kind]) => kind === 'values').map(([k]) => k);
     const form = h(
       'form',
-      { class: 'plan-filters', 'aria-label': 'Filter and sort plans' },
+      { class: 'plan-filters', 'aria-label': 'Filter and sort plans', novalidate: true },
       h('h2', { class: 'margin-top-0 font-heading-md' }, 'Filter and sort'),
       select('sort', 'Sort by', sortOptions),
       h(
@@ -565,7 +565,7 @@
     });
     form.addEventListener('reset', (event) => {
       event.preventDefault();
-      write(readState(new Map()));
+      write({ sort: 'cost', age: '', insurer: '', max: '', has: [], values: {} });
       commit();
     });
     window.addEventListener('popstate', () => {

@@ -71,7 +71,7 @@ test('zip page filters by two features, client-side, with the state in the URL',
   assert.match(await page.locator('#result-count').textContent(), new RegExp(`^${zip.plans.length} plans`));
 
   const dataRequests = [];
-  page.on('request', (r) => dataRequests.push(r.url()));
+  page.on('request', (r) => ['fetch', 'xhr', 'document'].includes(r.resourceType()) && dataRequests.push(r.url()));
   for (const key of filter.keys) {
     // USWDS draws its own checkbox: the real input sits off screen, so click the label as people do.
     await page.locator('#plan-tools label', { hasText: new RegExp(`^Has ${humanize(key).toLowerCase()}$`) }).click();

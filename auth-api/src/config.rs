@@ -8,6 +8,7 @@ use std::time::Duration;
 use whatever_database::DatabaseConfig;
 
 use crate::fulfillment::FulfillmentSettings;
+use crate::auth::keys::Keyring;
 
 /// Why the configuration could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +41,8 @@ pub struct Config {
     pub db_wait: Duration,
     /// `FULFILLMENT_*` and `TRUSTED_PROXY_HOPS`: see [`FulfillmentSettings`].
     pub fulfillment: FulfillmentSettings,
+    /// Login, sessions and throttling.
+    pub auth: AuthConfig,
 }
 
 impl Config {
@@ -52,6 +55,7 @@ impl Config {
             request_timeout: Duration::from_millis(parse_var("REQUEST_TIMEOUT_MS", "10000")?),
             db_wait: Duration::from_millis(parse_var("DB_WAIT_MS", "2000")?),
             fulfillment: FulfillmentSettings::from_env()?,
+            auth: AuthConfig::from_env()?,
         })
     }
 
@@ -64,6 +68,188 @@ impl Config {
             request_timeout: Duration::from_secs(10),
             db_wait: Duration::from_secs(2),
             fulfillment: FulfillmentSettings::for_tests(),
+            auth: AuthConfig::for_tests(),
+        }
+    }
+}
+
+/// Login, sessions and throttling.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// `JWT_SIGNING_KEY_FILE` (Ed25519 PKCS#8 PEM: signs and verifies) and
+    /// `JWT_PREVIOUS_KEY_FILE` (optional: verifies only, for rotation).
+    /// Neither set: an ephemeral key, with a warning.
+    pub keys: Keyring,
+    /// `TRUST_FORWARDED_FOR=true` behind the load balancer: the client
+    /// address is read from `X-Forwarded-For`, else it is the socket peer.
+    pub trust_forwarded_for: bool,
+    /// `TRUSTED_PROXY_HOPS`, default 1: how many right-most
+    /// `X-Forwarded-For` entries our own proxies wrote (CloudFront's edge).
+    pub trusted_proxy_hops: usize,
+    /// `LOGIN_CONCURRENCY`, default the number of cores: password hashes
+    /// computed at once.
+    pub login_concurrency: usize,
+    /// Failed-login limits.
+    pub throttle: ThrottleConfig,
+    /// Session lifetimes.
+    pub session: SessionConfig,
+}
+
+impl AuthConfig {
+    fn from_env() -> Result<Self, ConfigError> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Self {
+            keys: keyring_from_env()?,
+            trust_forwarded_for: parse_var("TRUST_FORWARDED_FOR", "false")?,
+            trusted_proxy_hops: parse_var("TRUSTED_PROXY_HOPS", "1")?,
+            login_concurrency: parse_var("LOGIN_CONCURRENCY", &cores.to_string())?,
+            throttle: ThrottleConfig {
+                per_user_client: parse_var("LOGIN_LIMIT_USER_CLIENT", "10/900")?,
+                per_account: parse_var("LOGIN_LIMIT_ACCOUNT", "100/86400")?,
+                per_client: parse_var("LOGIN_LIMIT_CLIENT", "50/60")?,
+            },
+            session: SessionConfig {
+                idle: Duration::from_secs(parse_var("SESSION_IDLE_SECS", "3600")?),
+                absolute: Duration::from_secs(parse_var("SESSION_MAX_SECS", "43200")?),
+                refresh_after: Duration::from_secs(parse_var("SESSION_REFRESH_SECS", "300")?),
+            },
+        })
+    }
+
+    /// Defaults with an ephemeral key.
+    pub fn for_tests() -> Self {
+        Self {
+            keys: Keyring::ephemeral().expect("the system random generator works"),
+            trust_forwarded_for: false,
+            trusted_proxy_hops: 1,
+            login_concurrency: 2,
+            throttle: ThrottleConfig::default(),
+            session: SessionConfig::default(),
+        }
+    }
+}
+
+fn keyring_from_env() -> Result<Keyring, ConfigError> {
+    let read = |name: &'static str| -> Result<Option<String>, ConfigError> {
+        optional_var(name)
+            .map(|path| {
+                std::fs::read_to_string(&path).map_err(|e| ConfigError::Invalid {
+                    name,
+                    reason: format!("cannot read {path}: {e}"),
+                })
+            })
+            .transpose()
+    };
+    let current = read("JWT_SIGNING_KEY_FILE")?;
+    let previous = read("JWT_PREVIOUS_KEY_FILE")?;
+    let Some(current) = current else {
+        tracing::warn!(
+            "JWT_SIGNING_KEY_FILE is not set: signing with an ephemeral key, so every session \
+             ends when this process does. Fine locally, never in production."
+        );
+        return Keyring::ephemeral().map_err(|e| ConfigError::Invalid {
+            name: "JWT_SIGNING_KEY_FILE",
+            reason: e.to_string(),
+        });
+    };
+    let keys = Keyring::from_pem(&current, None).map_err(|e| ConfigError::Invalid {
+        name: "JWT_SIGNING_KEY_FILE",
+        reason: e.to_string(),
+    })?;
+    match previous {
+        None => Ok(keys),
+        Some(previous) => {
+            Keyring::from_pem(&current, Some(&previous)).map_err(|e| ConfigError::Invalid {
+                name: "JWT_PREVIOUS_KEY_FILE",
+                reason: e.to_string(),
+            })
+        }
+    }
+}
+
+/// Failed-login limits: each is `MAX/SECONDS`, at most MAX failures within
+/// a sliding window of SECONDS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThrottleConfig {
+    /// `LOGIN_LIMIT_USER_CLIENT`, default `10/900`: one username from one address.
+    pub per_user_client: Limit,
+    /// `LOGIN_LIMIT_ACCOUNT`, default `100/86400`: one username from anywhere
+    /// (NIST 800-63B allows no more than 100).
+    pub per_account: Limit,
+    /// `LOGIN_LIMIT_CLIENT`, default `50/60`: one address, any username.
+    pub per_client: Limit,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        let limit = |max, secs| Limit {
+            max,
+            window: Duration::from_secs(secs),
+        };
+        Self {
+            per_user_client: limit(10, 900),
+            per_account: limit(100, 86_400),
+            per_client: limit(50, 60),
+        }
+    }
+}
+
+impl ThrottleConfig {
+    /// The longest window: failures older than this count for nothing.
+    pub fn longest_window(&self) -> Duration {
+        self.per_user_client
+            .window
+            .max(self.per_account.window)
+            .max(self.per_client.window)
+    }
+}
+
+/// At most `max` failures within `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Failures allowed in the window.
+    pub max: u32,
+    /// The sliding window.
+    pub window: Duration,
+}
+
+impl std::str::FromStr for Limit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (max, secs) = s
+            .split_once('/')
+            .ok_or("expected MAX/SECONDS, e.g. 10/900")?;
+        let max = max.trim().parse().map_err(|e| format!("MAX: {e}"))?;
+        let secs: u64 = secs.trim().parse().map_err(|e| format!("SECONDS: {e}"))?;
+        if max == 0 || secs == 0 {
+            return Err("MAX and SECONDS must be at least 1".into());
+        }
+        Ok(Self {
+            max,
+            window: Duration::from_secs(secs),
+        })
+    }
+}
+
+/// Session lifetimes (see [`crate::auth::session`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// `SESSION_IDLE_SECS`, default 1 hour: a token's lifetime.
+    pub idle: Duration,
+    /// `SESSION_MAX_SECS`, default 12 hours: no session outlives its login by more.
+    pub absolute: Duration,
+    /// `SESSION_REFRESH_SECS`, default 5 minutes: a token older than this is
+    /// replaced on use.
+    pub refresh_after: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            idle: Duration::from_secs(3600),
+            absolute: Duration::from_secs(12 * 3600),
+            refresh_after: Duration::from_secs(300),
         }
     }
 }

@@ -1,13 +1,24 @@
 //! Structured logs. Nothing personal is ever a field: no password, token,
 //! SSN or postal address.
 
+use tracing_subscriber::EnvFilter;
+
+/// The database driver logs every statement's parameters at debug level:
+/// usernames, password hashes, SSNs. Those events are switched off whatever
+/// `RUST_LOG` says.
+const NEVER: &str = "tokio_postgres::query=off";
+
+/// `RUST_LOG` (else `default`) with the driver's parameter logging off.
+pub fn filter(default: &str) -> EnvFilter {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    filter.add_directive(NEVER.parse().expect("a valid directive"))
+}
+
 /// Installs the tracing subscriber; `RUST_LOG` filters (default `info`),
 /// `LOG_FORMAT=json` gives JSON lines.
 pub fn init() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(filter("info"))
         .with_writer(std::io::stderr);
     let _ = if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().try_init()

@@ -1,0 +1,93 @@
+//! Who is asking: the address login throttling counts against.
+
+use std::net::{IpAddr, SocketAddr};
+
+use http::HeaderMap;
+
+/// The TCP peer of the connection a request arrived on. The server puts it
+/// in every request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
+
+/// The client's address.
+///
+/// Without `TRUST_FORWARDED_FOR` it is the socket peer: anything in
+/// `X-Forwarded-For` is whatever the client typed. Behind CloudFront and the
+/// ALB, the peer is the ALB and the header reads `<client-supplied...>,
+/// <viewer>, <edge>`: each proxy appends the address it saw. Entries are
+/// read from the right; the last `trusted_hops` were written by our own
+/// proxies (default 1, the CloudFront edge that the ALB recorded), and the
+/// next one is the first address no proxy of ours vouches for beyond: the
+/// viewer. Anything further left is client-supplied and ignored. A header
+/// too short or unparsable falls back to the peer.
+pub fn client_ip(
+    headers: &HeaderMap,
+    peer: Option<PeerAddr>,
+    trust_forwarded_for: bool,
+    trusted_hops: usize,
+) -> IpAddr {
+    let peer_ip = peer.map_or(IpAddr::from([0, 0, 0, 0]), |p| p.0.ip());
+    if !trust_forwarded_for {
+        return peer_ip;
+    }
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    entries
+        .len()
+        .checked_sub(trusted_hops + 1)
+        .and_then(|i| entries[i].parse().ok())
+        .unwrap_or(peer_ip)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(xff: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in xff {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    const PEER: Option<PeerAddr> = Some(PeerAddr(SocketAddr::new(
+        IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 9)),
+        443,
+    )));
+
+    #[test]
+    fn untrusted_header_is_ignored() {
+        let h = headers(&["1.2.3.4"]);
+        assert_eq!(client_ip(&h, PEER, false, 1).to_string(), "10.0.0.9");
+    }
+
+    #[test]
+    fn the_viewer_is_read_from_the_right() {
+        // A forged left-most entry does not move the answer.
+        let h = headers(&["6.6.6.6, 203.0.113.7", "130.176.1.1"]);
+        assert_eq!(client_ip(&h, PEER, true, 1).to_string(), "203.0.113.7");
+        assert_eq!(client_ip(&h, PEER, true, 0).to_string(), "130.176.1.1");
+    }
+
+    #[test]
+    fn short_or_bad_headers_fall_back_to_the_peer() {
+        assert_eq!(
+            client_ip(&headers(&["130.176.1.1"]), PEER, true, 1).to_string(),
+            "10.0.0.9"
+        );
+        assert_eq!(
+            client_ip(&headers(&["junk, 1.1.1.1"]), PEER, true, 1).to_string(),
+            "10.0.0.9"
+        );
+        assert_eq!(
+            client_ip(&HeaderMap::new(), PEER, true, 1).to_string(),
+            "10.0.0.9"
+        );
+    }
+}

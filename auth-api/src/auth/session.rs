@@ -1,0 +1,297 @@
+//! Sessions: how a token is found on a request, checked, refreshed and
+//! revoked.
+//!
+//! A session lasts at most [`SessionConfig::idle`] without use and
+//! [`SessionConfig::absolute`] in all (NIST 800-63B AAL2: 1 hour idle, 12
+//! hours in all, the defaults). Tokens are stateless JWTs with
+//! `exp = min(iat + idle, auth_time + absolute)`. A request made with a
+//! token older than [`SessionConfig::refresh_after`] gets a fresh token in
+//! its `Set-Cookie` (same `sid` and `auth_time`, new `jti`, `iat`, `exp`): a
+//! user who keeps using the site stays signed in up to the absolute limit,
+//! one who stops is signed out `idle` after their last refresh. Refreshing
+//! only every few minutes keeps signing off the hot path.
+//!
+//! Logout puts the session id in `revoked_session` until the last moment
+//! any of its tokens could be valid (`auth_time + absolute`): every token
+//! refreshed from the session dies with it. Every authenticated request
+//! checks that table by primary key.
+
+use chrono::{DateTime, TimeZone, Utc};
+use http::{HeaderMap, HeaderValue, header};
+use tokio_postgres::GenericClient;
+use uuid::Uuid;
+
+use super::keys::Keyring;
+use super::token::{self, Claims};
+use crate::ApiError;
+use crate::config::SessionConfig;
+
+/// The cookie holding the token. Not `__Host-` prefixed: that prefix
+/// requires `Path=/`, and the token is for `/api` only.
+pub const COOKIE_NAME: &str = "whatever_session";
+
+/// The one answer to every authentication failure, so the client learns
+/// nothing about why (expired, forged, revoked or absent).
+pub const UNAUTHORIZED: ApiError = ApiError::Unauthorized("Please sign in to continue.");
+
+/// An authenticated request's session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The verified claims.
+    pub claims: Claims,
+    /// A refreshed token to send back as a cookie, if this one was due.
+    pub refreshed: Option<IssuedToken>,
+}
+
+/// A freshly signed token.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    /// The compact JWT.
+    pub token: String,
+    /// What it says.
+    pub claims: Claims,
+}
+
+impl IssuedToken {
+    /// When the token expires.
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        Utc.timestamp_opt(self.claims.exp, 0)
+            .single()
+            .unwrap_or_else(Utc::now)
+    }
+
+    /// The `Set-Cookie` value carrying it: JavaScript cannot read it, it
+    /// travels over HTTPS only, never on cross-site requests, and only to
+    /// the API.
+    pub fn cookie(&self) -> HeaderValue {
+        let max_age = (self.claims.exp - Utc::now().timestamp()).max(0);
+        HeaderValue::from_str(&format!(
+            "{COOKIE_NAME}={}; Path=/api; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict",
+            self.token
+        ))
+        .expect("a JWT is a valid header value")
+    }
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clearing_cookie() -> HeaderValue {
+    HeaderValue::from_static(
+        "whatever_session=; Path=/api; Max-Age=0; HttpOnly; Secure; SameSite=Strict",
+    )
+}
+
+/// Signs a token for a new session of `username`.
+pub fn open(
+    keys: &Keyring,
+    config: &SessionConfig,
+    username: &str,
+) -> Result<IssuedToken, ApiError> {
+    let now = Utc::now().timestamp();
+    let id = Uuid::new_v4();
+    issue(keys, config, username.to_string(), id, now, now)
+}
+
+fn issue(
+    keys: &Keyring,
+    config: &SessionConfig,
+    sub: String,
+    sid: Uuid,
+    auth_time: i64,
+    now: i64,
+) -> Result<IssuedToken, ApiError> {
+    let exp =
+        (now + config.idle.as_secs() as i64).min(auth_time + config.absolute.as_secs() as i64);
+    let claims = Claims {
+        sub,
+        jti: if auth_time == now {
+            sid
+        } else {
+            Uuid::new_v4()
+        },
+        sid,
+        iat: now,
+        exp,
+        auth_time,
+    };
+    let token = token::sign(keys, &claims)
+        .map_err(|e| ApiError::Internal(format!("signing a session token: {e}")))?;
+    Ok(IssuedToken { token, claims })
+}
+
+/// The token a request carries: an `Authorization: Bearer` header or the
+/// session cookie. Any other scheme (HTTP Basic included) counts as
+/// nothing. A request carrying two different tokens is ambiguous and gets
+/// none: which one the client meant cannot be known.
+pub fn token_from(headers: &HeaderMap) -> Option<&str> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        .map(|(_, token)| token.trim());
+    let mut cookies = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.trim());
+    let cookie = cookies.next();
+    if cookies.next().is_some() {
+        return None;
+    }
+    match (bearer, cookie) {
+        (Some(b), Some(c)) if b != c => None,
+        (Some(token), _) | (None, Some(token)) => Some(token).filter(|t| !t.is_empty()),
+        (None, None) => None,
+    }
+}
+
+/// Verifies the request's token without touching the database. Callers
+/// must also check revocation: [`authenticate`] does both.
+pub fn verify_token(
+    keys: &Keyring,
+    config: &SessionConfig,
+    headers: &HeaderMap,
+) -> Result<Session, ApiError> {
+    let token = token_from(headers).ok_or(UNAUTHORIZED)?;
+    let claims = token::verify(keys, token).map_err(|error| {
+        tracing::debug!(%error, "token refused");
+        UNAUTHORIZED
+    })?;
+    let now = Utc::now().timestamp();
+    let refreshed = if now - claims.iat >= config.refresh_after.as_secs() as i64
+        && claims.exp < claims.auth_time + config.absolute.as_secs() as i64
+    {
+        Some(issue(
+            keys,
+            config,
+            claims.sub.clone(),
+            claims.sid,
+            claims.auth_time,
+            now,
+        )?)
+    } else {
+        None
+    };
+    Ok(Session { claims, refreshed })
+}
+
+/// Whether the session was ended by a logout: one primary-key lookup.
+pub async fn is_revoked(db: &impl GenericClient, sid: Uuid) -> Result<bool, ApiError> {
+    Ok(db
+        .query_opt(
+            // Bound as text: the driver is built without its uuid feature.
+            "SELECT 1 FROM revoked_session WHERE session_id = $1::text::uuid",
+            &[&sid.to_string()],
+        )
+        .await?
+        .is_some())
+}
+
+/// The authentication step every personal route starts with: a valid token
+/// from a session that was not revoked, else the generic 401.
+pub async fn authenticate(
+    db: &impl GenericClient,
+    keys: &Keyring,
+    config: &SessionConfig,
+    headers: &HeaderMap,
+) -> Result<Session, ApiError> {
+    let session = verify_token(keys, config, headers)?;
+    if is_revoked(db, session.claims.sid).await? {
+        return Err(UNAUTHORIZED);
+    }
+    Ok(session)
+}
+
+/// Ends the session: none of its tokens is accepted again.
+pub async fn revoke(
+    db: &impl GenericClient,
+    config: &SessionConfig,
+    claims: &Claims,
+) -> Result<(), ApiError> {
+    let until = Utc
+        .timestamp_opt(claims.auth_time + config.absolute.as_secs() as i64, 0)
+        .single()
+        .unwrap_or_else(Utc::now);
+    db.execute(
+        "INSERT INTO revoked_session (session_id, expires_at) VALUES ($1::text::uuid, $2)
+         ON CONFLICT (session_id) DO NOTHING",
+        &[&claims.sid.to_string(), &until],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Deletes throttling and revocation rows nobody can need any more: the
+/// tables stay as small as the traffic of the last day.
+pub async fn prune(
+    db: &impl GenericClient,
+    keep_failures: std::time::Duration,
+) -> Result<u64, ApiError> {
+    let revoked = db
+        .execute("DELETE FROM revoked_session WHERE expires_at < now()", &[])
+        .await?;
+    let failures = db
+        .execute(
+            "DELETE FROM login_failure WHERE failed_at < now() - $1::float8 * interval '1 second'",
+            &[&keep_failures.as_secs_f64()],
+        )
+        .await?;
+    Ok(revoked + failures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_token_or_none_and_basic_is_nothing() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            "a=b; whatever_session=cookie-token".parse().unwrap(),
+        );
+        assert_eq!(token_from(&h), Some("cookie-token"));
+        h.insert(
+            header::AUTHORIZATION,
+            "Bearer cookie-token".parse().unwrap(),
+        );
+        assert_eq!(token_from(&h), Some("cookie-token"));
+        h.insert(
+            header::AUTHORIZATION,
+            "Bearer header-token".parse().unwrap(),
+        );
+        assert_eq!(token_from(&h), None, "two different tokens are ambiguous");
+        let mut bearer = HeaderMap::new();
+        bearer.insert(
+            header::AUTHORIZATION,
+            "bearer header-token".parse().unwrap(),
+        );
+        assert_eq!(token_from(&bearer), Some("header-token"));
+        let mut basic = HeaderMap::new();
+        basic.insert(header::AUTHORIZATION, "Basic YWRhOnB3".parse().unwrap());
+        assert_eq!(token_from(&basic), None);
+    }
+
+    #[test]
+    fn tokens_never_outlive_the_absolute_limit() {
+        let keys = Keyring::ephemeral().unwrap();
+        let config = SessionConfig::default();
+        let now = Utc::now().timestamp();
+        let late = issue(
+            &keys,
+            &config,
+            "ada".into(),
+            Uuid::new_v4(),
+            now - 11 * 3600 - 1800,
+            now,
+        )
+        .unwrap();
+        assert_eq!(late.claims.exp, late.claims.auth_time + 12 * 3600);
+        let fresh = open(&keys, &config, "ada").unwrap();
+        assert_eq!(fresh.claims.exp, fresh.claims.iat + 3600);
+        assert_eq!(fresh.claims.jti, fresh.claims.sid);
+    }
+}

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use whatever_database::DatabaseConfig;
 
-use crate::fulfillment::FulfillmentSettings;
 use crate::auth::keys::Keyring;
+use crate::fulfillment::FulfillmentSettings;
 
 /// Why the configuration could not be read.
 #[derive(Debug, thiserror::Error)]

@@ -5,12 +5,15 @@
 //! [`routes::handle`] is the whole API as a function of [`state::AppState`];
 //! [`server`] puts it on a socket.
 
+pub mod auth;
 pub mod config;
+pub mod enrollment;
 pub mod error;
 pub mod fulfillment;
 pub mod health;
 pub mod http;
 pub mod logging;
+pub mod metrics;
 pub mod routes;
 pub mod server;
 pub mod state;

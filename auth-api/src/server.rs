@@ -10,9 +10,10 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
+use crate::auth::PeerAddr;
 use crate::config::Config;
-use crate::routes;
 use crate::state::AppState;
+use crate::{auth, metrics, routes};
 
 /// A slow client must send its headers within this time.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -21,10 +22,15 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn run(config: Config) -> anyhow::Result<()> {
     whatever_database::migrations::migrate(&config.database).await?;
     let listener = TcpListener::bind(config.listen_addr).await?;
-    tracing::info!(addr = %listener.local_addr()?, "auth-api listening");
+    let admin = TcpListener::bind(config.admin_listen_addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, admin = %admin.local_addr()?, "auth-api listening");
     let state = AppState::new(config)?;
     let worker = crate::fulfillment::spawn_for(&state)?;
+    let admin = tokio::spawn(metrics::serve_admin(admin));
+    let upkeep = tokio::spawn(auth::prune_periodically(state.clone()));
     serve(listener, state, shutdown_signal()).await;
+    admin.abort();
+    upkeep.abort();
     if let Some(worker) = worker {
         worker.stop().await;
     }
@@ -38,6 +44,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
+    metrics::install();
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -57,8 +64,10 @@ pub async fn serve(
                 };
                 let state = state.clone();
                 let service = service_fn(move |mut req: http::Request<_>| {
-                    // Handlers that limit per client read the peer from here.
+                    // Handlers that limit per client read the peer from here
+                    // (throttling counts failed logins per client address).
                     req.extensions_mut().insert(peer);
+                    req.extensions_mut().insert(PeerAddr(peer));
                     let state = state.clone();
                     async move { Ok::<_, std::convert::Infallible>(routes::handle(state, req).await) }
                 });

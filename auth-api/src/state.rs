@@ -1,10 +1,13 @@
 //! The state every request handler sees: cloned per request, cheap to clone.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use deadpool_postgres::Pool;
 
+use crate::auth::password::Passwords;
 use crate::config::Config;
+use crate::enrollment::PlanCache;
 
 /// Shared handles: the database pool and the configuration.
 #[derive(Clone)]
@@ -15,6 +18,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Wakes the fulfillment worker when a request is queued.
     pub fulfillment: crate::fulfillment::Wake,
+    /// Password hashing, bounded in concurrency.
+    pub passwords: Passwords,
+    /// Plans served as `current_plan`, cached briefly.
+    pub plans: PlanCache,
 }
 
 impl AppState {
@@ -23,6 +30,8 @@ impl AppState {
         let pool = whatever_database::pool::build_pool(&config.database, config.db_wait)?;
         Ok(Self {
             pool,
+            passwords: Passwords::new(config.auth.login_concurrency),
+            plans: PlanCache::new(Duration::from_secs(60)),
             config: Arc::new(config),
             fulfillment: Default::default(),
         })

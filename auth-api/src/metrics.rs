@@ -1,0 +1,113 @@
+//! Prometheus metrics: request counts and latency histograms by route,
+//! method and status, served on the admin port (`ADMIN_LISTEN_ADDR`), never
+//! on the public one.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+
+use crate::http::Resp;
+
+/// Latency buckets in seconds: fine-grained around the 10 ms target.
+const BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the process-wide recorder (once; later calls return the same
+/// handle, so tests can start several servers).
+pub fn install() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(BUCKETS)
+                .expect("non-empty buckets")
+                .build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics stays empty");
+            }
+            handle
+        })
+        .clone()
+}
+
+/// The route a path belongs to: a bounded set of labels, never raw paths
+/// (ids in paths would make a series per request).
+pub fn route_label(path: &str) -> &'static str {
+    match path {
+        "/api/login" => "/api/login",
+        "/api/logout" => "/api/logout",
+        "/api/me/enrollment" => "/api/me/enrollment",
+        "/api/fulfillment" => "/api/fulfillment",
+        "/healthz" => "/healthz",
+        "/readyz" => "/readyz",
+        p if p.starts_with("/api/fulfillment/") => "/api/fulfillment/{request_id}",
+        _ => "unmatched",
+    }
+}
+
+/// Counts one answered request and its latency.
+pub fn record_request(route: &'static str, method: &Method, status: StatusCode, elapsed: Duration) {
+    let labels = [
+        ("route", route.to_string()),
+        ("method", method.as_str().to_string()),
+        ("status", status.as_u16().to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+}
+
+fn answer(handle: &PrometheusHandle, req: &Request<hyper::body::Incoming>) -> Resp {
+    let (status, content_type, body) =
+        if req.method() == Method::GET && req.uri().path() == "/metrics" {
+            handle.run_upkeep();
+            (StatusCode::OK, "text/plain; version=0.0.4", handle.render())
+        } else {
+            (
+                StatusCode::NOT_FOUND,
+                "application/json",
+                r#"{"error":{"code":"not_found","message":"only GET /metrics is served here"}}"#
+                    .to_string(),
+            )
+        };
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+/// Serves `GET /metrics` on `listener` until the task is dropped.
+pub async fn serve_admin(listener: TcpListener) {
+    let handle = install();
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                tracing::warn!(%error, "admin accept failed");
+                continue;
+            }
+        };
+        let handle = handle.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let resp = answer(&handle, &req);
+                async move { Ok::<_, std::convert::Infallible>(resp) }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            if let Err(error) = conn.await {
+                tracing::debug!(%error, "admin connection ended with an error");
+            }
+        });
+    }
+}

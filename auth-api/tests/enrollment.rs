@@ -1,0 +1,156 @@
+//! `GET /api/me/enrollment`: the right current plan across edge dates, the
+//! exact `Plan` shape, and no SSN anywhere.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+async fn enrollment_of(app: &TestApp, user: &str, password: &str) -> Value {
+    let token = app.token(user, password).await;
+    let resp = app.enrollment(&token).await;
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+fn current_id(body: &Value) -> Option<&str> {
+    body["current_plan"]["plan_id"].as_str()
+}
+
+#[tokio::test]
+async fn current_plan_follows_the_date_rules() {
+    let app = TestApp::start().await;
+    let db = app.sql().await;
+    for (id, name) in [
+        ("S0001-001-0", "Old"),
+        ("S0002-001-0", "Now"),
+        ("S0003-001-0", "Next"),
+    ] {
+        insert_plan(&db, id, name).await;
+    }
+    // 1: ends today (still current) and the next one starts tomorrow.
+    user_with_beneficiary(&db, "ends-today", "pw-12345678", 1).await;
+    enroll(&db, 1, "S0001-001-0", -30, Some(0)).await;
+    enroll(&db, 1, "S0003-001-0", 1, None).await;
+    // 2: ended yesterday, next starts tomorrow: no current plan.
+    user_with_beneficiary(&db, "gap", "pw-12345678", 2).await;
+    enroll(&db, 2, "S0001-001-0", -30, Some(-1)).await;
+    enroll(&db, 2, "S0003-001-0", 1, None).await;
+    // 3: open-ended since long ago.
+    user_with_beneficiary(&db, "open", "pw-12345678", 3).await;
+    enroll(&db, 3, "S0002-001-0", -400, None).await;
+    // 4: overlapping rows both covering today: the latest start wins.
+    user_with_beneficiary(&db, "overlap", "pw-12345678", 4).await;
+    enroll(&db, 4, "S0001-001-0", -100, None).await;
+    enroll(&db, 4, "S0002-001-0", -10, Some(10)).await;
+    // 5: starts today.
+    user_with_beneficiary(&db, "starts-today", "pw-12345678", 5).await;
+    enroll(&db, 5, "S0002-001-0", 0, Some(0)).await;
+    // 6: never enrolled.
+    user_with_beneficiary(&db, "none", "pw-12345678", 6).await;
+
+    let ends_today = enrollment_of(&app, "ends-today", "pw-12345678").await;
+    assert_eq!(current_id(&ends_today), Some("S0001-001-0"));
+    let statuses: Vec<&str> = ends_today["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["upcoming", "current"]);
+
+    let gap = enrollment_of(&app, "gap", "pw-12345678").await;
+    assert!(gap["current_plan"].is_null(), "{gap}");
+    assert_eq!(gap["history"].as_array().unwrap().len(), 2);
+
+    assert_eq!(
+        current_id(&enrollment_of(&app, "open", "pw-12345678").await),
+        Some("S0002-001-0")
+    );
+
+    let overlap = enrollment_of(&app, "overlap", "pw-12345678").await;
+    assert_eq!(current_id(&overlap), Some("S0002-001-0"));
+    assert_eq!(overlap["history"][0]["status"], "current");
+    assert_eq!(overlap["history"][1]["status"], "superseded");
+
+    assert_eq!(
+        current_id(&enrollment_of(&app, "starts-today", "pw-12345678").await),
+        Some("S0002-001-0")
+    );
+
+    let none = enrollment_of(&app, "none", "pw-12345678").await;
+    assert!(none["current_plan"].is_null());
+    assert_eq!(none["history"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn the_answer_has_the_contract_shape_and_no_ssn() {
+    let app = TestApp::start().await;
+    let db = app.sql().await;
+    insert_plan(&db, "S5601-012-0", "Basic \"Rx\" <&>").await;
+    user_with_beneficiary(&db, "ada", "pw-ada-1234", 42).await;
+    enroll(&db, 42, "S5601-012-0", -5, None).await;
+
+    let token = app.token("ada", "pw-ada-1234").await;
+    let resp = app.enrollment(&token).await;
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.unwrap();
+    assert!(
+        !text.contains(SSN) && !text.contains("1120") && !text.contains("ssn"),
+        "{text}"
+    );
+    let body: Value = serde_json::from_str(&text).unwrap();
+
+    // current_plan is byte for byte what the public site publishes.
+    let site_plan = whatever_database::plans::plan_by_id(&db, "S5601-012-0")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        serde_json::to_string(&body["current_plan"]).unwrap(),
+        serde_json::to_string(&serde_json::to_value(&site_plan).unwrap()).unwrap()
+    );
+    assert!(text.contains(r#""avg_monthly_cost":32.50"#), "{text}");
+    assert_eq!(body["current_plan"]["features"]["mail_order"], "yes");
+
+    let b = &body["beneficiary"];
+    assert_eq!(b["beneficiary_id"], 42);
+    assert_eq!(b["fname"], "Zoë");
+    assert_eq!(b["lname"], "O'Brien");
+    assert_eq!(b["state"], "MA");
+    assert_eq!(b["zip_code"], "02134");
+    assert_eq!(b["birthdate"], "1950-03-04");
+    let keys: Vec<&String> = b.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 9, "unexpected beneficiary fields: {keys:?}");
+
+    let row = &body["history"][0];
+    assert_eq!(row["plan_id"], "S5601-012-0");
+    assert_eq!(row["plan_name"], "Basic \"Rx\" <&>");
+    assert!(row["end_date"].is_null());
+    assert_eq!(row["status"], "current");
+    assert!(row["start_date"].as_str().unwrap().len() == 10);
+
+    // Nothing logged anywhere in this process holds the SSN or the password.
+    let logs = logs();
+    assert!(logs.contains("signed in"), "log capture is not working");
+    let ssn_lines: Vec<&str> = logs.lines().filter(|l| l.contains(SSN)).collect();
+    assert!(ssn_lines.is_empty(), "the SSN was logged: {ssn_lines:#?}");
+    assert!(!logs.contains("pw-ada-1234"), "the password was logged");
+    assert!(!logs.contains(&token), "the token was logged");
+}
+
+#[tokio::test]
+async fn a_user_without_a_beneficiary_gets_404_and_no_token_gets_401() {
+    let app = TestApp::start().await;
+    let db = app.sql().await;
+    insert_user(&db, "staff", "pw-staff-1234", None).await;
+    let token = app.token("staff", "pw-staff-1234").await;
+    assert_eq!(app.enrollment(&token).await.status(), 404);
+    let anonymous = app
+        .client
+        .get(app.url("/api/me/enrollment"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+}

@@ -59,6 +59,17 @@ pub enum Error {
         /// How many lines have a problem in all.
         total: u64,
     },
+    /// The embedded zip code list is malformed (line 0: the whole file).
+    #[error("zip code list, line {line}: {reason}")]
+    ZipData {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Hashing a password failed.
+    #[error("hashing a password: {0}")]
+    PasswordHash(String),
     /// Bad input from the user: a flag, a file, a setting.
     #[error("{0}")]
     Invalid(String),

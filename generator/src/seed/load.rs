@@ -1,0 +1,304 @@
+//! Loading the sample with COPY, all tables in one transaction: either the
+//! whole sample is there or none of it.
+
+use bytes::Bytes;
+use futures::SinkExt;
+use indicatif::ProgressBar;
+use tokio_postgres::Transaction;
+
+use super::sample::Sample;
+use crate::{Error, Result};
+
+/// The seed tables, in the order they are filled (referenced ones first).
+pub const TABLES: &[&str] = &[
+    "plan",
+    "plan_feature",
+    "plan_to_zip",
+    "beneficiary",
+    "beneficiary_to_plan",
+    "\"user\"",
+];
+
+/// Rows the database holds in each seed table, in [`TABLES`] order.
+pub async fn row_counts(tx: &Transaction<'_>) -> Result<Vec<i64>> {
+    let sql = TABLES
+        .iter()
+        .map(|t| format!("(SELECT count(*) FROM {t})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let row = tx
+        .query_one(&format!("SELECT {sql}"), &[])
+        .await
+        .map_err(Error::query("counting the rows of the seed tables"))?;
+    Ok((0..TABLES.len()).map(|i| row.get(i)).collect())
+}
+
+/// Refuses a database that already holds data, unless `replace`, in which
+/// case the seed tables are emptied first.
+pub async fn prepare(tx: &Transaction<'_>, database: &str, replace: bool) -> Result<()> {
+    let counts = row_counts(tx).await?;
+    if counts.iter().all(|&c| c == 0) {
+        return Ok(());
+    }
+    if !replace {
+        let held = TABLES
+            .iter()
+            .zip(&counts)
+            .filter(|(_, c)| **c > 0)
+            .map(|(t, c)| format!("{c} {} rows", t.trim_matches('"')))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(Error::Invalid(format!(
+            "database {database} already has {} plans ({held}); seed loads into an empty \
+             database — drop it, use a new DATABASE_URL, or pass --replace to empty the seed \
+             tables first",
+            counts[0]
+        )));
+    }
+    tracing::warn!(
+        database,
+        "--replace: emptying the seed tables and the tables that reference them"
+    );
+    // CASCADE: tables added later (sessions, outbox) may reference these.
+    tx.batch_execute(&format!("TRUNCATE {} CASCADE", TABLES.join(", ")))
+        .await
+        .map_err(Error::query("emptying the seed tables"))?;
+    Ok(())
+}
+
+/// Copies every table of the sample; returns the rows written per table.
+pub async fn copy_sample(
+    tx: &Transaction<'_>,
+    sample: &Sample,
+    bar: &ProgressBar,
+) -> Result<Vec<u64>> {
+    let mut written = Vec::new();
+    let plans = &sample.plans;
+    written.push(
+        copy(tx, bar, "plan (plan_id, plan_name, insurer_name, status, description, avg_monthly_cost, avg_copay_amount, annual_deductible, min_age, max_age)", plans.iter(), |line, p| {
+            line.text(&p.plan_id);
+            line.text(&p.plan_name);
+            line.text(&p.insurer_name);
+            line.text(if p.active { "active" } else { "inactive" });
+            line.text(&p.description);
+            line.money(p.monthly_cents);
+            line.money(p.copay_cents);
+            line.money(p.deductible_cents);
+            line.opt_int(p.min_age);
+            line.opt_int(p.max_age);
+        })
+        .await?,
+    );
+    let features = plans
+        .iter()
+        .flat_map(|p| p.features.iter().map(move |f| (&p.plan_id, f)));
+    written.push(
+        copy(
+            tx,
+            bar,
+            "plan_feature (plan_id, feature_key, feature_value)",
+            features,
+            |line, (id, (k, v))| {
+                line.text(id);
+                line.text(k);
+                line.text(v);
+            },
+        )
+        .await?,
+    );
+    let coverage = plans
+        .iter()
+        .flat_map(|p| p.zips.iter().map(move |z| (&p.plan_id, z)));
+    written.push(
+        copy(
+            tx,
+            bar,
+            "plan_to_zip (plan_id, zip_code)",
+            coverage,
+            |line, (id, zip)| {
+                line.text(id);
+                line.text(zip);
+            },
+        )
+        .await?,
+    );
+    written.push(
+        copy(tx, bar, "beneficiary (beneficiary_id, fname, lname, sex, ssn, birthdate, address, city, state, zip_code)", sample.beneficiaries.iter(), |line, b| {
+            line.raw(&b.beneficiary_id.to_string());
+            line.text(&b.fname);
+            line.text(&b.lname);
+            line.text(b.sex);
+            line.text(&b.ssn);
+            line.raw(&b.birthdate.to_string());
+            line.text(&b.address);
+            line.text(&b.city);
+            line.text(&b.state);
+            line.text(&b.zip_code);
+        })
+        .await?,
+    );
+    written.push(
+        copy(
+            tx,
+            bar,
+            "beneficiary_to_plan (beneficiary_id, plan_id, start_date, end_date)",
+            sample.enrollments.iter(),
+            |line, e| {
+                line.raw(&e.beneficiary_id.to_string());
+                line.text(&e.plan_id);
+                line.raw(&e.start_date.to_string());
+                match e.end_date {
+                    Some(d) => line.raw(&d.to_string()),
+                    None => line.null(),
+                }
+            },
+        )
+        .await?,
+    );
+    written.push(
+        copy(
+            tx,
+            bar,
+            "\"user\" (username, password, email, beneficiary_id)",
+            sample.users.iter(),
+            |line, u| {
+                line.text(&u.username);
+                line.text(&u.password);
+                line.text(&u.email);
+                line.raw(&u.beneficiary_id.to_string());
+            },
+        )
+        .await?,
+    );
+    Ok(written)
+}
+
+/// Chunks of about this many bytes go to the server at a time.
+const CHUNK: usize = 1 << 20;
+
+async fn copy<R>(
+    tx: &Transaction<'_>,
+    bar: &ProgressBar,
+    target: &str,
+    rows: impl Iterator<Item = R>,
+    mut write: impl FnMut(&mut Line, R),
+) -> Result<u64> {
+    let table = target
+        .split(' ')
+        .next()
+        .unwrap_or(target)
+        .trim_matches('"')
+        .to_string();
+    bar.set_message(table.clone());
+    let context = format!("copying rows into {table}");
+    let sql = format!("COPY {target} FROM STDIN");
+    let sink = tx
+        .copy_in::<_, Bytes>(sql.as_str())
+        .await
+        .map_err(Error::query(context.clone()))?;
+    let mut sink = std::pin::pin!(sink);
+    let mut line = Line::default();
+    let mut pending = 0u64;
+    for row in rows {
+        write(&mut line, row);
+        line.end();
+        pending += 1;
+        if line.buf.len() >= CHUNK {
+            let chunk = Bytes::from(std::mem::take(&mut line.buf));
+            sink.send(chunk)
+                .await
+                .map_err(Error::query(context.clone()))?;
+            bar.inc(pending);
+            pending = 0;
+        }
+    }
+    if !line.buf.is_empty() {
+        sink.send(Bytes::from(line.buf))
+            .await
+            .map_err(Error::query(context.clone()))?;
+    }
+    bar.inc(pending);
+    sink.as_mut().finish().await.map_err(Error::query(context))
+}
+
+/// Builds COPY text-format rows: tab-separated, `\N` for NULL, backslash
+/// escapes for the characters the format reserves.
+#[derive(Debug, Default)]
+pub struct Line {
+    buf: Vec<u8>,
+    fields: usize,
+}
+
+impl Line {
+    fn sep(&mut self) {
+        if self.fields > 0 {
+            self.buf.push(b'\t');
+        }
+        self.fields += 1;
+    }
+
+    /// A text field, escaped.
+    pub fn text(&mut self, value: &str) {
+        self.sep();
+        for &b in value.as_bytes() {
+            match b {
+                b'\\' => self.buf.extend_from_slice(b"\\\\"),
+                b'\t' => self.buf.extend_from_slice(b"\\t"),
+                b'\n' => self.buf.extend_from_slice(b"\\n"),
+                b'\r' => self.buf.extend_from_slice(b"\\r"),
+                _ => self.buf.push(b),
+            }
+        }
+    }
+
+    /// A field that needs no escaping (numbers, dates).
+    pub fn raw(&mut self, value: &str) {
+        self.sep();
+        self.buf.extend_from_slice(value.as_bytes());
+    }
+
+    /// NULL.
+    pub fn null(&mut self) {
+        self.sep();
+        self.buf.extend_from_slice(b"\\N");
+    }
+
+    /// An amount of cents as a numeric (`12.50`).
+    pub fn money(&mut self, cents: i64) {
+        self.raw(&whatever_database::Money(cents).to_string());
+    }
+
+    /// An optional integer.
+    pub fn opt_int(&mut self, value: Option<i32>) {
+        match value {
+            Some(v) => self.raw(&v.to_string()),
+            None => self.null(),
+        }
+    }
+
+    /// Ends the row.
+    pub fn end(&mut self) {
+        self.buf.push(b'\n');
+        self.fields = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_escapes_what_the_format_reserves() {
+        let mut line = Line::default();
+        line.text("a\tb\\c\nd\re \"<&>\" é 💊");
+        line.null();
+        line.money(1250);
+        line.opt_int(None);
+        line.opt_int(Some(65));
+        line.end();
+        assert_eq!(
+            String::from_utf8(line.buf).unwrap(),
+            "a\\tb\\\\c\\nd\\re \"<&>\" é 💊\t\\N\t12.50\t\\N\t65\n"
+        );
+    }
+}

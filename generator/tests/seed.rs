@@ -27,8 +27,17 @@ async fn count(client: &tokio_postgres::Client, sql: &str) -> i64 {
 /// A digest of every seed table's full contents, in a stable order.
 async fn digest(client: &tokio_postgres::Client) -> Vec<String> {
     let mut out = Vec::new();
-    for table in ["plan", "plan_feature", "plan_to_zip", "beneficiary", "beneficiary_to_plan", "\"user\""] {
-        let sql = format!("SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {table} t");
+    for table in [
+        "plan",
+        "plan_feature",
+        "plan_to_zip",
+        "beneficiary",
+        "beneficiary_to_plan",
+        "\"user\"",
+    ] {
+        let sql = format!(
+            "SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {table} t"
+        );
         out.push(client.query_one(&sql, &[]).await.unwrap().get(0));
     }
     out
@@ -50,7 +59,10 @@ async fn a_subset_is_plausible() {
     assert_eq!(zips_without_plan, 0);
     let zips = count(&c, "SELECT count(DISTINCT zip_code) FROM plan_to_zip").await;
     assert_eq!(zips as usize, summary.zips);
-    assert!((350..450).contains(&zips), "RI + VT have about 400 zips, got {zips}");
+    assert!(
+        (350..450).contains(&zips),
+        "RI + VT have about 400 zips, got {zips}"
+    );
     let foreign = count(
         &c,
         "SELECT count(*) FROM plan_to_zip WHERE NOT (zip_code LIKE '02%' OR zip_code LIKE '05%')",
@@ -61,13 +73,27 @@ async fn a_subset_is_plausible() {
     let plans = count(&c, "SELECT count(*) FROM plan").await;
     assert_eq!(plans as u64, summary.plan);
     assert!((30..400).contains(&plans), "{plans} plans");
-    let bad_ids = count(&c, "SELECT count(*) FROM plan WHERE plan_id !~ '^[HSR][0-9]{4}-[0-9]{3}-[0-9]$'").await;
+    let bad_ids = count(
+        &c,
+        "SELECT count(*) FROM plan WHERE plan_id !~ '^[HSR][0-9]{4}-[0-9]{3}-[0-9]$'",
+    )
+    .await;
     assert_eq!(bad_ids, 0);
     assert!(count(&c, "SELECT count(*) FROM plan WHERE plan_id LIKE 'S%'").await >= 10);
     assert!(count(&c, "SELECT count(*) FROM plan WHERE plan_id LIKE 'H%'").await >= 10);
     let inactive = count(&c, "SELECT count(*) FROM plan WHERE status = 'inactive'").await;
-    assert!(inactive > 0 && inactive < plans / 4, "{inactive} of {plans} inactive");
-    assert_eq!(count(&c, "SELECT count(*) FROM plan WHERE status NOT IN ('active', 'inactive')").await, 0);
+    assert!(
+        inactive > 0 && inactive < plans / 4,
+        "{inactive} of {plans} inactive"
+    );
+    assert_eq!(
+        count(
+            &c,
+            "SELECT count(*) FROM plan WHERE status NOT IN ('active', 'inactive')"
+        )
+        .await,
+        0
+    );
 
     let feature_counts_out_of_range = count(
         &c,
@@ -89,7 +115,14 @@ async fn a_subset_is_plausible() {
     )
     .await;
     assert_eq!(money_outside, 0);
-    assert!(count(&c, "SELECT count(*) FROM plan WHERE min_age = 65 AND max_age IS NULL").await > plans / 2);
+    assert!(
+        count(
+            &c,
+            "SELECT count(*) FROM plan WHERE min_age = 65 AND max_age IS NULL"
+        )
+        .await
+            > plans / 2
+    );
     let tricky = count(
         &c,
         "SELECT count(*) FROM plan WHERE plan_name ~ '[\"&<]' OR plan_name ~ '[^\\x01-\\x7e]' OR description ~ '[^\\x01-\\x7e]'",
@@ -101,10 +134,27 @@ async fn a_subset_is_plausible() {
     // plans sold in their zip, and some without a current plan.
     let people = count(&c, "SELECT count(*) FROM beneficiary").await;
     assert!(people >= 60, "{people} beneficiaries");
-    assert_eq!(count(&c, "SELECT count(*) FROM beneficiary WHERE ssn !~ '^9[0-9]{2}-[0-9]{2}-[0-9]{4}$'").await, 0);
-    assert_eq!(count(&c, "SELECT count(*) - count(DISTINCT ssn) FROM beneficiary").await, 0);
+    assert_eq!(
+        count(
+            &c,
+            "SELECT count(*) FROM beneficiary WHERE ssn !~ '^9[0-9]{2}-[0-9]{2}-[0-9]{4}$'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(&c, "SELECT count(*) - count(DISTINCT ssn) FROM beneficiary").await,
+        0
+    );
     assert_eq!(count(&c, "SELECT count(*) FROM beneficiary WHERE birthdate NOT BETWEEN '1930-01-01' AND '2000-12-31'").await, 0);
-    assert_eq!(count(&c, "SELECT count(*) FROM beneficiary WHERE state NOT IN ('RI', 'VT')").await, 0);
+    assert_eq!(
+        count(
+            &c,
+            "SELECT count(*) FROM beneficiary WHERE state NOT IN ('RI', 'VT')"
+        )
+        .await,
+        0
+    );
     let elsewhere = count(
         &c,
         "SELECT count(*) FROM beneficiary_to_plan e JOIN beneficiary b USING (beneficiary_id)
@@ -114,17 +164,41 @@ async fn a_subset_is_plausible() {
     assert_eq!(elsewhere, 0);
     let current = "EXISTS (SELECT 1 FROM beneficiary_to_plan e WHERE e.beneficiary_id = b.beneficiary_id
                    AND e.start_date <= current_date AND (e.end_date IS NULL OR e.end_date >= current_date))";
-    let with_current = count(&c, &format!("SELECT count(*) FROM beneficiary b WHERE {current}")).await;
-    assert!(with_current > people / 2 && with_current < people, "{with_current} of {people}");
-    assert!(count(&c, "SELECT count(*) FROM beneficiary_to_plan WHERE end_date < current_date").await > 0);
-    assert!(count(&c, "SELECT count(*) FROM beneficiary_to_plan WHERE start_date > current_date").await > 0);
+    let with_current = count(
+        &c,
+        &format!("SELECT count(*) FROM beneficiary b WHERE {current}"),
+    )
+    .await;
+    assert!(
+        with_current > people / 2 && with_current < people,
+        "{with_current} of {people}"
+    );
+    assert!(
+        count(
+            &c,
+            "SELECT count(*) FROM beneficiary_to_plan WHERE end_date < current_date"
+        )
+        .await
+            > 0
+    );
+    assert!(
+        count(
+            &c,
+            "SELECT count(*) FROM beneficiary_to_plan WHERE start_date > current_date"
+        )
+        .await
+            > 0
+    );
     let current_inactive = count(
         &c,
         "SELECT count(*) FROM beneficiary_to_plan e JOIN plan p USING (plan_id)
          WHERE e.start_date <= current_date AND e.end_date IS NULL AND p.status <> 'active'",
     )
     .await;
-    assert_eq!(current_inactive, 0, "open-ended enrollments are in plans on sale");
+    assert_eq!(
+        current_inactive, 0,
+        "open-ended enrollments are in plans on sale"
+    );
 
     // Logins.
     assert_eq!(summary.user as usize, DEMO_USERS + 2);
@@ -146,21 +220,43 @@ async fn a_subset_is_plausible() {
 async fn passwords_verify_with_the_documented_password() {
     let (db, _) = seeded(1, "RI").await;
     let c = db.connect().await.unwrap();
-    let rows = c.query("SELECT username, password, email FROM \"user\" ORDER BY username", &[]).await.unwrap();
+    let rows = c
+        .query(
+            "SELECT username, password, email FROM \"user\" ORDER BY username",
+            &[],
+        )
+        .await
+        .unwrap();
     let mut salts = std::collections::HashSet::new();
     for row in &rows {
-        let (username, hash, email): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+        let (username, hash, email): (String, String, String) =
+            (row.get(0), row.get(1), row.get(2));
         assert_eq!(email, format!("{username}@example.com"));
         if username == LEGACY_USER {
             assert!(hash.starts_with("$2b$"), "{hash}");
             assert!(bcrypt::verify(DEMO_PASSWORD, &hash).unwrap());
             continue;
         }
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{username}: {hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{username}: {hash}"
+        );
         let parsed = PasswordHash::new(&hash).unwrap();
-        assert!(argon2id().verify_password(DEMO_PASSWORD.as_bytes(), &parsed).is_ok(), "{username}");
-        assert!(argon2id().verify_password(b"not-the-password", &parsed).is_err());
-        assert!(salts.insert(parsed.salt.unwrap().to_string()), "{username} shares a salt");
+        assert!(
+            argon2id()
+                .verify_password(DEMO_PASSWORD.as_bytes(), &parsed)
+                .is_ok(),
+            "{username}"
+        );
+        assert!(
+            argon2id()
+                .verify_password(b"not-the-password", &parsed)
+                .is_err()
+        );
+        assert!(
+            salts.insert(parsed.salt.unwrap().to_string()),
+            "{username} shares a salt"
+        );
     }
     let names: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
     assert!(names.contains(&"demo01".to_string()) && names.contains(&"demo25".to_string()));
@@ -191,30 +287,56 @@ async fn new_york_keeps_the_leading_zeros_of_00501() {
     )
     .await;
     assert!(n >= 5, "00501 (Holtsville) has {n} active plans");
-    assert_eq!(count(&c, "SELECT count(*) FROM plan_to_zip WHERE zip_code = '501'").await, 0);
+    assert_eq!(
+        count(
+            &c,
+            "SELECT count(*) FROM plan_to_zip WHERE zip_code = '501'"
+        )
+        .await,
+        0
+    );
 }
 
 #[tokio::test]
 async fn a_database_with_data_is_refused_unless_replace() {
     let (db, first) = seeded(1, "RI").await;
-    let err = seed(&args(2, "VT"), db.config()).await.unwrap_err().to_string();
-    assert!(err.contains(&format!("already has {} plans", first.plan)), "{err}");
+    let err = seed(&args(2, "VT"), db.config())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!("already has {} plans", first.plan)),
+        "{err}"
+    );
     assert!(err.contains("seed loads into an empty database"), "{err}");
     assert!(err.contains("--replace"), "{err}");
     let c = db.connect().await.unwrap();
-    assert_eq!(count(&c, "SELECT count(*) FROM beneficiary WHERE state = 'VT'").await, 0, "nothing loaded");
+    assert_eq!(
+        count(&c, "SELECT count(*) FROM beneficiary WHERE state = 'VT'").await,
+        0,
+        "nothing loaded"
+    );
 
     let mut replace = args(2, "VT");
     replace.replace = true;
     let second = seed(&replace, db.config()).await.unwrap();
-    assert_eq!(count(&c, "SELECT count(*) FROM beneficiary WHERE state = 'RI'").await, 0);
-    assert_eq!(count(&c, "SELECT count(*) FROM plan").await as u64, second.plan);
+    assert_eq!(
+        count(&c, "SELECT count(*) FROM beneficiary WHERE state = 'RI'").await,
+        0
+    );
+    assert_eq!(
+        count(&c, "SELECT count(*) FROM plan").await as u64,
+        second.plan
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_state_is_named() {
     let db = TestDatabase::new().await.unwrap();
-    let err = seed(&args(1, "MA,XX"), db.config()).await.unwrap_err().to_string();
+    let err = seed(&args(1, "MA,XX"), db.config())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("unknown state \"XX\""), "{err}");
     assert!(err.contains("MA"), "lists the known codes: {err}");
 }

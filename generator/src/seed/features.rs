@@ -93,8 +93,8 @@ fn dollars(n: i64) -> String {
     }
 }
 
-fn s(v: &str) -> String {
-    v.to_string()
+fn s(v: impl AsRef<str>) -> String {
+    v.as_ref().to_string()
 }
 
 fn value(rng: &mut Rng, key: &str, facts: &PlanFacts) -> String {

@@ -70,6 +70,15 @@ pub enum Error {
     /// Hashing a password failed.
     #[error("hashing a password: {0}")]
     PasswordHash(String),
+    /// Serializing JSON for the site failed.
+    #[error("serializing {what} as JSON: {source}")]
+    Json {
+        /// What was being serialized.
+        what: String,
+        /// The serde error.
+        #[source]
+        source: serde_json::Error,
+    },
     /// Bad input from the user: a flag, a file, a setting.
     #[error("{0}")]
     Invalid(String),

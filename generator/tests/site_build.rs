@@ -1,0 +1,431 @@
+//! The site build against a real Postgres: which pages exist, what they say,
+//! the JSON contract, escaping and determinism.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::Value;
+use support::*;
+use whatever_database::test_db::TestDatabase;
+
+async fn standard_site() -> (TestDatabase, BTreeMap<String, Vec<u8>>) {
+    let db = TestDatabase::new().await.expect("test database");
+    insert(&db, &standard_plans()).await;
+    let site = build_in_memory(&db).await;
+    (db, site)
+}
+
+fn page_keys(site: &BTreeMap<String, Vec<u8>>) -> BTreeSet<&str> {
+    site.keys()
+        .map(String::as_str)
+        .filter(|k| !k.starts_with("assets/"))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_active_plan_and_zip_has_its_pages_and_nothing_else() {
+    let (_db, site) = standard_site().await;
+    let expected: BTreeSet<&str> = [
+        "index.html",
+        "404.html",
+        "signin/index.html",
+        "my-plan/index.html",
+        "compare/index.html",
+        "zip/00501/index.html",
+        "zip/02134/index.html",
+        "data/zip/00501.json",
+        "data/zip/02134.json",
+        "plans/H1234-567-8/index.html",
+        "plans/S0001-001-0/index.html",
+        "plans/S0002-001-0/index.html",
+        "data/plans/H1234-567-8.json",
+        "data/plans/S0001-001-0.json",
+        "data/plans/S0002-001-0.json",
+    ]
+    .into();
+    assert_eq!(page_keys(&site), expected);
+}
+
+#[tokio::test]
+async fn inactive_plans_appear_nowhere() {
+    let (_db, site) = standard_site().await;
+    for (key, bytes) in &site {
+        if key.starts_with("assets/") {
+            continue;
+        }
+        let body = String::from_utf8_lossy(bytes);
+        assert!(
+            !body.contains("S0003-001-0"),
+            "{key} mentions the inactive plan"
+        );
+        assert!(
+            !body.contains("Retired Plan"),
+            "{key} names the inactive plan"
+        );
+    }
+    // 99999 only has the inactive plan: no page, no data.
+    assert!(!site.keys().any(|k| k.contains("99999")));
+}
+
+#[tokio::test]
+async fn json_has_the_contract_shapes() {
+    let (_db, site) = standard_site().await;
+    let summary_keys: BTreeSet<&str> = [
+        "plan_id",
+        "plan_name",
+        "insurer_name",
+        "avg_monthly_cost",
+        "avg_copay_amount",
+        "annual_deductible",
+        "min_age",
+        "max_age",
+        "features",
+    ]
+    .into();
+
+    let raw = text(&site, "data/zip/02134.json");
+    let zip: Value = serde_json::from_str(raw).unwrap();
+    let object = zip.as_object().unwrap();
+    let keys: BTreeSet<&str> = object.keys().map(String::as_str).collect();
+    assert_eq!(keys, BTreeSet::from(["plans", "zip"]));
+    assert_eq!(zip["zip"], "02134");
+    let plans = zip["plans"].as_array().unwrap();
+    let ids: Vec<_> = plans
+        .iter()
+        .map(|p| p["plan_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["H1234-567-8", "S0001-001-0", "S0002-001-0"],
+        "sorted by plan_id"
+    );
+    for plan in plans {
+        let keys: BTreeSet<&str> = plan
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, summary_keys);
+    }
+    // Money keeps two decimals in the raw text, keys come in contract order.
+    assert!(raw.starts_with(r#"{"zip":"02134","plans":[{"plan_id":"H1234-567-8","plan_name":"Premium Gold","insurer_name":"Acme Health","avg_monthly_cost":1234.56,"avg_copay_amount":0.00,"annual_deductible":0.00,"min_age":null,"max_age":null,"features":{}}"#), "{raw}");
+    assert!(raw.contains(r#""avg_monthly_cost":20.00,"avg_copay_amount":7.50,"annual_deductible":0.00,"min_age":65,"max_age":null,"features":{"dental":"false","mail_order_pharmacy":"true","preferred_pharmacy_network":"CVS, Walgreens"}"#), "{raw}");
+
+    let raw = text(&site, "data/plans/S0001-001-0.json");
+    let plan: Value = serde_json::from_str(raw).unwrap();
+    let mut plan_keys = summary_keys.clone();
+    plan_keys.insert("description");
+    let keys: BTreeSet<&str> = plan
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, plan_keys);
+    assert_eq!(plan["description"], "About S0001-001-0");
+    assert!(raw.contains(r#""avg_copay_amount":7.50"#), "{raw}");
+    // A missing description is an empty string, not null.
+    let gold: Value = serde_json::from_str(text(&site, "data/plans/H1234-567-8.json")).unwrap();
+    assert_eq!(gold["description"], "");
+}
+
+#[tokio::test]
+async fn metacharacters_are_escaped_everywhere() {
+    let (_db, site) = standard_site().await;
+    let escaped_name =
+        "&#60;script&#62;alert(1)&#60;/script&#62; &#38; &#34;quotes&#34; &#39;apos&#39; café 🎉";
+    for key in ["zip/02134/index.html", "plans/S0002-001-0/index.html"] {
+        let html = text(&site, key);
+        assert!(!html.contains("<script>alert(1)"), "{key} has the raw name");
+        assert!(
+            !html.contains("<b>bold</b>"),
+            "{key} has a raw feature value"
+        );
+        assert!(html.contains(escaped_name), "{key} lacks the escaped name");
+        assert!(
+            html.contains("&#60;b&#62;bold&#60;/b&#62; &#38; more"),
+            "{key} lacks the escaped feature"
+        );
+    }
+    let json = text(&site, "data/plans/S0002-001-0.json");
+    let plan: Value = serde_json::from_str(json).unwrap();
+    assert_eq!(plan["plan_name"], NASTY);
+    // serde escapes quotes; `<` is harmless in JSON served as application/json.
+    assert!(json.contains(r#"\"quotes\""#));
+}
+
+#[tokio::test]
+async fn zip_page_lists_every_plan_cheapest_first_with_costs_and_features() {
+    let (_db, site) = standard_site().await;
+    let html = text(&site, "zip/02134/index.html");
+    assert!(html.contains(r#"data-page="zip" data-zip="02134""#));
+    assert!(html.contains("<h1>Plans available in ZIP code 02134</h1>"));
+    assert!(html.contains(r#"<p id="result-count" role="status" aria-live="polite">3 plans</p>"#));
+    let positions: Vec<usize> = ["S0001-001-0", "S0002-001-0", "H1234-567-8"]
+        .iter()
+        .map(|id| {
+            html.find(&format!(
+                r#"<li class="plan-card usa-card" id="plan-{id}" data-plan-id="{id}">"#
+            ))
+            .unwrap_or_else(|| panic!("no card for {id}"))
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "not cheapest first: {positions:?}"
+    );
+    assert_eq!(html.matches(r#"<li class="plan-card"#).count(), 3);
+    // $240.00 = 12 x $20.00 + $0.00; $650.00 = 12 x $12.50 + $500.00.
+    for expected in [
+        r#"<a href="/plans/S0001-001-0/">Cheap Basic Rx</a>"#,
+        "<dt>Monthly premium</dt><dd>$20.00</dd>",
+        "<dt>Copay</dt><dd>$7.50</dd>",
+        "<dd class=\"plan-costs__yearly\">$240.00</dd>",
+        "<dd class=\"plan-costs__yearly\">$650.00</dd>",
+        "<dt>Monthly premium</dt><dd>$1,234.56</dd>",
+        "<dd class=\"plan-costs__yearly\">$14,814.72</dd>",
+        "<dt>Mail order pharmacy</dt><dd>Yes</dd>",
+        "<dt>Dental</dt><dd>No</dd>",
+        "<dt>Preferred pharmacy network</dt><dd>CVS, Walgreens</dd>",
+        r#"<div class="plan-card__actions"></div>"#,
+        r#"<div id="plan-tools" hidden></div>"#,
+    ] {
+        assert!(html.contains(expected), "zip page lacks {expected}");
+    }
+}
+
+#[tokio::test]
+async fn plan_page_shows_every_feature_costs_enroll_link_and_mail_form() {
+    let (_db, site) = standard_site().await;
+    let html = text(&site, "plans/S0001-001-0/index.html");
+    for expected in [
+        r#"data-page="plan" data-plan-id="S0001-001-0""#,
+        "<h1>Cheap Basic Rx</h1>",
+        "Offered by Acme Health",
+        "About S0001-001-0",
+        r#"<a class="usa-button usa-button--big" href="https://enroll.example.gov/apply?plan=S0001-001-0">Enroll in this plan</a>"#,
+        "<dt>Estimated yearly cost</dt><dd class=\"plan-costs__yearly\">$240.00</dd>",
+        "<dt>Eligible ages</dt><dd>Ages 65 and older</dd>",
+        r#"<th scope="row" data-label="Feature">Mail order pharmacy</th><td data-label="Details">Yes</td>"#,
+        r#"<th scope="row" data-label="Feature">Dental</th>"#,
+        r#"<th scope="row" data-label="Feature">Preferred pharmacy network</th><td data-label="Details">CVS, Walgreens</td>"#,
+        r#"<section id="my-plan-compare" hidden></section>"#,
+        r#"<form id="mail-form" class="usa-form" novalidate hidden>"#,
+        r#"<input type="hidden" name="plan_id" value="S0001-001-0">"#,
+        r#"<option value="DC">District of Columbia</option>"#,
+        r#"<option value="PR">Puerto Rico</option>"#,
+        r#"<span class="usa-error-message" id="zip-error" hidden></span>"#,
+        r#"<div id="mail-status" role="status" aria-live="polite"></div>"#,
+        r#"<div class="plan-actions"></div>"#,
+    ] {
+        assert!(html.contains(expected), "plan page lacks {expected}");
+    }
+    // The empty "- Select -" option, then 50 states, DC and 5 territories.
+    assert_eq!(html.matches("<option value=\"").count(), 1 + 56);
+    let gold = text(&site, "plans/H1234-567-8/index.html");
+    assert!(gold.contains("<dt>Eligible ages</dt><dd>All ages</dd>"));
+    assert!(gold.contains("This plan lists no additional features."));
+}
+
+#[tokio::test]
+async fn leading_zeros_are_kept_in_paths_and_content() {
+    let (_db, site) = standard_site().await;
+    let html = text(&site, "zip/00501/index.html");
+    assert!(html.contains("Plans available in ZIP code 00501"));
+    assert!(html.contains(r#"data-zip="00501""#));
+    let json: Value = serde_json::from_str(text(&site, "data/zip/00501.json")).unwrap();
+    assert_eq!(json["zip"], "00501");
+    assert!(!site.contains_key("zip/501/index.html"));
+}
+
+#[tokio::test]
+async fn every_page_links_hashed_assets_that_exist() {
+    let (_db, site) = standard_site().await;
+    for key in [
+        "index.html",
+        "404.html",
+        "zip/02134/index.html",
+        "plans/S0001-001-0/index.html",
+        "signin/index.html",
+    ] {
+        let html = text(&site, key);
+        let mut linked = 0;
+        for piece in html.split(['"']) {
+            if piece.starts_with("/assets/") && !piece.ends_with("/img") && piece.contains('.') {
+                let object = piece.trim_start_matches('/');
+                assert!(
+                    site.contains_key(object),
+                    "{key} links {piece}, which was not written"
+                );
+                linked += 1;
+            }
+        }
+        assert!(linked >= 8, "{key} links only {linked} assets");
+        assert!(!html.contains("<script>"), "{key} has an inline script");
+        assert!(!html.contains("style="), "{key} has an inline style");
+    }
+    let css_key = site
+        .keys()
+        .find(|k| k.ends_with("/css/uswds.min.css"))
+        .unwrap();
+    let css = text(&site, css_key);
+    let dir = css_key.trim_end_matches("css/uswds.min.css");
+    for piece in css.split("url(").skip(1) {
+        if let Some(rel) = piece.strip_prefix("../") {
+            let rel = &rel[..rel.find([')', '?', '#', '"', '\'']).unwrap()];
+            assert!(
+                site.contains_key(&format!("{dir}{rel}")),
+                "the stylesheet needs {rel}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_builds_of_the_same_data_are_identical() {
+    let (db, first) = standard_site().await;
+    let second = build_in_memory(&db).await;
+    assert_eq!(first.len(), second.len());
+    for (key, bytes) in &first {
+        assert!(
+            second.get(key) == Some(bytes),
+            "{key} differs between builds"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_binary_builds_a_directory_and_prints_one_summary_line() {
+    let db = TestDatabase::new().await.unwrap();
+    insert(&db, &standard_plans()).await;
+    let out = tempfile::tempdir().unwrap();
+    let run = |dir: &Path| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_generator"))
+            .args(["build", "--out"])
+            .arg(dir)
+            .env("DATABASE_URL", db.url())
+            .env("ENROLL_URL_PATTERN", ENROLL)
+            .env("USWDS_DIST", uswds_dist())
+            .output()
+            .expect("run generator build");
+        assert!(
+            output.status.success(),
+            "build failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let stdout = run(&out.path().join("a"));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "stdout: {stdout}");
+    let summary: Value = serde_json::from_str(lines[0]).unwrap();
+    let files = list_files(&out.path().join("a"));
+    assert_eq!(summary["uploaded"].as_u64().unwrap() as usize, files.len());
+    assert_eq!(summary["rendered"], summary["uploaded"]);
+    assert_eq!(summary["deleted"], 0);
+    assert_eq!(summary["unchanged"], 0);
+    assert_eq!(summary["invalidated_paths"], Value::Array(vec![]));
+    assert!(summary["seconds"].as_f64().unwrap() > 0.0);
+    assert!(files.contains_key("zip/00501/index.html"));
+    assert!(files.contains_key("data/plans/S0002-001-0.json"));
+    assert!(
+        !files.keys().any(|k| k.contains(".tmp")),
+        "temporary files left behind"
+    );
+
+    // Same data, another directory: byte for byte the same tree.
+    run(&out.path().join("b"));
+    assert_eq!(files, list_files(&out.path().join("b")));
+}
+
+#[tokio::test]
+async fn the_binary_explains_a_bad_enroll_pattern() {
+    let db = TestDatabase::new().await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_generator"))
+        .args(["build", "--out"])
+        .arg(out.path())
+        .env("DATABASE_URL", db.url())
+        .env("ENROLL_URL_PATTERN", "https://enroll.example.gov/")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("ENROLL_URL_PATTERN") && stderr.contains("{plan_id}"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn an_empty_database_builds_the_static_pages_only() {
+    let db = TestDatabase::new().await.unwrap();
+    let site = build_in_memory(&db).await;
+    let expected: BTreeSet<&str> = [
+        "index.html",
+        "404.html",
+        "signin/index.html",
+        "my-plan/index.html",
+        "compare/index.html",
+    ]
+    .into();
+    assert_eq!(page_keys(&site), expected);
+    let home = text(&site, "index.html");
+    assert!(home.contains(r#"<form class="usa-form zip-form" action="/search" method="get">"#));
+    assert!(home.contains(r#"<label class="usa-label" for="zip">Your 5-digit ZIP code</label>"#));
+    assert!(
+        home.contains(r#"data-auth="signed-out""#) && home.contains(r#"data-auth="signed-in""#)
+    );
+    assert!(text(&site, "404.html").contains("We can't find that page"));
+}
+
+#[tokio::test]
+async fn unsafe_ids_and_malformed_zips_are_left_off() {
+    let db = TestDatabase::new().await.unwrap();
+    insert(&db, &[plan("S0001-001-0").zips(&["02134"])]).await;
+    let client = db.connect().await.unwrap();
+    // Rows that predate the V2 constraints (NOT VALID) can still hold these.
+    client
+        .batch_execute(
+            "ALTER TABLE plan_to_zip DROP CONSTRAINT plan_to_zip_zip_format;
+             INSERT INTO plan (plan_id, plan_name, insurer_name, status, avg_monthly_cost,
+                               avg_copay_amount, annual_deductible)
+             VALUES ('../evil', 'Evil', 'X', 'active', 1, 1, 1);
+             INSERT INTO plan_to_zip VALUES ('../evil', '02134'), ('S0001-001-0', '2134'),
+                                            ('S0001-001-0', '../../x');",
+        )
+        .await
+        .unwrap();
+    let site = build_in_memory(&db).await;
+    assert!(!site.keys().any(|k| k.contains("..")
+        || k.contains("evil")
+        || k.contains("2134/") && !k.contains("02134")));
+    assert!(!text(&site, "zip/02134/index.html").contains("Evil"));
+    let json: Value = serde_json::from_str(text(&site, "data/zip/02134.json")).unwrap();
+    assert_eq!(json["plans"].as_array().unwrap().len(), 1);
+}
+
+fn list_files(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let key = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(key, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}

@@ -19,7 +19,7 @@ impl fmt::Display for Dollars {
         let dollars = (abs / 100).to_string();
         f.write_str("$")?;
         for (i, digit) in dollars.chars().enumerate() {
-            if i > 0 && (dollars.len() - i) % 3 == 0 {
+            if i > 0 && (dollars.len() - i).is_multiple_of(3) {
                 f.write_str(",")?;
             }
             write!(f, "{digit}")?;

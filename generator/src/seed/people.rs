@@ -107,7 +107,7 @@ impl SsnMaker {
         let mut rng = Rng::derive(seed, "ssn");
         // Coprime with 10^8 (odd, not a multiple of 5), so the map is one-to-one.
         let mut a = rng.below(SSN_SPACE) | 1;
-        if a % 5 == 0 {
+        if a.is_multiple_of(5) {
             a += 2;
         }
         Self {

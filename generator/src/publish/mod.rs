@@ -106,11 +106,11 @@ pub async fn run(args: &PublishArgs, db: &DatabaseConfig) -> Result<()> {
     Ok(())
 }
 
-/// Renders the site from the database into a staging directory.
-async fn render(_db: &DatabaseConfig) -> Result<stage::Staged> {
-    Err(Error::Invalid(
-        "rendering from the database is not available in this build yet: \
-         publish a built site with --from DIR"
-            .into(),
-    ))
+/// Renders the site from the database into a staging directory: the same
+/// render as `generator build`, through a sink that hashes every object.
+async fn render(db: &DatabaseConfig) -> Result<stage::Staged> {
+    let options = crate::site::SiteOptions::from_env()?;
+    let sink = stage::StagingSink::new()?;
+    crate::site::render_site(db, &options, &sink).await?;
+    Ok(sink.finish())
 }

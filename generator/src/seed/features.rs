@@ -108,7 +108,7 @@ fn value(rng: &mut Rng, key: &str, facts: &PlanFacts) -> String {
         "mail_order_pharmacy" => {
             s(rng.pick(&["90-day supply", "Yes", "$0 generics", "Not offered"]))
         }
-        "preferred_pharmacy_network" => s(rng.pick(&["Yes", "Yes", "No", "Standard only"])),
+        "preferred_pharmacy_network" => s(rng.pick(&["Yes", "Yes", "No"])),
         "drug_out_of_pocket_cap" => s("$2,000/year"),
         "network_type" => s(facts.network_type.unwrap_or("None")),
         "extra_help_eligible" => s(rng.pick(&["Yes", "Yes", "No"])),

@@ -20,7 +20,7 @@ use whatever_database::DatabaseConfig;
 
 pub use publisher::{Options, publish};
 
-use crate::{Error, Result};
+use crate::Result;
 
 /// Flags of `generator publish`.
 #[derive(Debug, clap::Args)]

@@ -46,7 +46,7 @@ pub struct BuildArgs {
 }
 
 /// Loads a snapshot from `db` and renders it into `sink`. The rayon work runs
-/// off the async executor's cooperative path (see [`render`]).
+/// off the async executor's cooperative path (see [`render()`]).
 pub async fn render_site(
     db: &DatabaseConfig,
     options: &SiteOptions,

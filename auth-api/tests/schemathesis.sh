@@ -60,31 +60,26 @@ token=$(curl -fsS -H 'content-type: application/json' \
   | sed -n 's/^[Ss]et-[Cc]ookie: whatever_session=\([^;]*\);.*/\1/p')
 [[ -n "$token" ]] || { echo "could not sign in the fixture user" >&2; exit 1; }
 
-# Routes another module serves are checked once they exist: until then the
-# server answers 404 for them, which the document does not allow.
-exclude=()
-status=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -d '{}' \
-  "http://127.0.0.1:$port/api/fulfillment")
-if [[ "$status" == 404 ]]; then
-  echo "note: /api/fulfillment is not served by this build; its operations are skipped" >&2
-  exclude=(--exclude-path-regex '^/api/fulfillment')
-fi
-
 cd "$workdir"
+# A fixed seed keeps CI reproducible; set SCHEMATHESIS_SEED to explore more.
+# positive_data_acceptance is off because a schema-valid mail request for a
+# plan that does not exist is rightly refused (422): validity depends on data.
 # Logout would revoke the token the other operations use; it runs last
 # in its own pass.
 schemathesis run "$schema" \
   --url "http://127.0.0.1:$port" \
   -H "Authorization: Bearer $token" \
   --checks all \
+  --exclude-checks positive_data_acceptance \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-40}" \
+  --seed "${SCHEMATHESIS_SEED:-20261128}" \
   --exclude-operation-id logout \
-  "${exclude[@]}" \
   --no-color
 schemathesis run "$schema" \
   --url "http://127.0.0.1:$port" \
   -H "Authorization: Bearer $token" \
   --checks all \
   --max-examples 5 \
+  --seed "${SCHEMATHESIS_SEED:-20261128}" \
   --include-operation-id logout \
   --no-color

@@ -8,6 +8,7 @@ use std::time::Duration;
 use whatever_database::DatabaseConfig;
 
 use crate::auth::keys::Keyring;
+use crate::client_addr::ClientAddrConfig;
 use crate::fulfillment::FulfillmentSettings;
 
 /// Why the configuration could not be read.
@@ -39,8 +40,11 @@ pub struct Config {
     pub request_timeout: Duration,
     /// `DB_WAIT_MS`: longest wait for a pooled connection, default 2 s.
     pub db_wait: Duration,
-    /// `FULFILLMENT_*` and `TRUSTED_PROXY_HOPS`: see [`FulfillmentSettings`].
+    /// `FULFILLMENT_*`: see [`FulfillmentSettings`].
     pub fulfillment: FulfillmentSettings,
+    /// `TRUST_FORWARDED_FOR` and `TRUSTED_PROXY_HOPS`: who a client is, for
+    /// every per-client limit.
+    pub client_addr: ClientAddrConfig,
     /// Login, sessions and throttling.
     pub auth: AuthConfig,
 }
@@ -55,6 +59,7 @@ impl Config {
             request_timeout: Duration::from_millis(parse_var("REQUEST_TIMEOUT_MS", "10000")?),
             db_wait: Duration::from_millis(parse_var("DB_WAIT_MS", "2000")?),
             fulfillment: FulfillmentSettings::from_env()?,
+            client_addr: ClientAddrConfig::from_env()?,
             auth: AuthConfig::from_env()?,
         })
     }
@@ -68,6 +73,7 @@ impl Config {
             request_timeout: Duration::from_secs(10),
             db_wait: Duration::from_secs(2),
             fulfillment: FulfillmentSettings::for_tests(),
+            client_addr: ClientAddrConfig::peer_only(),
             auth: AuthConfig::for_tests(),
         }
     }
@@ -80,12 +86,6 @@ pub struct AuthConfig {
     /// `JWT_PREVIOUS_KEY_FILE` (optional: verifies only, for rotation).
     /// Neither set: an ephemeral key, with a warning.
     pub keys: Keyring,
-    /// `TRUST_FORWARDED_FOR=true` behind the load balancer: the client
-    /// address is read from `X-Forwarded-For`, else it is the socket peer.
-    pub trust_forwarded_for: bool,
-    /// `TRUSTED_PROXY_HOPS`, default 1: how many right-most
-    /// `X-Forwarded-For` entries our own proxies wrote (CloudFront's edge).
-    pub trusted_proxy_hops: usize,
     /// `LOGIN_CONCURRENCY`, default the number of cores: password hashes
     /// computed at once.
     pub login_concurrency: usize,
@@ -100,8 +100,6 @@ impl AuthConfig {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             keys: keyring_from_env()?,
-            trust_forwarded_for: parse_var("TRUST_FORWARDED_FOR", "false")?,
-            trusted_proxy_hops: parse_var("TRUSTED_PROXY_HOPS", "1")?,
             login_concurrency: parse_var("LOGIN_CONCURRENCY", &cores.to_string())?,
             throttle: ThrottleConfig {
                 per_user_client: parse_var("LOGIN_LIMIT_USER_CLIENT", "10/900")?,
@@ -120,8 +118,6 @@ impl AuthConfig {
     pub fn for_tests() -> Self {
         Self {
             keys: Keyring::ephemeral().expect("the system random generator works"),
-            trust_forwarded_for: false,
-            trusted_proxy_hops: 1,
             login_concurrency: 2,
             throttle: ThrottleConfig::default(),
             session: SessionConfig::default(),

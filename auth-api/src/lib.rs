@@ -6,6 +6,7 @@
 //! [`server`] puts it on a socket.
 
 pub mod auth;
+pub mod client_addr;
 pub mod config;
 pub mod enrollment;
 pub mod error;

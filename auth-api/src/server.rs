@@ -66,7 +66,6 @@ pub async fn serve(
                 let service = service_fn(move |mut req: http::Request<_>| {
                     // Handlers that limit per client read the peer from here
                     // (throttling counts failed logins per client address).
-                    req.extensions_mut().insert(peer);
                     req.extensions_mut().insert(PeerAddr(peer));
                     let state = state.clone();
                     async move { Ok::<_, std::convert::Infallible>(routes::handle(state, req).await) }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use auth_api::client_addr::ClientAddrConfig;
 use auth_api::config::Config;
 use auth_api::fulfillment::{FulfillmentSettings, Worker, WorkerHandle, spawn_for};
 use auth_api::server::serve;
@@ -30,9 +31,13 @@ struct Server {
 
 impl Server {
     async fn start(db: &TestDatabase, settings: FulfillmentSettings) -> Self {
-        auth_api::logging::init();
         let mut config = Config::for_tests(db.config().clone());
         config.fulfillment = settings;
+        Self::start_with(config).await
+    }
+
+    async fn start_with(config: Config) -> Self {
+        auth_api::logging::init();
         let state = AppState::new(config).expect("state");
         let worker = spawn_for(&state).expect("worker pool");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -711,17 +716,27 @@ async fn unknown_or_malformed_ids_are_not_found() {
 #[tokio::test]
 async fn the_rate_limit_is_per_client_and_shared_by_replicas() {
     let db = database().await;
-    let settings = FulfillmentSettings {
+    // Behind the load balancer, as in production: the viewer, then the
+    // CloudFront edge the ALB recorded. Login throttling reads the same.
+    let mut config = Config::for_tests(db.config().clone());
+    config.fulfillment = FulfillmentSettings {
         rate_limit: 3,
-        trusted_proxy_hops: 1,
         ..no_worker()
     };
-    let a = Server::start(&db, settings.clone()).await;
-    let b = Server::start(&db, settings).await;
+    config.client_addr = ClientAddrConfig {
+        trust_forwarded_for: true,
+        trusted_proxy_hops: 1,
+    };
+    let a = Server::start_with(config.clone()).await;
+    let b = Server::start_with(config).await;
     let from = |server: &Server, ip: &str, n: usize| {
         http()
             .post(server.url("/api/fulfillment"))
-            .header("x-forwarded-for", ip)
+            // A forged left-most entry must not let a client escape its limit.
+            .header(
+                "x-forwarded-for",
+                format!("10.{n}.0.1, {ip}, 130.176.0.{n}"),
+            )
             .json(&body(n))
             .send()
     };

@@ -70,13 +70,13 @@ async fn one_address_spraying_many_usernames_is_throttled() {
 async fn the_account_limit_holds_across_addresses_and_replicas() {
     let app = TestApp::start_with(|c| {
         c.auth.throttle.per_account = limit(3, 60);
-        c.auth.trust_forwarded_for = true;
+        c.client_addr.trust_forwarded_for = true;
     })
     .await;
     let replica = app
         .replica(|c| {
             c.auth.throttle.per_account = limit(3, 60);
-            c.auth.trust_forwarded_for = true;
+            c.client_addr.trust_forwarded_for = true;
         })
         .await;
     let db = app.sql().await;

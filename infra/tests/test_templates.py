@@ -403,6 +403,10 @@ def test_task_gets_its_settings_and_secrets_the_safe_way():
     env = {e["Name"]: e["Value"] for e in api["Environment"]}
     assert env["LISTEN_ADDR"] == "0.0.0.0:8080"
     assert env["ADMIN_LISTEN_ADDR"].startswith("127.0.0.1:"), "metrics must not be reachable from outside"
+    # Behind CloudFront and the ALB the peer is the ALB: without these every
+    # viewer would share one login-throttling and one fulfillment bucket.
+    assert env["TRUST_FORWARDED_FOR"] == "true"
+    assert env["TRUSTED_PROXY_HOPS"] == "1"
     assert not any(word in name for name in env for word in ("PASSWORD", "SECRET", "KEY", "DATABASE_URL"))
     secrets = {s["Name"]: s["ValueFrom"] for s in api["Secrets"]}
     assert set(secrets) == {"DB_SECRET_JSON", "JWT_KEYS_JSON"}

@@ -3,10 +3,10 @@
 use http::{Request, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
-use super::client_addr::{PeerAddr, client_ip};
 use super::password::Verdict;
 use super::{session, throttle};
 use crate::ApiError;
+use crate::client_addr::PeerAddr;
 use crate::http::{Resp, json_response, read_json};
 use crate::state::AppState;
 
@@ -38,12 +38,10 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let auth = &state.config.auth;
-    let client = client_ip(
-        req.headers(),
-        req.extensions().get::<PeerAddr>().copied(),
-        auth.trust_forwarded_for,
-        auth.trusted_proxy_hops,
-    );
+    let client = state
+        .config
+        .client_addr
+        .client_ip(req.headers(), req.extensions().get::<PeerAddr>().copied());
     let LoginRequest { username, password } = read_json(req).await?;
     let account = throttle::account_key(&username);
     let user = log_tag(&username);

@@ -1,7 +1,6 @@
 //! Signing in and staying signed in: passwords, tokens, sessions and the
 //! throttling of failed logins. HTTP Basic is not accepted anywhere.
 
-pub mod client_addr;
 pub mod keys;
 pub mod login;
 pub mod password;
@@ -9,7 +8,7 @@ pub mod session;
 pub mod throttle;
 pub mod token;
 
-pub use client_addr::PeerAddr;
+pub use crate::client_addr::PeerAddr;
 pub use session::{Session, authenticate};
 
 use crate::state::AppState;

@@ -1,7 +1,5 @@
 //! `POST /api/fulfillment` and `GET /api/fulfillment/{request_id}`.
 
-use std::net::SocketAddr;
-
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -11,6 +9,7 @@ use super::rate_limit;
 use super::request::{MailRequest, invalid};
 use super::store::{self, Enqueued};
 use crate::ApiError;
+use crate::client_addr::PeerAddr;
 use crate::http::{Resp, json_response, read_json};
 use crate::state::AppState;
 
@@ -47,8 +46,8 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let settings = &state.config.fulfillment;
-    let peer = req.extensions().get::<SocketAddr>().copied();
-    let ip = rate_limit::client_ip(req.headers(), peer, settings.trusted_proxy_hops);
+    let peer = req.extensions().get::<PeerAddr>().copied();
+    let ip = state.config.client_addr.client_ip(req.headers(), peer);
     let key_hash = idempotency_key_hash(req.headers())?;
     let mut client = state.pool.get().await?;
     // Counted before anything else, so malformed floods are limited too.

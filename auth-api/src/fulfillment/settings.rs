@@ -44,10 +44,6 @@ pub struct FulfillmentSettings {
     pub rate_limit: u32,
     /// `FULFILLMENT_RATE_WINDOW_SECS` (default 600): the rate-limit window.
     pub rate_window: Duration,
-    /// `TRUSTED_PROXY_HOPS` (default 0): proxies in front of the API that
-    /// append to `X-Forwarded-For` (ALB = 1, CloudFront + ALB = 2). 0 uses
-    /// the socket's peer address.
-    pub trusted_proxy_hops: usize,
 }
 
 impl FulfillmentSettings {
@@ -70,7 +66,6 @@ impl FulfillmentSettings {
             concurrency: parse_var("FULFILLMENT_CONCURRENCY", "8")?,
             rate_limit: parse_var("FULFILLMENT_RATE_LIMIT", "10")?,
             rate_window: Duration::from_secs(parse_var("FULFILLMENT_RATE_WINDOW_SECS", "600")?),
-            trusted_proxy_hops: parse_var("TRUSTED_PROXY_HOPS", "0")?,
         };
         settings.check()?;
         Ok(settings)
@@ -92,7 +87,6 @@ impl FulfillmentSettings {
             concurrency: 8,
             rate_limit: 1000,
             rate_window: Duration::from_secs(600),
-            trusted_proxy_hops: 0,
         }
     }
 

@@ -72,12 +72,19 @@ pub struct EnrollmentView {
     pub history: Vec<Enrollment>,
 }
 
-/// A plan and when it was read.
-type CachedPlan = (Instant, Arc<Plan>);
+/// Which nightly sync the plans in the database reflect: the time the last
+/// delta was applied (`applied_delta`), or none before the first.
+pub type PlansAsOf = Option<chrono::DateTime<chrono::Utc>>;
 
-/// Plans by id for a short time. Plans change only with the nightly sync,
-/// so a minute of staleness is invisible, and it saves the hot path two
-/// queries.
+/// A plan, when it was read and as of which sync.
+type CachedPlan = (Instant, PlansAsOf, Arc<Plan>);
+
+/// Plans by id. Plans change only with the nightly sync, and every
+/// enrollment query reads which sync the database is at, so a cached plan is
+/// used only while no delta has been applied since it was read: a sync is
+/// visible on the very next request. The short TTL covers the one other
+/// writer, `generator seed --replace` on a development database. It saves
+/// the hot path two queries.
 #[derive(Clone)]
 pub struct PlanCache {
     ttl: Duration,
@@ -93,14 +100,17 @@ impl PlanCache {
         }
     }
 
-    /// The plan, from memory or from the database.
+    /// The plan, from memory if it was read at the same sync `as_of`, else
+    /// from the database.
     pub async fn get(
         &self,
         db: &impl GenericClient,
         plan_id: &str,
+        as_of: PlansAsOf,
     ) -> Result<Option<Arc<Plan>>, ApiError> {
-        if let Some((at, plan)) = self.entries.read().expect("cache lock").get(plan_id)
+        if let Some((at, read_as_of, plan)) = self.entries.read().expect("cache lock").get(plan_id)
             && at.elapsed() < self.ttl
+            && *read_as_of == as_of
         {
             return Ok(Some(plan.clone()));
         }
@@ -112,9 +122,10 @@ impl PlanCache {
         // A beneficiary is enrolled in one of a few thousand plans; evicting
         // the stale ones when the map grows keeps it that size.
         if entries.len() > 10_000 {
-            entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            entries
+                .retain(|_, (at, read_as_of, _)| at.elapsed() < self.ttl && *read_as_of == as_of);
         }
-        entries.insert(plan_id.to_string(), (Instant::now(), plan.clone()));
+        entries.insert(plan_id.to_string(), (Instant::now(), as_of, plan.clone()));
         Ok(Some(plan))
     }
 }
@@ -125,7 +136,8 @@ SELECT b.beneficiary_id, b.fname, b.lname, b.sex, b.birthdate, b.address, b.city
        b.state::text, b.zip_code,
        CURRENT_DATE AS today,
        COALESCE(h.plan_ids, '{}'), COALESCE(h.plan_names, '{}'),
-       COALESCE(h.starts, '{}'), COALESCE(h.ends, '{}')
+       COALESCE(h.starts, '{}'), COALESCE(h.ends, '{}'),
+       (SELECT max(applied_at) FROM applied_delta) AS plans_as_of
   FROM "user" u
   JOIN beneficiary b ON b.beneficiary_id = u.beneficiary_id
   -- One pass over the beneficiary's rows, four parallel arrays in one order.
@@ -165,6 +177,7 @@ pub async fn load(
     let names: Vec<Option<String>> = row.get(11);
     let starts: Vec<NaiveDate> = row.get(12);
     let ends: Vec<Option<NaiveDate>> = row.get(13);
+    let plans_as_of: PlansAsOf = row.get(14);
     let mut current_id: Option<String> = None;
     let history: Vec<Enrollment> = ids
         .into_iter()
@@ -194,7 +207,7 @@ pub async fn load(
         .collect();
     let current_plan = match &current_id {
         Some(id) => {
-            let plan = plans.get(db, id).await?;
+            let plan = plans.get(db, id, plans_as_of).await?;
             if plan.is_none() {
                 tracing::warn!(plan_id = %id, "current plan missing from the plan table");
             }

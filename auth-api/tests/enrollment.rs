@@ -154,3 +154,46 @@ async fn a_user_without_a_beneficiary_gets_404_and_no_token_gets_401() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
 }
+
+#[tokio::test]
+async fn a_plan_changed_by_a_sync_shows_on_the_next_request() {
+    let app = TestApp::start().await;
+    let db = app.sql().await;
+    insert_plan(&db, "S5601-012-0", "Basic Rx").await;
+    user_with_beneficiary(&db, "ada", "pw-ada-1234", 42).await;
+    enroll(&db, 42, "S5601-012-0", -5, None).await;
+    let token = app.token("ada", "pw-ada-1234").await;
+    let monthly = |body: &Value| body["current_plan"]["avg_monthly_cost"].as_f64();
+
+    let before: Value = app.enrollment(&token).await.json().await.unwrap();
+    assert_eq!(monthly(&before), Some(32.5));
+
+    // What `generator sync` commits in one transaction: the change and the
+    // record of the delta that made it.
+    db.batch_execute(
+        "BEGIN;
+         UPDATE plan SET avg_monthly_cost = 41.25 WHERE plan_id = 'S5601-012-0';
+         INSERT INTO applied_delta (sha256, file_name, lines, summary)
+              VALUES (repeat('a', 64), 'nightly.jsonl', 1, '{}');
+         COMMIT;",
+    )
+    .await
+    .unwrap();
+    let after: Value = app.enrollment(&token).await.json().await.unwrap();
+    assert_eq!(
+        monthly(&after),
+        Some(41.25),
+        "a cached plan outlived the sync"
+    );
+
+    // Without a sync the cache answers: a change behind its back is not
+    // read until the next sync or the TTL (this is what makes it a cache).
+    db.execute(
+        "UPDATE plan SET avg_monthly_cost = 99 WHERE plan_id = 'S5601-012-0'",
+        &[],
+    )
+    .await
+    .unwrap();
+    let cached: Value = app.enrollment(&token).await.json().await.unwrap();
+    assert_eq!(monthly(&cached), Some(41.25));
+}

@@ -1,0 +1,348 @@
+//! What a nightly sync changes is what people see: the next build differs in
+//! exactly the pages of what changed, and a signed-in beneficiary sees an
+//! enrollment change on the very next API call. On a real Postgres with the
+//! seeded sample, the real build and the real auth-api over HTTP.
+
+mod support;
+mod sync_support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use generator::seed::SeedArgs;
+use generator::sync::{SyncOptions, sync};
+use serde_json::{Value, json};
+use support::build_in_memory;
+use sync_support::{delete, delta_file, upsert};
+use tokio_postgres::Client;
+use whatever_database::test_db::TestDatabase;
+
+/// A fresh database with the seeded sample of one small state.
+async fn seeded() -> TestDatabase {
+    let db = TestDatabase::new().await.expect("a test database");
+    let args = SeedArgs {
+        seed: 7,
+        states: vec!["RI".into()],
+        replace: false,
+    };
+    generator::seed::seed(&args, db.config())
+        .await
+        .expect("the RI sample seeds");
+    db
+}
+
+async fn apply(db: &TestDatabase, lines: &[Value]) {
+    let file = delta_file(lines);
+    sync(file.path(), db.config(), &SyncOptions::default())
+        .await
+        .expect("the delta applies");
+}
+
+/// A whole row as the delta carries it.
+async fn row(client: &Client, table: &str, filter: &str, id: &str) -> Value {
+    let sql = format!("SELECT row_to_json(t)::jsonb FROM {table} t WHERE {filter} = $1");
+    client.query_one(&sql, &[&id]).await.unwrap().get(0)
+}
+
+async fn zips_of(client: &Client, plan_id: &str) -> Vec<String> {
+    client
+        .query(
+            "SELECT zip_code FROM plan_to_zip WHERE plan_id = $1 ORDER BY zip_code",
+            &[&plan_id],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// Zips where some active plan other than `except` is sold.
+async fn zips_still_served(client: &Client, zips: &[String], except: &str) -> BTreeSet<String> {
+    client
+        .query(
+            "SELECT DISTINCT pz.zip_code FROM plan_to_zip pz JOIN plan p USING (plan_id)
+              WHERE pz.zip_code = ANY($1) AND p.status = 'active' AND p.plan_id <> $2",
+            &[&zips, &except],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+fn plan_pages(id: &str) -> [String; 2] {
+    [
+        format!("plans/{id}/index.html"),
+        format!("data/plans/{id}.json"),
+    ]
+}
+
+fn zip_pages(zip: &str) -> [String; 2] {
+    [
+        format!("zip/{zip}/index.html"),
+        format!("data/zip/{zip}.json"),
+    ]
+}
+
+/// Keys added, removed and changed between two builds.
+fn diff(
+    before: &BTreeMap<String, Vec<u8>>,
+    after: &BTreeMap<String, Vec<u8>>,
+) -> (BTreeSet<String>, BTreeSet<String>, BTreeSet<String>) {
+    let added = after
+        .keys()
+        .filter(|k| !before.contains_key(*k))
+        .cloned()
+        .collect();
+    let removed = before
+        .keys()
+        .filter(|k| !after.contains_key(*k))
+        .cloned()
+        .collect();
+    let changed = before
+        .iter()
+        .filter(|(k, v)| after.get(*k).is_some_and(|a| a != *v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    (added, removed, changed)
+}
+
+#[tokio::test]
+async fn sync_then_build_differs_in_exactly_the_changed_pages() {
+    let db = seeded().await;
+    let client = db.connect().await.unwrap();
+    // Three active plans each sold in a few zips, each changed one way.
+    let picks: Vec<String> = client
+        .query(
+            "SELECT plan_id FROM plan p WHERE status = 'active'
+                AND EXISTS (SELECT 1 FROM plan_to_zip z WHERE z.plan_id = p.plan_id)
+              ORDER BY plan_id LIMIT 3",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let [repriced, featured, retired] = <[String; 3]>::try_from(picks).unwrap();
+    let before = build_in_memory(&db).await;
+
+    let mut price = row(&client, "plan", "plan_id", &repriced).await;
+    price["avg_monthly_cost"] = json!(123.45);
+    let mut retire = row(&client, "plan", "plan_id", &retired).await;
+    retire["status"] = json!("inactive");
+    // The featured plan also leaves one of its zips.
+    let featured_zips = zips_of(&client, &featured).await;
+    let left_zip = featured_zips[0].clone();
+    apply(
+        &db,
+        &[
+            upsert("plan", price),
+            upsert(
+                "plan_feature",
+                json!({"plan_id": featured, "feature_key": "sync_test_benefit",
+                       "feature_value": "<b>new</b> & improved"}),
+            ),
+            delete(
+                "plan_to_zip",
+                json!({"plan_id": featured, "zip_code": left_zip}),
+            ),
+            upsert("plan", retire),
+        ],
+    )
+    .await;
+    let after = build_in_memory(&db).await;
+    let (added, removed, changed) = diff(&before, &after);
+
+    // Every page that shows a changed plan, and nothing else.
+    let mut expected_changed = BTreeSet::new();
+    for id in [&repriced, &featured] {
+        expected_changed.extend(plan_pages(id));
+        for zip in zips_of(&client, id).await {
+            expected_changed.extend(zip_pages(&zip));
+        }
+    }
+    // The zip the featured plan left, and the zips of the retired plan,
+    // change if some other plan is still sold there and vanish if not.
+    let retired_zips = zips_of(&client, &retired).await;
+    let mut touched: Vec<String> = retired_zips.clone();
+    touched.push(left_zip.clone());
+    let mut expected_removed: BTreeSet<String> = plan_pages(&retired).into_iter().collect();
+    let served = zips_still_served(&client, &touched, &retired).await;
+    for zip in &touched {
+        if served.contains(zip) {
+            expected_changed.extend(zip_pages(zip));
+        } else {
+            expected_removed.extend(zip_pages(zip));
+        }
+    }
+    assert_eq!(added, BTreeSet::new(), "nothing new was added");
+    assert_eq!(removed, expected_removed);
+    assert_eq!(changed, expected_changed);
+    // Statewide plans sit on every zip page, so those may all change; the
+    // pages of every other plan may not.
+    let untouched_plans = before
+        .keys()
+        .filter(|k| k.starts_with("plans/") && !changed.contains(*k) && !removed.contains(*k))
+        .count();
+    assert!(
+        untouched_plans > 10,
+        "only {untouched_plans} plan pages kept"
+    );
+
+    // And the new content is what the delta said.
+    let plan_json: Value =
+        serde_json::from_slice(&after[&format!("data/plans/{repriced}.json")]).unwrap();
+    assert_eq!(plan_json["avg_monthly_cost"], json!(123.45));
+    let page = String::from_utf8(after[&format!("plans/{featured}/index.html")].clone()).unwrap();
+    assert!(
+        page.contains("&#60;b&#62;new&#60;/b&#62; &#38; improved"),
+        "the new feature value, escaped"
+    );
+    assert!(!page.contains("<b>new</b>"));
+    if served.contains(&left_zip) {
+        let zip_json: Value =
+            serde_json::from_slice(&after[&format!("data/zip/{left_zip}.json")]).unwrap();
+        assert!(
+            zip_json["plans"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["plan_id"] != json!(featured))
+        );
+    }
+}
+
+/// The auth-api on a socket of its own, over this database.
+struct Api {
+    base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Api {
+    async fn start(db: &TestDatabase) -> Self {
+        let config = auth_api::config::Config::for_tests(db.config().clone());
+        let state = auth_api::state::AppState::new(config).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(auth_api::server::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            base,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    async fn token(&self, http: &reqwest::Client, username: &str) -> String {
+        let resp = http
+            .post(format!("{}/api/login", self.base))
+            .json(&json!({"username": username, "password": generator::seed::users::DEMO_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{username} signs in");
+        let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
+        let value = cookie.split(';').next().unwrap();
+        value.split_once('=').unwrap().1.to_string()
+    }
+
+    async fn enrollment(&self, http: &reqwest::Client, token: &str) -> Value {
+        let resp = http
+            .get(format!("{}/api/me/enrollment", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.json().await.unwrap()
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        let _ = self.task.await;
+    }
+}
+
+#[tokio::test]
+async fn an_enrollment_change_is_visible_at_the_api_right_after_sync() {
+    let db = seeded().await;
+    let client = db.connect().await.unwrap();
+    let api = Api::start(&db).await;
+    let http = reqwest::Client::new();
+    let token = api.token(&http, "demo01").await;
+
+    let first = api.enrollment(&http, &token).await;
+    let old_plan = first["current_plan"]["plan_id"]
+        .as_str()
+        .expect("demo01 has a current plan")
+        .to_string();
+    let beneficiary = first["beneficiary"]["beneficiary_id"].as_i64().unwrap();
+
+    // A night that reprices the plan demo01 holds: the cached plan must not
+    // outlive it.
+    let mut repriced = row(&client, "plan", "plan_id", &old_plan).await;
+    repriced["avg_monthly_cost"] = json!(77.77);
+    apply(&db, &[upsert("plan", repriced)]).await;
+    let second = api.enrollment(&http, &token).await;
+    assert_eq!(second["current_plan"]["plan_id"], json!(old_plan));
+    assert_eq!(second["current_plan"]["avg_monthly_cost"], json!(77.77));
+
+    // A night that switches demo01 to another plan from today: the old
+    // enrollment ends yesterday, the new one starts today.
+    let new_plan: String = client
+        .query_one(
+            "SELECT plan_id FROM plan WHERE status = 'active' AND plan_id <> $1
+              ORDER BY plan_id LIMIT 1",
+            &[&old_plan],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let current: Value = client
+        .query_one(
+            "SELECT row_to_json(t)::jsonb FROM beneficiary_to_plan t
+              WHERE beneficiary_id = $1 AND plan_id = $2
+              ORDER BY start_date DESC LIMIT 1",
+            &[&beneficiary, &old_plan],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let dates = client
+        .query_one("SELECT (CURRENT_DATE - 1)::text, CURRENT_DATE::text", &[])
+        .await
+        .unwrap();
+    let (yesterday, today): (String, String) = (dates.get(0), dates.get(1));
+    let mut ended = current.clone();
+    ended["end_date"] = json!(yesterday);
+    apply(
+        &db,
+        &[
+            upsert("beneficiary_to_plan", ended),
+            upsert(
+                "beneficiary_to_plan",
+                json!({"beneficiary_id": beneficiary, "plan_id": new_plan,
+                       "start_date": today, "end_date": null}),
+            ),
+        ],
+    )
+    .await;
+
+    let third = api.enrollment(&http, &token).await;
+    assert_eq!(third["current_plan"]["plan_id"], json!(new_plan), "{third}");
+    let history = third["history"].as_array().unwrap();
+    assert_eq!(history[0]["plan_id"], json!(new_plan));
+    assert_eq!(history[0]["status"], "current");
+    let old_row = history
+        .iter()
+        .find(|r| r["plan_id"] == json!(old_plan) && r["start_date"] == current["start_date"])
+        .expect("the old enrollment stays in the history");
+    assert_eq!(old_row["end_date"], json!(yesterday));
+    assert_eq!(old_row["status"], "ended");
+    api.stop().await;
+}

@@ -1,0 +1,193 @@
+//! Puts the real auth-api under load, for the benchmarks that measure it.
+//!
+//! [`ApiServer`] runs the service as production does, on a tokio runtime
+//! (and OS threads) of its own, so the load generator's scheduling does not
+//! blur the server's latencies; [`closed_loop`] drives it with a fixed
+//! number of clients that each send their next request when the last one
+//! answered, and [`Figures`] summarizes what they saw.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use auth_api::config::Config;
+use auth_api::state::AppState;
+
+/// The auth-api on `127.0.0.1`, with its delivery worker when the
+/// configuration enables one, stopped gracefully on [`ApiServer::stop`].
+pub struct ApiServer {
+    addr: SocketAddr,
+    state: AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl ApiServer {
+    /// Starts the server with `config` on an ephemeral port, on a runtime of
+    /// `worker_threads` threads (`None`: one per core, as in production).
+    pub fn start(config: Config, worker_threads: Option<usize>) -> anyhow::Result<Self> {
+        let state = AppState::new(config)?;
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = state.clone();
+        let thread = std::thread::spawn(move || -> anyhow::Result<()> {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            if let Some(n) = worker_threads {
+                builder.worker_threads(n);
+            }
+            let runtime = builder.enable_all().build()?;
+            runtime.block_on(async move {
+                let worker = auth_api::fulfillment::spawn_for(&served)?;
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                let _ = addr_tx.send(listener.local_addr()?);
+                auth_api::server::serve(listener, served, async {
+                    let _ = stopped.await;
+                })
+                .await;
+                if let Some(worker) = worker {
+                    worker.stop().await;
+                }
+                anyhow::Ok(())
+            })
+        });
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(30))
+            .map_err(|_| anyhow::anyhow!("the auth-api did not start listening"))?;
+        Ok(Self {
+            addr,
+            state,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:port{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A session token for `username`, signed with the server's own key:
+    /// what a login would hand out, without spending an argon2 hash on it.
+    pub fn token_for(&self, username: &str) -> anyhow::Result<String> {
+        let auth = &self.state.config.auth;
+        Ok(auth_api::auth::session::open(&auth.keys, &auth.session, username)?.token)
+    }
+
+    /// Stops accepting, lets requests in flight finish, stops the worker.
+    pub fn stop(mut self) -> anyhow::Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .map_err(|_| anyhow::anyhow!("the server thread panicked"))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+/// What a load run saw.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    /// Latencies of the successful requests, sorted.
+    pub latencies: Vec<Duration>,
+    /// Requests that failed or did not answer 2xx.
+    pub errors: usize,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+impl Figures {
+    /// The `q` quantile (0.0–1.0) of the latencies, zero when there are none.
+    pub fn quantile(&self, q: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let i = ((self.latencies.len() - 1) as f64 * q).round() as usize;
+        self.latencies[i]
+    }
+
+    /// Successful requests per second.
+    pub fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+
+    /// One line: count, rate, p50, p99 and max, in milliseconds.
+    pub fn line(&self) -> String {
+        format!(
+            "{} requests in {:.1} s ({:.0}/s), p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {} errors",
+            self.latencies.len(),
+            self.elapsed.as_secs_f64(),
+            self.per_second(),
+            ms(self.quantile(0.5)),
+            ms(self.quantile(0.99)),
+            ms(self.latencies.last().copied().unwrap_or_default()),
+            self.errors
+        )
+    }
+}
+
+/// A duration in milliseconds.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// `clients` clients, each in a loop of `request(client_index, n)` until
+/// `until` resolves; every answer's body is read to the end.
+pub async fn closed_loop<F>(
+    clients: usize,
+    request: F,
+    until: impl std::future::Future<Output = ()>,
+) -> Figures
+where
+    F: Fn(usize, u64) -> reqwest::RequestBuilder + Sync,
+{
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let started = Instant::now();
+    let run = futures::future::join_all((0..clients).map(|c| {
+        let (stop, request) = (&stop, &request);
+        async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let sent = Instant::now();
+                match request(c, n).send().await {
+                    Ok(resp) if resp.status().is_success() => match resp.bytes().await {
+                        Ok(_) => latencies.push(sent.elapsed()),
+                        Err(_) => errors += 1,
+                    },
+                    _ => errors += 1,
+                }
+                n += 1;
+            }
+            (latencies, errors)
+        }
+    }));
+    let stopper = async {
+        until.await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    };
+    let (results, ()) = futures::future::join(run, stopper).await;
+    let elapsed = started.elapsed();
+    let mut figures = Figures {
+        elapsed,
+        ..Figures::default()
+    };
+    for (latencies, errors) in results {
+        figures.latencies.extend(latencies);
+        figures.errors += errors;
+    }
+    figures.latencies.sort();
+    figures
+}

@@ -295,23 +295,32 @@
   function initCompareTray() {
     tray = h(
       'section',
-      { class: 'compare-tray position-sticky bottom-0 z-top bg-base-lightest border-top-1px border-base-light padding-2 margin-top-2', 'aria-label': 'Plans to compare' },
-      h('p', { class: 'compare-tray__count margin-0 text-bold' }),
-      h('ul', { class: 'compare-tray__plans margin-y-1' }),
-      h('p', { class: 'compare-tray__status margin-y-1', role: 'status' }),
-      h('a', { class: 'compare-tray__link usa-button margin-right-1', href: '/compare/' }, 'Compare selected plans'),
+      { class: 'compare-tray position-sticky bottom-0 z-top bg-base-lightest border-top-1px border-base-light padding-y-2 margin-top-2', 'aria-label': 'Plans to compare' },
+      // Lined up with the page's content column, though the bar spans the window.
       h(
-        'button',
-        {
-          type: 'button',
-          class: 'usa-button usa-button--unstyled',
-          onclick: () => {
-            storageSet(localStorage, COMPARE_KEY, []);
-            announceTray('Comparison cleared.');
-            renderCompareState();
-          },
-        },
-        'Clear selection',
+        'div',
+        { class: 'grid-container' },
+        h('p', { class: 'compare-tray__count margin-0 text-bold' }),
+        h('ul', { class: 'compare-tray__plans margin-y-1' }),
+        h('p', { class: 'compare-tray__status margin-y-1', role: 'status' }),
+        h(
+          'div',
+          { class: 'compare-tray__actions' },
+          h('a', { class: 'compare-tray__link usa-button', href: '/compare/' }, 'Compare selected plans'),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'usa-button usa-button--unstyled',
+              onclick: () => {
+                storageSet(localStorage, COMPARE_KEY, []);
+                announceTray('Comparison cleared.');
+                renderCompareState();
+              },
+            },
+            'Clear selection',
+          ),
+        ),
       ),
     );
     $('main').append(tray);
@@ -473,13 +482,21 @@
             ),
           )
         : null,
+      // A plan has a couple of dozen detail features: a select each would
+      // push the plans a phone screen or more down, so they wait, closed,
+      // behind one native disclosure (keyboard and screen readers get it free).
       valueKeys.length
         ? h(
-            'fieldset',
-            { class: 'usa-fieldset margin-top-2' },
-            h('legend', { class: 'usa-legend text-bold' }, 'Feature details'),
-            valueKeys.map((k, i) =>
-              select(`value-${i}`, humanize(k), [['', 'Any'], ...[...values.get(k)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).map((v) => [v, v])]),
+            'details',
+            { class: 'plan-filters__more margin-top-2' },
+            h('summary', { class: 'text-bold' }, `More feature filters (${valueKeys.length})`),
+            h(
+              'fieldset',
+              { class: 'usa-fieldset' },
+              h('legend', { class: 'usa-sr-only' }, 'Feature details'),
+              valueKeys.map((k, i) =>
+                select(`value-${i}`, humanize(k), [['', 'Any'], ...[...values.get(k)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).map((v) => [v, v])]),
+              ),
             ),
           )
         : null,
@@ -501,6 +518,9 @@
       form.elements.max_premium.value = state.max;
       for (const box of $$('input[name="has"]', form)) box.checked = state.has.includes(box.value);
       for (const sel of $$('select[data-feature]', form)) sel.value = state.values[sel.dataset.feature] || '';
+      // A filter in force is never hidden from the person it filters for.
+      const more = $('.plan-filters__more', form);
+      if (more && Object.keys(state.values).length) more.open = true;
     };
     const read = () => {
       const state = {

@@ -47,6 +47,26 @@ export function twoFeatureFilter(plans) {
   return best;
 }
 
+/**
+ * A feature with several values (not yes/no), and the value that keeps the
+ * most plans while leaving some out; null if the zip has none.
+ */
+export function valueFeatureFilter(plans) {
+  const bools = new Set(boolFeatures(plans));
+  let best = null;
+  for (const key of new Set(plans.flatMap((p) => Object.keys(p.features)))) {
+    if (bools.has(key)) continue;
+    const counts = new Map();
+    for (const p of plans) if (key in p.features) counts.set(p.features[key], (counts.get(p.features[key]) ?? 0) + 1);
+    for (const [value, n] of counts) {
+      if (n > 1 && n < plans.length && (!best || n > best.kept.length)) {
+        best = { key, value, kept: plans.filter((p) => p.features[key] === value) };
+      }
+    }
+  }
+  return best;
+}
+
 export const humanize = (key) => {
   const s = key.replace(/_/g, ' ').trim();
   return s.charAt(0).toUpperCase() + s.slice(1);

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, launchBrowser, newPage, DEMO_USER } from './harness.mjs';
-import { zipsBySize, twoFeatureFilter, humanize, cents, yearly, usd, byKeyThenId, planJson } from './data.mjs';
+import { zipsBySize, twoFeatureFilter, valueFeatureFilter, humanize, cents, yearly, usd, byKeyThenId, planJson } from './data.mjs';
 
 let stack;
 let browser;
@@ -330,4 +330,35 @@ test('sign out leaves no trace', async () => {
   assert.equal(apiCalls.length, before, 'signed-out pages call no API');
   assert.equal(await page.locator('nav [data-auth="signed-out"]').first().isVisible(), true);
   assert.deepEqual(page.problems, []);
+});
+
+test('detail-feature filters wait behind a disclosure that a filter in force keeps open', async () => {
+  const filter = valueFeatureFilter(zip.plans);
+  assert.ok(filter, 'the seeded zip has a feature with several values');
+  const p = await newPage(browser);
+  await p.goto(`${stack.baseUrl}/zip/${zip.zip}/`);
+  await p.locator('#plan-tools').waitFor({ state: 'visible' });
+  const more = p.locator('details.plan-filters__more');
+  const select = p.getByLabel(humanize(filter.key), { exact: true });
+  assert.equal(await more.evaluate((d) => d.open), false, 'closed at first');
+  assert.equal(await select.isVisible(), false);
+
+  // Opened from the keyboard, as a native disclosure is.
+  await p.locator('details.plan-filters__more > summary').focus();
+  await p.keyboard.press('Enter');
+  assert.equal(await more.evaluate((d) => d.open), true);
+  await select.selectOption(filter.value);
+  const expected = filter.kept.sort(byKeyThenId(yearly)).map((x) => x.plan_id);
+  assert.deepEqual(await p.$$eval('#plan-list > li.plan-card:not([hidden])', (l) => l.map((li) => li.dataset.planId)), expected);
+
+  // A shared link with that filter shows it, open.
+  const q = await newPage(browser);
+  await q.goto(p.url());
+  await q.locator('#plan-tools').waitFor({ state: 'visible' });
+  assert.equal(await q.locator('details.plan-filters__more').evaluate((d) => d.open), true);
+  assert.equal(await q.getByLabel(humanize(filter.key), { exact: true }).inputValue(), filter.value);
+  assert.deepEqual(await q.$$eval('#plan-list > li.plan-card:not([hidden])', (l) => l.map((li) => li.dataset.planId)), expected);
+  assert.deepEqual(p.problems, []);
+  await p.context().close();
+  await q.context().close();
 });

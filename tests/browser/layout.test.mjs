@@ -41,6 +41,9 @@ for (const [name, viewport] of Object.entries(VIEWPORTS)) {
       await page.locator(`li[data-plan-id="${id}"] .plan-card__actions button`).click();
     }
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the zip page does not scroll sideways');
+    // The sticky tray leaves most of the screen to the plans.
+    const tray = await page.locator('.compare-tray').boundingBox();
+    assert.ok(tray.height <= viewport.height * 0.2, `the compare tray is ${tray.height}px of ${viewport.height}px`);
     await page.screenshot({ path: screenshotPath(`zip-${name}`), fullPage: false });
     await page.locator('#plan-list').scrollIntoViewIfNeeded();
     await page.screenshot({ path: screenshotPath(`zip-${name}-list`), fullPage: false });

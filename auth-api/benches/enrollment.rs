@@ -10,7 +10,7 @@
 //! built here, in the benchmark, and nowhere else: the service never
 //! accepts HTTP Basic.
 //!
-//! `cargo bench -p auth-api --bench enrollment`; `BENCH_SECONDS` (default
+//! `cargo bench --workspace --bench enrollment`; `BENCH_SECONDS` (default
 //! 10) and `BENCH_CONNECTIONS` (default 32) adjust the run.
 
 use std::convert::Infallible;
@@ -29,18 +29,12 @@ use http::{Request, StatusCode, header};
 use http_body_util::{BodyExt, Empty};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use load_harness::env_or;
 use whatever_database::test_db::TestDatabase;
 
 const USERS: i64 = 1_000;
 const SIGNED_IN: i64 = 16;
 const PASSWORD: &str = "bench-password-1234";
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() {
     let seconds = env_or("BENCH_SECONDS", 10);
@@ -191,7 +185,7 @@ async fn basic_enrollment(state: AppState, req: Request<hyper::body::Incoming>) 
         Ok(Verdict::Accepted | Verdict::AcceptedRehash(_)) => {}
         _ => return unauthorized(),
     }
-    match enrollment::load(&**db, &state.plans, &user).await {
+    match enrollment::load(&db, &state.plans, &user, None).await {
         Ok(Some(view)) => json_response(StatusCode::OK, &view),
         _ => json_response(StatusCode::INTERNAL_SERVER_ERROR, &serde_json::json!({})),
     }

@@ -15,18 +15,11 @@ use std::time::Duration;
 use auth_api::config::Config;
 use auth_api::fulfillment::FulfillmentSettings;
 use fake_fulfillment::{FakeFulfillment, Mode};
-use load_harness::{ApiServer, Figures, closed_loop, ms};
+use load_harness::{ApiServer, Figures, closed_loop, env_or, ms};
 use whatever_database::test_db::TestDatabase;
 
 const BACKLOG: i64 = 500;
 const USERS: i64 = 200;
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() -> anyhow::Result<()> {
     let concurrency = env_or("BENCH_CONCURRENCY", 16) as usize;

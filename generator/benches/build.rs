@@ -1,6 +1,6 @@
 //! Builds the full national sample and prints what it cost.
 //!
-//! `cargo bench -p generator --bench build`
+//! `cargo bench --workspace --bench build`
 //!
 //! Reads `BENCH_DATABASE_URL` (default
 //! postgres://postgres@127.0.0.1:5432/whatever_bench). A database without

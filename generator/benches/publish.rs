@@ -2,10 +2,15 @@
 //! publish, a publish with no change, and one after 1% of the plans changed
 //! their cost; then what `aws s3 sync` uploads for the same change.
 //!
-//! `cargo bench -p generator --bench publish`. The site is synthetic, with
-//! the real layout and page sizes: BENCH_PLANS plans (default 2,000) offered
-//! in BENCH_ZIPS zip codes (default 4,000), each plan in BENCH_ZIPS_PER_PLAN
-//! zips (default 40). Needs moto_server and aws (awscli) on PATH.
+//! `cargo bench --workspace --bench publish`. By default the site is the
+//! national sample, rendered from `BENCH_DATABASE_URL` (default
+//! postgres://postgres@127.0.0.1:5432/whatever_bench, seeded by the build
+//! bench), and the 1% change is a one-cent price change of every hundredth
+//! active plan in that database (undone at the end). `BENCH_SITE=synthetic`
+//! publishes a quicker synthetic site with the real layout instead:
+//! BENCH_PLANS plans (default 2,000) offered in BENCH_ZIPS zip codes
+//! (default 4,000), each in BENCH_ZIPS_PER_PLAN zips (default 40). Needs
+//! moto_server and aws (awscli) on PATH.
 
 #[path = "../tests/publish_support/moto.rs"]
 mod moto;
@@ -148,12 +153,99 @@ fn line(label: &str, summary: &Summary, seconds: f64) {
     );
 }
 
+/// Where the two builds come from.
+enum Source {
+    /// The national sample in Postgres, rendered by the real build.
+    National(Box<whatever_database::DatabaseConfig>),
+    /// A synthetic site of this shape, with its plans' costs.
+    Synthetic(Shape, Costs),
+}
+
+/// Renders the database into `dir` with the real build.
+async fn render_national(db: &whatever_database::DatabaseConfig, dir: &Path) {
+    let options = generator::site::SiteOptions::from_env().expect("site options");
+    let sink = generator::site::sink::DirSink::new(dir).expect("an output directory");
+    generator::site::render_site(db, &options, &sink)
+        .await
+        .expect("the national site builds");
+}
+
+/// Moves one cent on every hundredth active plan (`sign` 1 or -1).
+async fn nudge_one_percent(db: &whatever_database::DatabaseConfig, sign: i32) -> u64 {
+    db.connect()
+        .await
+        .expect("the bench database")
+        .execute(
+            "UPDATE plan SET avg_monthly_cost = avg_monthly_cost + $1::int * 0.01
+              WHERE status = 'active' AND abs(hashtext(plan_id)) % 100 = 0",
+            &[&sign],
+        )
+        .await
+        .expect("the price change")
+}
+
+impl Source {
+    fn from_env() -> Self {
+        if std::env::var("BENCH_SITE").as_deref() == Ok("synthetic") {
+            let shape = Shape {
+                plans: env_number("BENCH_PLANS", 2_000),
+                zips: env_number("BENCH_ZIPS", 4_000),
+                zips_per_plan: env_number("BENCH_ZIPS_PER_PLAN", 40),
+            };
+            let costs = (0..shape.plans)
+                .map(|p| 1_000 + (p as u32 % 5_000))
+                .collect();
+            return Source::Synthetic(shape, costs);
+        }
+        let url = std::env::var("BENCH_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/whatever_bench".into());
+        Source::National(Box::new(
+            whatever_database::DatabaseConfig::from_url(&url).expect("a database URL"),
+        ))
+    }
+
+    /// Writes the current site into `dir`.
+    async fn write(&self, dir: &Path) {
+        match self {
+            Source::National(db) => render_national(db, dir).await,
+            Source::Synthetic(shape, costs) => shape.write(costs, dir),
+        }
+    }
+
+    /// Changes the cost of 1% of the plans; returns how many.
+    async fn change_one_percent(&mut self) -> u64 {
+        match self {
+            Source::National(db) => nudge_one_percent(db, 1).await,
+            Source::Synthetic(shape, costs) => {
+                let mut n = 0;
+                for plan in (0..shape.plans).step_by(100) {
+                    costs[plan] += 1;
+                    n += 1;
+                }
+                n
+            }
+        }
+    }
+
+    /// Leaves the database as it was found.
+    async fn undo(&self) {
+        if let Source::National(db) = self {
+            nudge_one_percent(db, -1).await;
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Source::National(db) => format!("national sample from {}", db.display_target()),
+            Source::Synthetic(shape, _) => {
+                format!("synthetic: {} plans, {} zips", shape.plans, shape.zips)
+            }
+        }
+    }
+}
+
 fn main() {
-    let shape = Shape {
-        plans: env_number("BENCH_PLANS", 2_000),
-        zips: env_number("BENCH_ZIPS", 4_000),
-        zips_per_plan: env_number("BENCH_ZIPS_PER_PLAN", 40),
-    };
+    let mut source = Source::from_env();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let moto = moto::Moto::start();
     let url = moto.url.clone();
@@ -180,17 +272,13 @@ fn main() {
         let cdn = CloudFront::new(cloudfront.clone(), distribution);
         let options = Options::default();
 
-        let mut costs: Costs = (0..shape.plans)
-            .map(|p| 1_000 + (p as u32 % 5_000))
-            .collect();
         let v1 = tempfile::tempdir().unwrap();
-        shape.write(&costs, v1.path());
+        source.write(v1.path()).await;
         let t = Instant::now();
         let staged_v1 = stage_dir(v1.path()).unwrap();
         println!(
-            "site: {} plans, {} zips, {} objects, {:.1} MB, staged (read + hashed) in {:.2} s",
-            shape.plans,
-            shape.zips,
+            "site: {}, {} objects, {:.1} MB, staged (read + hashed) in {:.2} s",
+            source.describe(),
             staged_v1.objects.len(),
             staged_v1.bytes() as f64 / 1e6,
             t.elapsed().as_secs_f64()
@@ -210,12 +298,9 @@ fn main() {
         let again_seconds = t.elapsed().as_secs_f64();
         line("no-change publish", &again, again_seconds);
 
-        let step = 100;
-        for plan in (0..shape.plans).step_by(step) {
-            costs[plan] += 1;
-        }
+        let nudged = source.change_one_percent().await;
         let v2 = tempfile::tempdir().unwrap();
-        shape.write(&costs, v2.path());
+        source.write(v2.path()).await;
         let staged_v2 = stage_dir(v2.path()).unwrap();
         let changed = changed_objects(&staged_v1, &staged_v2);
         let t = Instant::now();
@@ -229,12 +314,13 @@ fn main() {
         // again afterwards, as the nightly job would (every file is new).
         let (sync_first_uploads, sync_first) = aws_sync(&url, v1.path(), "bench-sync");
         let v2_again = tempfile::tempdir().unwrap();
-        shape.write(&costs, v2_again.path());
+        source.write(v2_again.path()).await;
+        source.undo().await;
         let (sync_uploads, sync_seconds) = aws_sync(&url, v2_again.path(), "bench-sync");
         println!("aws s3 sync, first upload: {sync_first_uploads} objects in {sync_first:.2} s");
         println!("aws s3 sync, 1% change:    {sync_uploads} objects in {sync_seconds:.2} s");
         println!();
-        println!("objects whose bytes changed (1% of plans): {changed}");
+        println!("objects whose bytes changed ({nudged} plans repriced): {changed}");
         println!(
             "publish uploaded {} ({:.2}x the changed objects; target <= 1.1x)",
             delta.uploaded,

@@ -1,7 +1,7 @@
 //! Times `generator sync` on a large synthetic delta, on a fresh database.
 //!
-//!   cargo bench -p generator --bench sync            # 1,000,000 lines
-//!   SYNC_BENCH_LINES=100000 cargo bench -p generator --bench sync
+//!   cargo bench --workspace --bench sync            # 1,000,000 lines
+//!   SYNC_BENCH_LINES=100000 cargo bench --workspace --bench sync
 //!
 //! Runs three syncs: revision 1 into an empty database (all inserts),
 //! revision 2 over it (updates), and revision 2 again (already applied).

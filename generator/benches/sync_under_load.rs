@@ -12,18 +12,11 @@ use std::time::{Duration, Instant};
 
 use generator::sync::sample::SampleDelta;
 use generator::sync::{SyncOptions, sync};
-use load_harness::{ApiServer, closed_loop, ms};
+use load_harness::{ApiServer, closed_loop, env_or, ms};
 use whatever_database::test_db::TestDatabase;
 
 /// Signed-in beneficiaries the readers take turns as.
 const USERS: i64 = 2_000;
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() -> anyhow::Result<()> {
     let lines = env_or("SYNC_BENCH_LINES", 500_000);

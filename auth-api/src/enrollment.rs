@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
-use tokio_postgres::GenericClient;
 use whatever_database::Plan;
 
 use crate::ApiError;
@@ -105,7 +104,7 @@ impl PlanCache {
     /// from the database.
     pub async fn get(
         &self,
-        db: &impl GenericClient,
+        db: &deadpool_postgres::ClientWrapper,
         plan_id: &str,
         as_of: PlansAsOf,
     ) -> Result<Option<Arc<Plan>>, ApiError> {
@@ -115,9 +114,15 @@ impl PlanCache {
         {
             return Ok(Some(plan.clone()));
         }
-        let Some(plan) = whatever_database::plans::plan_by_id(db, plan_id).await? else {
+        // Right after a sync every reader misses at once: one prepared
+        // round trip each keeps that moment short.
+        let statement = db
+            .prepare_cached(whatever_database::plans::PLAN_BY_ID_SQL.as_str())
+            .await?;
+        let Some(row) = db.query_opt(&statement, &[&plan_id]).await? else {
             return Ok(None);
         };
+        let plan = whatever_database::plans::plan_from_full_row(&row);
         let plan = Arc::new(plan);
         let mut entries = self.entries.write().expect("cache lock");
         // A beneficiary is enrolled in one of a few thousand plans; evicting
@@ -226,7 +231,7 @@ pub async fn load(
         .collect();
     let current_plan = match &current_id {
         Some(id) => {
-            let plan = plans.get(&**db, id, plans_as_of).await?;
+            let plan = plans.get(db, id, plans_as_of).await?;
             if plan.is_none() {
                 tracing::warn!(plan_id = %id, "current plan missing from the plan table");
             }

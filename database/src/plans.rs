@@ -34,28 +34,35 @@ pub fn plan_from_row(row: &Row) -> Plan {
     }
 }
 
+/// One plan and its features in one statement (`$1` = plan id), read by
+/// [`plan_from_full_row`]. Public so a caller with a statement cache can
+/// prepare it once.
+pub static PLAN_BY_ID_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {PLAN_COLUMNS},
+                ARRAY(SELECT f.feature_key FROM plan_feature f
+                       WHERE f.plan_id = p.plan_id ORDER BY f.feature_key),
+                ARRAY(SELECT COALESCE(f.feature_value, '') FROM plan_feature f
+                       WHERE f.plan_id = p.plan_id ORDER BY f.feature_key)
+           FROM plan p WHERE p.plan_id = $1"
+    )
+});
+
+/// A plan with its features from a row of [`PLAN_BY_ID_SQL`].
+pub fn plan_from_full_row(row: &Row) -> Plan {
+    let mut plan = plan_from_row(row);
+    let keys: Vec<String> = row.get(9);
+    let values: Vec<String> = row.get(10);
+    plan.summary.features = keys.into_iter().zip(values).collect();
+    plan
+}
+
 /// One plan with its features, whatever its status (a beneficiary may be
 /// enrolled in a plan that is no longer offered). `None` if unknown.
 pub async fn plan_by_id(client: &impl GenericClient, plan_id: &str) -> Result<Option<Plan>> {
-    let sql = format!("SELECT {PLAN_COLUMNS} FROM plan p WHERE p.plan_id = $1");
-    let Some(row) = client
-        .query_opt(&sql, &[&plan_id])
+    let row = client
+        .query_opt(PLAN_BY_ID_SQL.as_str(), &[&plan_id])
         .await
-        .map_err(Error::query(format!("loading plan {plan_id}")))?
-    else {
-        return Ok(None);
-    };
-    let mut plan = plan_from_row(&row);
-    let features = client
-        .query(
-            "SELECT feature_key, feature_value FROM plan_feature WHERE plan_id = $1",
-            &[&plan_id],
-        )
-        .await
-        .map_err(Error::query(format!("loading features of plan {plan_id}")))?;
-    plan.summary.features = features
-        .iter()
-        .map(|r| (r.get(0), r.get::<_, Option<String>>(1).unwrap_or_default()))
-        .collect();
-    Ok(Some(plan))
+        .map_err(Error::query(format!("loading plan {plan_id}")))?;
+    Ok(row.as_ref().map(plan_from_full_row))
 }

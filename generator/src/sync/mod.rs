@@ -170,6 +170,24 @@ pub async fn sync(path: &Path, db: &DatabaseConfig, options: &SyncOptions) -> Re
     tx.commit()
         .await
         .map_err(Error::query("committing the delta"))?;
+    // A large delta can change a table's shape enough that the planner,
+    // still on the old statistics, picks scans the API's lookups cannot
+    // afford until autovacuum catches up. ANALYZE takes no lock that reads
+    // or writes wait on.
+    bar.set_message("refreshing planner statistics");
+    let changed: Vec<&str> = report
+        .tables
+        .iter()
+        .filter(|(_, c)| c.inserted + c.updated + c.deleted > 0)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if !changed.is_empty() {
+        let sql = format!("ANALYZE {}", changed.join(", "));
+        if let Err(error) = client.batch_execute(&sql).await {
+            // The delta is committed; stale statistics are for autovacuum.
+            tracing::warn!(%error, "refreshing statistics after the sync failed");
+        }
+    }
     bar.finish_and_clear();
     let report = SyncReport {
         applied_at,

@@ -4,7 +4,9 @@
 //! (and OS threads) of its own, so the load generator's scheduling does not
 //! blur the server's latencies; [`closed_loop`] drives it with a fixed
 //! number of clients that each send their next request when the last one
-//! answered, and [`Figures`] summarizes what they saw.
+//! answered (the most the server can do), [`open_loop`] at a fixed rate
+//! whatever the answers (latency at a given traffic), and [`Figures`]
+//! summarizes what they saw.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -101,6 +103,9 @@ impl Drop for ApiServer {
 pub struct Figures {
     /// Latencies of the successful requests, sorted.
     pub latencies: Vec<Duration>,
+    /// Every successful request as (when it was sent, from the start of the
+    /// run; its latency), in the order they were sent.
+    pub timeline: Vec<(Duration, Duration)>,
     /// Requests that failed or did not answer 2xx.
     pub errors: usize,
     /// Wall time of the run.
@@ -120,6 +125,28 @@ impl Figures {
     /// Successful requests per second.
     pub fn per_second(&self) -> f64 {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+
+    /// The p99 of each `window` of the run, from the start: where in a run
+    /// the slow requests were.
+    pub fn p99_by_window(&self, window: Duration) -> Vec<Duration> {
+        let mut buckets: Vec<Vec<Duration>> = Vec::new();
+        for (at, latency) in &self.timeline {
+            let i = (at.as_secs_f64() / window.as_secs_f64()) as usize;
+            if buckets.len() <= i {
+                buckets.resize_with(i + 1, Vec::new);
+            }
+            buckets[i].push(*latency);
+        }
+        buckets
+            .into_iter()
+            .map(|mut b| {
+                b.sort();
+                b.get(((b.len().max(1) - 1) as f64 * 0.99).round() as usize)
+                    .copied()
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 
     /// One line: count, rate, p50, p99 and max, in milliseconds.
@@ -172,7 +199,7 @@ where
                 let sent = Instant::now();
                 match request(c, n).send().await {
                     Ok(resp) if resp.status().is_success() => match resp.bytes().await {
-                        Ok(_) => latencies.push(sent.elapsed()),
+                        Ok(_) => latencies.push((sent - started, sent.elapsed())),
                         Err(_) => errors += 1,
                     },
                     _ => errors += 1,
@@ -192,10 +219,66 @@ where
         elapsed,
         ..Figures::default()
     };
-    for (latencies, errors) in results {
-        figures.latencies.extend(latencies);
+    for (timeline, errors) in results {
+        figures.timeline.extend(timeline);
         figures.errors += errors;
     }
+    figures.timeline.sort();
+    figures.latencies = figures.timeline.iter().map(|(_, l)| *l).collect();
+    figures.latencies.sort();
+    figures
+}
+
+/// `rate` requests a second, `request(n)` for the n-th, sent on schedule
+/// whether or not earlier ones have answered, until `until` resolves; then
+/// waits for the answers. A latency counts from when the request was due,
+/// not when it went out, so a stalled server is not hidden by the client
+/// falling behind (coordinated omission).
+pub async fn open_loop<F>(
+    rate: u64,
+    request: F,
+    until: impl std::future::Future<Output = ()>,
+) -> Figures
+where
+    F: Fn(u64) -> reqwest::RequestBuilder,
+{
+    let started = Instant::now();
+    let interval = Duration::from_secs_f64(1.0 / rate.max(1) as f64);
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut in_flight = tokio::task::JoinSet::new();
+    let mut until = std::pin::pin!(until);
+    let mut n = 0u64;
+    loop {
+        tokio::select! {
+            () = &mut until => break,
+            _ = ticker.tick() => {
+                let due = started + interval * n as u32;
+                let sent = request(n).send();
+                in_flight.spawn(async move {
+                    let ok = match sent.await {
+                        Ok(resp) if resp.status().is_success() => resp.bytes().await.is_ok(),
+                        _ => false,
+                    };
+                    ok.then(|| (due - started, due.elapsed()))
+                });
+                n += 1;
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    let mut figures = Figures {
+        elapsed,
+        ..Figures::default()
+    };
+    while let Some(done) = in_flight.join_next().await {
+        match done {
+            Ok(Some(sample)) => figures.timeline.push(sample),
+            _ => figures.errors += 1,
+        }
+    }
+    figures.timeline.sort();
+    figures.latencies = figures.timeline.iter().map(|(_, l)| *l).collect();
     figures.latencies.sort();
     figures
 }

@@ -123,6 +123,80 @@ fn nightly(db: &TestDatabase, moto: &Moto, delta: &str, out_dir: &Path) -> Outpu
 }
 
 #[tokio::test]
+async fn a_good_night_syncs_then_publishes_the_change_and_reports_success() {
+    let db = TestDatabase::new().await.unwrap();
+    let moto = Moto::start();
+    let c = db.connect().await.unwrap();
+    baseline(&c).await;
+    let file = delta_file(&[
+        upsert("plan", plan_row("S1", "One <renamed> & repriced", 12.5)),
+        delete("plan_to_zip", json!({"plan_id": "S1", "zip_code": "02135"})),
+    ]);
+    moto.aws(&["s3", "mb", "s3://feed"]);
+    moto.aws(&["s3", "mb", "s3://site"]);
+    moto.aws(&[
+        "s3",
+        "cp",
+        file.path().to_str().unwrap(),
+        "s3://feed/2026-11-28.jsonl",
+    ]);
+
+    let out = Command::new("bash")
+        .arg(script())
+        .arg("s3://feed/2026-11-28.jsonl")
+        .envs(moto.env())
+        .env("DATABASE_URL", db.url())
+        .env("GENERATOR", env!("CARGO_BIN_EXE_generator"))
+        .env("ENVIRONMENT", "test")
+        .env("SITE_BUCKET", "site")
+        .env("S3_ENDPOINT_URL", &moto.url)
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .expect("bash runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for step in [
+        "step fetch delta",
+        "step migrate",
+        "step sync",
+        "step publish",
+    ] {
+        assert!(stderr.contains(step), "{step} missing: {stderr}");
+    }
+    assert!(stderr.contains("nightly: done"), "{stderr}");
+
+    // The database has the change, and the bucket serves it.
+    let name: String = c
+        .query_one("SELECT plan_name FROM plan WHERE plan_id = 'S1'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(name, "One <renamed> & repriced");
+    let get = |key: &str| {
+        let target = tempfile::NamedTempFile::new().unwrap();
+        moto.aws(&[
+            "s3",
+            "cp",
+            &format!("s3://site/{key}"),
+            target.path().to_str().unwrap(),
+        ]);
+        std::fs::read_to_string(target.path()).unwrap()
+    };
+    let plan: Value = serde_json::from_str(&get("data/plans/S1.json")).unwrap();
+    assert_eq!(plan["plan_name"], "One <renamed> & repriced");
+    assert_eq!(plan["avg_monthly_cost"], json!(12.5));
+    assert!(get("plans/S1/index.html").contains("One &#60;renamed&#62; &#38; repriced"));
+    let listing =
+        String::from_utf8(moto.aws(&["s3", "ls", "--recursive", "s3://site/"]).stdout).unwrap();
+    assert!(listing.contains("zip/02134/index.html"), "{listing}");
+    assert!(
+        !listing.contains("zip/02135/"),
+        "a zip left without plans is not published: {listing}"
+    );
+    assert_eq!(moto.nightly_failed_values(), [0.0]);
+}
+
+#[tokio::test]
 async fn a_bad_delta_from_s3_fails_the_sync_step_publishes_nothing_and_reports_failure() {
     let db = TestDatabase::new().await.unwrap();
     let moto = Moto::start();

@@ -598,6 +598,10 @@ def test_ci_role_touches_one_bucket_and_one_distribution_only():
         if acts & {"s3:ListBucket"}:
             assert acts == {"s3:ListBucket"}
             assert s["Resource"] == {"Fn::ImportValue": {"Fn::Sub": "whatever-${Environment}-SiteBucketArn"}}
+        elif s.get("Sid") == "ReadNightlyDelta":
+            # The delta bucket: read, nothing else, under the configured prefix.
+            assert acts == {"s3:GetObject"}
+            assert s["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::${DeltaBucketName}/${DeltaKeyPrefix}*"}
         elif any(a.startswith("s3:") for a in acts):
             assert acts <= {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
             assert mentions(s["Resource"], "SiteBucketArn") and mentions(s["Resource"], "/*")

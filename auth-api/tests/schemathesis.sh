@@ -24,6 +24,9 @@ log=$(mktemp)
 workdir=$(mktemp -d)
 schema="$PWD/auth-api/openapi.yaml"
 
+# Where cargo put the debug build (CARGO_TARGET_DIR moves it).
+auth_api="${CARGO_TARGET_DIR:-$PWD/target}/debug/auth-api"
+
 cleanup() {
   [[ -n "${pid:-}" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   psql -q "$server_url/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
@@ -32,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 
 DATABASE_URL="$server_url/$db" LISTEN_ADDR="127.0.0.1:$port" ADMIN_LISTEN_ADDR="127.0.0.1:$admin_port" \
-  RUST_LOG=warn target/debug/auth-api >"$log" 2>&1 &
+  RUST_LOG=warn "$auth_api" >"$log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
   curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null && break
@@ -41,7 +44,7 @@ for _ in $(seq 1 100); do
 done
 
 # A user with an enrollment, so the personal routes answer 200 too.
-hash=$(echo "schemathesis-password" | target/debug/auth-api hash-password)
+hash=$(echo "schemathesis-password" | "$auth_api" hash-password)
 psql -q -v ON_ERROR_STOP=1 -v hash="$hash" "$server_url/$db" >/dev/null <<'SQL'
 INSERT INTO plan (plan_id, plan_name, insurer_name, status, description, avg_monthly_cost,
                   avg_copay_amount, annual_deductible, min_age, max_age)

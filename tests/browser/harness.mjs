@@ -14,7 +14,8 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const ARTIFACTS = path.join(ROOT, 'tests/browser/artifacts');
-const BIN = path.join(ROOT, 'target/debug');
+// Where cargo put the debug build (CARGO_TARGET_DIR moves it).
+const BIN = path.join(process.env.CARGO_TARGET_DIR ? path.resolve(process.env.CARGO_TARGET_DIR) : path.join(ROOT, 'target'), 'debug');
 const PG = process.env.TEST_PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const SEED_STATES = process.env.BROWSER_TEST_STATES || 'MA';
 

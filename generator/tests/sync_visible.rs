@@ -43,31 +43,28 @@ async fn row(client: &Client, table: &str, filter: &str, id: &str) -> Value {
     client.query_one(&sql, &[&id]).await.unwrap().get(0)
 }
 
+/// The first column of every row, as text.
+async fn strings(
+    client: &Client,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Vec<String> {
+    let rows = client.query(sql, params).await.unwrap();
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
 async fn zips_of(client: &Client, plan_id: &str) -> Vec<String> {
-    client
-        .query(
-            "SELECT zip_code FROM plan_to_zip WHERE plan_id = $1 ORDER BY zip_code",
-            &[&plan_id],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
+    let sql = "SELECT zip_code FROM plan_to_zip WHERE plan_id = $1 ORDER BY zip_code";
+    strings(client, sql, &[&plan_id]).await
 }
 
 /// Zips where some active plan other than `except` is sold.
 async fn zips_still_served(client: &Client, zips: &[String], except: &str) -> BTreeSet<String> {
-    client
-        .query(
-            "SELECT DISTINCT pz.zip_code FROM plan_to_zip pz JOIN plan p USING (plan_id)
-              WHERE pz.zip_code = ANY($1) AND p.status = 'active' AND p.plan_id <> $2",
-            &[&zips, &except],
-        )
+    let sql = "SELECT DISTINCT pz.zip_code FROM plan_to_zip pz JOIN plan p USING (plan_id)
+                WHERE pz.zip_code = ANY($1) AND p.status = 'active' AND p.plan_id <> $2";
+    strings(client, sql, &[&zips, &except])
         .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
+        .into_iter()
         .collect()
 }
 
@@ -113,18 +110,14 @@ async fn sync_then_build_differs_in_exactly_the_changed_pages() {
     let db = seeded().await;
     let client = db.connect().await.unwrap();
     // Three active plans each sold in a few zips, each changed one way.
-    let picks: Vec<String> = client
-        .query(
-            "SELECT plan_id FROM plan p WHERE status = 'active'
-                AND EXISTS (SELECT 1 FROM plan_to_zip z WHERE z.plan_id = p.plan_id)
-              ORDER BY plan_id LIMIT 3",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let picks = strings(
+        &client,
+        "SELECT plan_id FROM plan p WHERE status = 'active'
+            AND EXISTS (SELECT 1 FROM plan_to_zip z WHERE z.plan_id = p.plan_id)
+          ORDER BY plan_id LIMIT 3",
+        &[],
+    )
+    .await;
     let [repriced, featured, retired] = <[String; 3]>::try_from(picks).unwrap();
     let before = build_in_memory(&db).await;
 

@@ -34,8 +34,8 @@ function freePort() {
   });
 }
 
-function psql(sql) {
-  execFileSync('psql', [PG, '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql], { stdio: ['ignore', 'ignore', 'inherit'] });
+function psql(sql, target = PG) {
+  execFileSync('psql', [target, '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** Runs a command to completion; its output goes to a log file named in the error. */
@@ -83,7 +83,11 @@ function startDaemon(bin, args, env, logName) {
  * Starts the whole stack. Returns `{ baseUrl, siteDir, dbUrl, stop() }`.
  * `name` keeps the logs of concurrent test files apart.
  */
-export async function startStack(name) {
+/**
+ * Seeds, builds and serves the whole stack. `beforeBuild`, if given, is SQL
+ * run on the seeded database before the site is built.
+ */
+export async function startStack(name, { beforeBuild } = {}) {
   mkdirSync(path.join(ARTIFACTS, 'logs'), { recursive: true });
   if (!process.env.BROWSER_TEST_SKIP_CARGO) {
     // By binary name: `-p generator` is ambiguous once a dependency shares the name.
@@ -112,6 +116,7 @@ export async function startStack(name) {
     const gen = path.join(BIN, 'generator');
     run(gen, ['migrate'], env, `${name}-migrate.log`);
     run(gen, ['seed', '--states', SEED_STATES], env, `${name}-seed.log`);
+    if (beforeBuild) psql(beforeBuild, dbUrl);
     run(gen, ['build', '--out', siteDir], env, `${name}-build.log`);
 
     const [apiPort, adminPort, fulfillmentPort, sitePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);

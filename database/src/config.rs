@@ -1,5 +1,6 @@
 //! The one place that reads the database settings from the environment.
 
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use crate::{Error, Result};
@@ -14,6 +15,9 @@ pub struct DatabaseConfig {
     pub pg: tokio_postgres::Config,
     /// Largest number of pooled connections.
     pub pool_size: usize,
+    /// CA bundle that verifies the server when the URL says
+    /// `sslmode=require` (see [`crate::tls`]); `None`: the system's roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for DatabaseConfig {
@@ -22,13 +26,15 @@ impl std::fmt::Debug for DatabaseConfig {
         f.debug_struct("DatabaseConfig")
             .field("target", &self.display_target())
             .field("pool_size", &self.pool_size)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
 
 impl DatabaseConfig {
-    /// Reads `DATABASE_URL` (default [`DEFAULT_DATABASE_URL`]) and
-    /// `DATABASE_POOL_SIZE` (default 16).
+    /// Reads `DATABASE_URL` (default [`DEFAULT_DATABASE_URL`]; add
+    /// `?sslmode=require` for TLS), `DATABASE_POOL_SIZE` (default 16) and
+    /// `DATABASE_CA_FILE` (optional PEM bundle that verifies the server).
     pub fn from_env() -> Result<Self> {
         let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
         let mut config = Self::from_url_named(&url, "DATABASE_URL")?;
@@ -38,6 +44,9 @@ impl DatabaseConfig {
                 reason: format!("{size:?} is not a whole number"),
             })?;
         }
+        config.ca_file = std::env::var_os("DATABASE_CA_FILE")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
         Ok(config)
     }
 
@@ -57,7 +66,11 @@ impl DatabaseConfig {
                 reason: "no database name (add /whatever at the end of the URL)".into(),
             });
         }
-        Ok(Self { pg, pool_size: 16 })
+        Ok(Self {
+            pg,
+            pool_size: 16,
+            ca_file: None,
+        })
     }
 
     /// The database name.
@@ -72,6 +85,7 @@ impl DatabaseConfig {
         Self {
             pg,
             pool_size: self.pool_size,
+            ca_file: self.ca_file.clone(),
         }
     }
 
@@ -91,22 +105,40 @@ impl DatabaseConfig {
         format!("{host}:{port}/{}", self.dbname())
     }
 
-    /// Opens one connection, driving it on a background task.
+    /// Opens one connection (over TLS when the URL requires it), driving it
+    /// on a background task.
     pub async fn connect(&self) -> Result<tokio_postgres::Client> {
-        let (client, connection) =
-            self.pg
-                .connect(tokio_postgres::NoTls)
-                .await
-                .map_err(|source| Error::Connect {
-                    target: self.display_target(),
-                    source,
-                })?;
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::warn!(%error, "postgres connection closed with an error");
+        let failed = |source| Error::Connect {
+            target: self.display_target(),
+            source,
+        };
+        match crate::tls::connector(&self.pg, self.ca_file.as_deref())? {
+            Some(tls) => {
+                let (client, connection) = self.pg.connect(tls).await.map_err(failed)?;
+                tokio::spawn(drive(connection));
+                Ok(client)
             }
-        });
-        Ok(client)
+            None => {
+                let (client, connection) = self
+                    .pg
+                    .connect(tokio_postgres::NoTls)
+                    .await
+                    .map_err(failed)?;
+                tokio::spawn(drive(connection));
+                Ok(client)
+            }
+        }
+    }
+}
+
+/// Runs a connection until it closes, logging how it ended badly.
+async fn drive<S, T>(connection: tokio_postgres::Connection<S, T>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    if let Err(error) = connection.await {
+        tracing::warn!(%error, "postgres connection closed with an error");
     }
 }
 

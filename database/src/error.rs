@@ -40,6 +40,9 @@ pub enum Error {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// TLS to the database was asked for but cannot be set up.
+    #[error("database TLS: {0}")]
+    Tls(String),
     /// No connection could be taken from the pool in time.
     #[error("database pool: {0}")]
     Pool(String),

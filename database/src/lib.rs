@@ -9,6 +9,7 @@ pub mod model;
 pub mod plans;
 pub mod pool;
 pub mod test_db;
+pub mod tls;
 
 pub use config::DatabaseConfig;
 pub use error::{Error, Result};

@@ -15,13 +15,13 @@ pub fn build_pool(config: &DatabaseConfig, wait: Duration) -> Result<Pool> {
     let mut pg = config.pg.clone();
     // Bound every step so a stalled server cannot pin a request forever.
     pg.connect_timeout(wait);
-    let manager = Manager::from_config(
-        pg,
-        tokio_postgres::NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let manager_config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = match crate::tls::connector(&config.pg, config.ca_file.as_deref())? {
+        Some(tls) => Manager::from_config(pg, tls, manager_config),
+        None => Manager::from_config(pg, tokio_postgres::NoTls, manager_config),
+    };
     Pool::builder(manager)
         .max_size(config.pool_size)
         .runtime(Runtime::Tokio1)

@@ -656,7 +656,7 @@ def test_entrypoint_builds_the_connection_string_and_key_files(tmp_path):
     url, signing, previous, db_json, keys_json, master = result.stdout.splitlines()
     assert url == (
         "host='db.internal' port='5432' dbname='whatever' user='whatever_api' "
-        "password='p\\'a\\\\ss w%rd' application_name='auth-api'"
+        "password='p\\'a\\\\ss w%rd' application_name='auth-api' sslmode='require'"
     )
     assert pathlib.Path(signing).read_text() == PEM_A + "\n"
     # while a key is staged, tokens it signs elsewhere must verify here

@@ -430,3 +430,41 @@ async fn a_missing_file_is_an_error_naming_it() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_tables_a_sync_changed_get_fresh_planner_statistics() {
+    let db = TestDatabase::new().await.unwrap();
+    let c = db.connect().await.unwrap();
+    baseline(&c).await;
+    let analyzed = |table: &'static str| {
+        let c = &c;
+        async move {
+            let row = c
+                .query_one(
+                    "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = $1",
+                    &[&table],
+                )
+                .await
+                .unwrap();
+            row.get::<_, bool>(0)
+        }
+    };
+    assert!(!analyzed("plan").await && !analyzed("beneficiary").await);
+
+    // Only plan rows change: only plan is analyzed.
+    let file = delta_file(&[upsert("plan", plan_row("S1", "One renamed", 11.25))]);
+    apply(&db, &file).await.unwrap();
+    // The statistics collector reports with a short delay.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !analyzed("plan").await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "plan was not analyzed after the sync"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        !analyzed("beneficiary").await,
+        "an untouched table is left alone"
+    );
+}

@@ -10,7 +10,7 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::cdn::{Backoff, Cdn, invalidate_all};
@@ -136,9 +136,10 @@ pub async fn publish<S: ObjectStore, C: Cdn>(
     Ok(summary)
 }
 
-/// The manifest, or, when it is missing or unreadable, one rebuilt from a
-/// listing: every listed key pending, so this run re-uploads what it
-/// renders, deletes the rest and repairs the manifest.
+/// The manifest, or, when it is missing or unreadable, one rebuilt from the
+/// bucket: every listed object's hash is read back from the metadata it was
+/// uploaded with, so what is unchanged stays unchanged; an object without
+/// one is pending, re-uploaded if rendered and deleted if not.
 async fn load_manifest<S: ObjectStore>(store: &S) -> Result<Manifest> {
     let problem = match store.get_manifest().await? {
         Some(bytes) => match Manifest::from_slice(&bytes) {
@@ -151,12 +152,37 @@ async fn load_manifest<S: ObjectStore>(store: &S) -> Result<Manifest> {
     tracing::warn!(
         problem,
         listed = listed.len(),
-        "rebuilding the manifest from the bucket listing: every object is uploaded again"
+        "rebuilding the manifest from the objects' own hashes"
     );
+    let hashes: Vec<(String, Option<String>)> = futures::stream::iter(listed)
+        .map(|key| async move {
+            let hash = store.stored_hash(&key).await?;
+            Ok::<_, Error>((key, hash))
+        })
+        .buffer_unordered(METADATA_READS)
+        .try_collect()
+        .await?;
     let mut manifest = Manifest::new();
-    manifest.pending.extend(listed);
+    for (key, hash) in hashes {
+        match hash.filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())) {
+            Some(hash) => {
+                manifest.objects.insert(key, hash);
+            }
+            None => {
+                manifest.pending.insert(key);
+            }
+        }
+    }
+    tracing::info!(
+        known = manifest.objects.len(),
+        pending = manifest.pending.len(),
+        "manifest rebuilt"
+    );
     Ok(manifest)
 }
+
+/// Object metadata reads in flight while a lost manifest is rebuilt.
+const METADATA_READS: usize = 32;
 
 /// Uploads phase by phase, each phase finished before the next starts.
 async fn upload<S: ObjectStore>(

@@ -28,6 +28,9 @@ pub trait ObjectStore: Sync {
     fn put_manifest(&self, bytes: Vec<u8>) -> impl Future<Output = Result<()>> + Send;
     /// Every site key in the bucket (the manifest excluded).
     fn list(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// The content hash an object was uploaded with (its `sha256`
+    /// metadata); `None` if the object is gone or carries none.
+    fn stored_hash(&self, key: &str) -> impl Future<Output = Result<Option<String>>> + Send;
 }
 
 /// The real bucket.
@@ -183,5 +186,20 @@ impl ObjectStore for S3Store {
             }
         }
         Ok(keys)
+    }
+
+    async fn stored_hash(&self, key: &str) -> Result<Option<String>> {
+        let result = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .send()
+            .await;
+        match result {
+            Ok(head) => Ok(head.metadata().and_then(|m| m.get("sha256")).cloned()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(self.failed("reading the metadata of", key, e)),
+        }
     }
 }

@@ -107,8 +107,9 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/pipeline/nightly")
 }
 
-/// Runs the nightly script with `build` in place of `publish`.
-fn nightly(db: &TestDatabase, moto: &Moto, delta: &str, out_dir: &Path) -> Output {
+/// Runs the nightly script on `delta` with these settings besides the
+/// database, the generator and moto's.
+fn nightly_with(db: &TestDatabase, moto: &Moto, delta: &str, settings: &[(&str, &str)]) -> Output {
     Command::new("bash")
         .arg(script())
         .arg(delta)
@@ -116,10 +117,20 @@ fn nightly(db: &TestDatabase, moto: &Moto, delta: &str, out_dir: &Path) -> Outpu
         .env("DATABASE_URL", db.url())
         .env("GENERATOR", env!("CARGO_BIN_EXE_generator"))
         .env("ENVIRONMENT", "test")
-        .env("NIGHTLY_PUBLISH", "build")
-        .env("NIGHTLY_OUT_DIR", out_dir)
+        .envs(settings.iter().copied())
         .output()
         .expect("bash runs")
+}
+
+/// Runs the nightly script with `build` in place of `publish`.
+fn nightly(db: &TestDatabase, moto: &Moto, delta: &str, out_dir: &Path) -> Output {
+    let out_dir = out_dir.to_str().expect("a UTF-8 temporary path");
+    nightly_with(
+        db,
+        moto,
+        delta,
+        &[("NIGHTLY_PUBLISH", "build"), ("NIGHTLY_OUT_DIR", out_dir)],
+    )
 }
 
 #[tokio::test]
@@ -141,18 +152,16 @@ async fn a_good_night_syncs_then_publishes_the_change_and_reports_success() {
         "s3://feed/2026-11-28.jsonl",
     ]);
 
-    let out = Command::new("bash")
-        .arg(script())
-        .arg("s3://feed/2026-11-28.jsonl")
-        .envs(moto.env())
-        .env("DATABASE_URL", db.url())
-        .env("GENERATOR", env!("CARGO_BIN_EXE_generator"))
-        .env("ENVIRONMENT", "test")
-        .env("SITE_BUCKET", "site")
-        .env("S3_ENDPOINT_URL", &moto.url)
-        .env("AWS_REGION", "us-east-1")
-        .output()
-        .expect("bash runs");
+    let out = nightly_with(
+        &db,
+        &moto,
+        "s3://feed/2026-11-28.jsonl",
+        &[
+            ("SITE_BUCKET", "site"),
+            ("S3_ENDPOINT_URL", &moto.url),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     for step in [

@@ -13,7 +13,6 @@ pub mod error;
 pub mod fulfillment;
 pub mod health;
 pub mod http;
-pub mod logging;
 pub mod metrics;
 pub mod routes;
 pub mod server;

@@ -12,7 +12,7 @@ fn main() -> anyhow::Result<()> {
         println!("{}", auth_api::auth::password::hash_password(password));
         return Ok(());
     }
-    auth_api::logging::init();
+    whatever_database::logging::init();
     let config = auth_api::config::Config::from_env()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -37,7 +37,7 @@ impl Server {
     }
 
     async fn start_with(config: Config) -> Self {
-        auth_api::logging::init();
+        whatever_database::logging::init();
         let state = AppState::new(config).expect("state");
         let worker = spawn_for(&state).expect("worker pool");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

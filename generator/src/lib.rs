@@ -8,7 +8,6 @@
 
 pub mod cli;
 pub mod error;
-pub mod logging;
 pub mod publish;
 pub mod seed;
 pub mod serve;

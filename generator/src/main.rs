@@ -4,6 +4,6 @@ use clap::Parser;
 
 fn main() -> anyhow::Result<()> {
     let cli = generator::cli::Cli::parse();
-    generator::logging::init();
+    whatever_database::logging::init();
     generator::run(cli)
 }

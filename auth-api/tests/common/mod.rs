@@ -35,7 +35,7 @@ pub fn capture_logs() {
         let writer = BufferWriter(buffer.clone());
         // The production filter, opened up to every level.
         let _ = tracing_subscriber::fmt()
-            .with_env_filter(auth_api::logging::filter("trace"))
+            .with_env_filter(whatever_database::logging::filter("trace"))
             .with_ansi(false)
             .with_writer(move || writer.clone())
             .try_init();

@@ -29,7 +29,7 @@ use http::{Request, StatusCode, header};
 use http_body_util::{BodyExt, Empty};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use load_harness::env_or;
+use load_harness::{Figures, env_or};
 use whatever_database::test_db::TestDatabase;
 
 const USERS: i64 = 1_000;
@@ -86,18 +86,21 @@ fn main() {
     );
     let duration = Duration::from_secs(seconds);
     let jwt = client_rt.block_on(load(jwt_addr, Arc::new(jwt_headers), connections, duration));
-    jwt.print("session token (EdDSA JWT)");
+    println!("session token (EdDSA JWT):                {}", jwt.line());
     let basic = client_rt.block_on(load(
         basic_addr,
         Arc::new(basic_headers),
         connections,
         duration,
     ));
-    basic.print("old way (HTTP Basic + argon2 per request)");
-    if basic.rps() > 0.0 {
+    println!(
+        "old way (HTTP Basic + argon2 per request): {}",
+        basic.line()
+    );
+    if basic.per_second() > 0.0 {
         println!(
             "ratio: {:.0}x the throughput of HTTP Basic",
-            jwt.rps() / basic.rps()
+            jwt.per_second() / basic.per_second()
         );
     }
     drop(server_rt);
@@ -232,44 +235,12 @@ async fn login(addr: SocketAddr, user: &str) -> String {
         .to_string()
 }
 
-struct Outcome {
-    latencies_us: Vec<u32>,
-    errors: u64,
-    elapsed: Duration,
-}
-
-impl Outcome {
-    fn rps(&self) -> f64 {
-        self.latencies_us.len() as f64 / self.elapsed.as_secs_f64()
-    }
-
-    fn percentile(&self, p: f64) -> f64 {
-        if self.latencies_us.is_empty() {
-            return f64::NAN;
-        }
-        let i = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
-        self.latencies_us[i] as f64 / 1000.0
-    }
-
-    fn print(&self, label: &str) {
-        println!(
-            "{label:<44} {:>9.0} req/s  p50 {:>7.2} ms  p90 {:>7.2} ms  p99 {:>7.2} ms  ({} ok, {} errors)",
-            self.rps(),
-            self.percentile(0.50),
-            self.percentile(0.90),
-            self.percentile(0.99),
-            self.latencies_us.len(),
-            self.errors
-        );
-    }
-}
-
 async fn load(
     addr: SocketAddr,
     auth: Arc<Vec<String>>,
     connections: usize,
     duration: Duration,
-) -> Outcome {
+) -> Figures {
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::new();
@@ -282,8 +253,8 @@ async fn load(
                 .await
                 .unwrap();
             tokio::spawn(conn);
-            let mut latencies = Vec::new();
-            let mut errors = 0u64;
+            let mut timeline = Vec::new();
+            let mut errors = 0;
             let mut i = c;
             while Instant::now() < deadline {
                 let req = Request::get("/api/me/enrollment")
@@ -300,26 +271,20 @@ async fn load(
                 let ok = resp.status() == StatusCode::OK;
                 let _ = resp.into_body().collect().await;
                 if ok {
-                    latencies.push(t.elapsed().as_micros() as u32);
+                    timeline.push((t - started, t.elapsed()));
                 } else {
                     errors += 1;
                 }
             }
-            (latencies, errors)
+            (timeline, errors)
         }));
     }
-    let mut latencies_us = Vec::new();
+    let mut timeline = Vec::new();
     let mut errors = 0;
     for t in tasks {
-        let (l, e) = t.await.unwrap();
-        latencies_us.extend(l);
+        let (samples, e) = t.await.unwrap();
+        timeline.extend(samples);
         errors += e;
     }
-    let elapsed = started.elapsed();
-    latencies_us.sort_unstable();
-    Outcome {
-        latencies_us,
-        errors,
-        elapsed,
-    }
+    Figures::new(timeline, errors, started.elapsed())
 }

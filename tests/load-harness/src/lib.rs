@@ -113,6 +113,20 @@ pub struct Figures {
 }
 
 impl Figures {
+    /// The figures of a run from its samples, (when sent, latency), in any
+    /// order.
+    pub fn new(mut timeline: Vec<(Duration, Duration)>, errors: usize, elapsed: Duration) -> Self {
+        timeline.sort();
+        let mut latencies: Vec<Duration> = timeline.iter().map(|(_, l)| *l).collect();
+        latencies.sort();
+        Self {
+            latencies,
+            timeline,
+            errors,
+            elapsed,
+        }
+    }
+
     /// The `q` quantile (0.0–1.0) of the latencies, zero when there are none.
     pub fn quantile(&self, q: f64) -> Duration {
         if self.latencies.is_empty() {
@@ -215,18 +229,9 @@ where
     };
     let (results, ()) = futures::future::join(run, stopper).await;
     let elapsed = started.elapsed();
-    let mut figures = Figures {
-        elapsed,
-        ..Figures::default()
-    };
-    for (timeline, errors) in results {
-        figures.timeline.extend(timeline);
-        figures.errors += errors;
-    }
-    figures.timeline.sort();
-    figures.latencies = figures.timeline.iter().map(|(_, l)| *l).collect();
-    figures.latencies.sort();
-    figures
+    let errors = results.iter().map(|(_, e)| e).sum();
+    let timeline = results.into_iter().flat_map(|(t, _)| t).collect();
+    Figures::new(timeline, errors, elapsed)
 }
 
 /// `rate` requests a second, `request(n)` for the n-th, sent on schedule
@@ -267,18 +272,12 @@ where
         }
     }
     let elapsed = started.elapsed();
-    let mut figures = Figures {
-        elapsed,
-        ..Figures::default()
-    };
+    let (mut timeline, mut errors) = (Vec::new(), 0);
     while let Some(done) = in_flight.join_next().await {
         match done {
-            Ok(Some(sample)) => figures.timeline.push(sample),
-            _ => figures.errors += 1,
+            Ok(Some(sample)) => timeline.push(sample),
+            _ => errors += 1,
         }
     }
-    figures.timeline.sort();
-    figures.latencies = figures.timeline.iter().map(|(_, l)| *l).collect();
-    figures.latencies.sort();
-    figures
+    Figures::new(timeline, errors, elapsed)
 }

@@ -12,6 +12,8 @@
 //! (default 4,000), each in BENCH_ZIPS_PER_PLAN zips (default 40). Needs
 //! moto_server and aws (awscli) on PATH.
 
+#[path = "../tests/publish_support/distribution.rs"]
+mod distribution;
 #[path = "../tests/publish_support/moto.rs"]
 mod moto;
 
@@ -267,7 +269,7 @@ fn main() {
             .send()
             .await
             .unwrap();
-        let distribution = create_distribution(&cloudfront).await;
+        let distribution = distribution::create_distribution(&cloudfront, "bench").await;
         let store = S3Store::new(s3.clone(), "bench", "");
         let cdn = CloudFront::new(cloudfront.clone(), distribution);
         let options = Options::default();
@@ -336,41 +338,4 @@ fn main() {
         );
     });
     drop(moto);
-}
-
-async fn create_distribution(cloudfront: &aws_sdk_cloudfront::Client) -> String {
-    use aws_sdk_cloudfront::types::*;
-    let origin = Origin::builder()
-        .id("site")
-        .domain_name("bench.s3.amazonaws.com")
-        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
-        .build()
-        .unwrap();
-    let config = DistributionConfig::builder()
-        .caller_reference("bench")
-        .comment("publish bench")
-        .enabled(true)
-        .origins(
-            Origins::builder()
-                .quantity(1)
-                .items(origin)
-                .build()
-                .unwrap(),
-        )
-        .default_cache_behavior(
-            DefaultCacheBehavior::builder()
-                .target_origin_id("site")
-                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-                .build()
-                .unwrap(),
-        )
-        .build()
-        .unwrap();
-    let created = cloudfront
-        .create_distribution()
-        .distribution_config(config)
-        .send()
-        .await
-        .unwrap();
-    created.distribution().unwrap().id().to_owned()
 }

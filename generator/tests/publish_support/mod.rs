@@ -2,15 +2,13 @@
 //! a small fake site written to a directory, and a reader for the bucket.
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod distribution;
 pub mod moto;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_cloudfront::types::{
-    DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig, ViewerProtocolPolicy,
-};
 use aws_sdk_s3::config::Credentials;
 use generator::publish::aws::{self, Endpoints};
 
@@ -47,40 +45,7 @@ impl Aws {
 
     /// Creates a distribution in front of `bucket` and returns its id.
     pub async fn distribution(&self, bucket: &str) -> String {
-        let origin = Origin::builder()
-            .id("site")
-            .domain_name(format!("{bucket}.s3.amazonaws.com"))
-            .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
-            .build()
-            .unwrap();
-        let config = DistributionConfig::builder()
-            .caller_reference(format!("test-{bucket}"))
-            .comment("publish test")
-            .enabled(true)
-            .origins(
-                Origins::builder()
-                    .quantity(1)
-                    .items(origin)
-                    .build()
-                    .unwrap(),
-            )
-            .default_cache_behavior(
-                DefaultCacheBehavior::builder()
-                    .target_origin_id("site")
-                    .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-                    .build()
-                    .unwrap(),
-            )
-            .build()
-            .unwrap();
-        let created = self
-            .cloudfront
-            .create_distribution()
-            .distribution_config(config)
-            .send()
-            .await
-            .unwrap();
-        created.distribution().unwrap().id().to_owned()
+        distribution::create_distribution(&self.cloudfront, bucket).await
     }
 
     /// The paths of every invalidation of a distribution, in no set order.

@@ -27,14 +27,7 @@ async fn count(client: &tokio_postgres::Client, sql: &str) -> i64 {
 /// A digest of every seed table's full contents, in a stable order.
 async fn digest(client: &tokio_postgres::Client) -> Vec<String> {
     let mut out = Vec::new();
-    for table in [
-        "plan",
-        "plan_feature",
-        "plan_to_zip",
-        "beneficiary",
-        "beneficiary_to_plan",
-        "\"user\"",
-    ] {
+    for table in generator::seed::load::TABLES {
         let sql = format!(
             "SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {table} t"
         );

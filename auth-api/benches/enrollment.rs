@@ -188,7 +188,7 @@ async fn basic_enrollment(state: AppState, req: Request<hyper::body::Incoming>) 
         Ok(Verdict::Accepted | Verdict::AcceptedRehash(_)) => {}
         _ => return unauthorized(),
     }
-    match enrollment::load(&db, &state.plans, &user, None).await {
+    match enrollment::load(&db, &user, None).await {
         Ok(Some(view)) => json_response(StatusCode::OK, &view),
         _ => json_response(StatusCode::INTERNAL_SERVER_ERROR, &serde_json::json!({})),
     }

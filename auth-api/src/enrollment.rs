@@ -3,13 +3,9 @@
 //!
 //! This is the API's hot path, so it costs one round trip to Postgres: a
 //! prepared statement that checks the session is not revoked and returns the
-//! beneficiary, the history and the current plan's id. The current plan
-//! itself comes from [`PlanCache`]: plans change once a night, enrollments
-//! any time.
+//! beneficiary, the history and the current plan with its features.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::LazyLock;
 
 use chrono::NaiveDate;
 use http::{HeaderMap, StatusCode, header};
@@ -72,95 +68,61 @@ pub struct EnrollmentView {
     pub history: Vec<Enrollment>,
 }
 
-/// Which nightly sync the plans in the database reflect: the time the last
-/// delta was applied (`applied_delta`), or none before the first.
-pub type PlansAsOf = Option<chrono::DateTime<chrono::Utc>>;
-
-/// A plan, when it was read and as of which sync.
-type CachedPlan = (Instant, PlansAsOf, Arc<Plan>);
-
-/// Plans by id. Plans change only with the nightly sync, and every
-/// enrollment query reads which sync the database is at, so a cached plan is
-/// used only while no delta has been applied since it was read: a sync is
-/// visible on the very next request. The short TTL covers the one other
-/// writer, `generator seed --replace` on a development database. It saves
-/// the hot path two queries.
-#[derive(Clone)]
-pub struct PlanCache {
-    ttl: Duration,
-    entries: Arc<RwLock<HashMap<String, CachedPlan>>>,
-}
-
-impl PlanCache {
-    /// Keeps plans for `ttl`.
-    pub fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            entries: Arc::default(),
-        }
-    }
-
-    /// The plan, from memory if it was read at the same sync `as_of`, else
-    /// from the database.
-    pub async fn get(
-        &self,
-        db: &deadpool_postgres::ClientWrapper,
-        plan_id: &str,
-        as_of: PlansAsOf,
-    ) -> Result<Option<Arc<Plan>>, ApiError> {
-        if let Some((at, read_as_of, plan)) = self.entries.read().expect("cache lock").get(plan_id)
-            && at.elapsed() < self.ttl
-            && *read_as_of == as_of
-        {
-            return Ok(Some(plan.clone()));
-        }
-        // Right after a sync every reader misses at once: one prepared
-        // round trip each keeps that moment short.
-        let statement = db
-            .prepare_cached(whatever_database::plans::PLAN_BY_ID_SQL.as_str())
-            .await?;
-        let Some(row) = db.query_opt(&statement, &[&plan_id]).await? else {
-            return Ok(None);
-        };
-        let plan = whatever_database::plans::plan_from_full_row(&row);
-        let plan = Arc::new(plan);
-        let mut entries = self.entries.write().expect("cache lock");
-        // A beneficiary is enrolled in one of a few thousand plans; evicting
-        // the stale ones when the map grows keeps it that size.
-        if entries.len() > 10_000 {
-            entries
-                .retain(|_, (at, read_as_of, _)| at.elapsed() < self.ttl && *read_as_of == as_of);
-        }
-        entries.insert(plan_id.to_string(), (Instant::now(), as_of, plan.clone()));
-        Ok(Some(plan))
-    }
-}
-
 /// Everything but the SSN, by explicit column list, and whether the
 /// session (`$2`, NULL for none) was revoked: the whole request in one round
 /// trip. Without such a user the row holds only `revoked`.
-const QUERY: &str = r#"
+///
+/// The status of each enrollment row and the current plan, with its
+/// features, come from the same statement: nothing about a plan is kept
+/// between requests, so a nightly sync shows on the very next one, and the
+/// moment after a sync costs no more than any other (a cache emptied by the
+/// sync would send every reader back to the database at once).
+static QUERY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        r#"
 SELECT e.*,
        EXISTS (SELECT 1 FROM revoked_session WHERE session_id = $2::text::uuid) AS revoked
   FROM (SELECT 1) AS one
   LEFT JOIN LATERAL (
 SELECT b.beneficiary_id, b.fname, b.lname, b.sex, b.birthdate, b.address, b.city,
        b.state::text, b.zip_code,
-       CURRENT_DATE AS today,
-       COALESCE(h.plan_ids, '{}') AS plan_ids, COALESCE(h.plan_names, '{}') AS plan_names,
-       COALESCE(h.starts, '{}') AS starts, COALESCE(h.ends, '{}') AS ends,
-       (SELECT max(applied_at) FROM applied_delta) AS plans_as_of
+       COALESCE(h.plan_ids, '{{}}') AS plan_ids, COALESCE(h.plan_names, '{{}}') AS plan_names,
+       COALESCE(h.starts, '{{}}') AS starts, COALESCE(h.ends, '{{}}') AS ends,
+       COALESCE(h.statuses, '{{}}') AS statuses, h.current_plan_id,
+       cp.*
   FROM "user" u
   JOIN beneficiary b ON b.beneficiary_id = u.beneficiary_id
-  -- One pass over the beneficiary's rows, four parallel arrays in one order.
+  -- One pass over the beneficiary's rows, parallel arrays in one order.
   LEFT JOIN LATERAL (
-       SELECT array_agg(bp.plan_id ORDER BY bp.start_date DESC, bp.plan_id) AS plan_ids,
-              array_agg(p.plan_name ORDER BY bp.start_date DESC, bp.plan_id) AS plan_names,
-              array_agg(bp.start_date ORDER BY bp.start_date DESC, bp.plan_id) AS starts,
-              array_agg(bp.end_date ORDER BY bp.start_date DESC, bp.plan_id) AS ends
-         FROM beneficiary_to_plan bp LEFT JOIN plan p ON p.plan_id = bp.plan_id
-        WHERE bp.beneficiary_id = b.beneficiary_id) h ON true
- WHERE u.username = $1) AS e ON true"#;
+       SELECT array_agg(r.plan_id ORDER BY r.start_date DESC, r.plan_id) AS plan_ids,
+              array_agg(r.plan_name ORDER BY r.start_date DESC, r.plan_id) AS plan_names,
+              array_agg(r.start_date ORDER BY r.start_date DESC, r.plan_id) AS starts,
+              array_agg(r.end_date ORDER BY r.start_date DESC, r.plan_id) AS ends,
+              array_agg(r.status ORDER BY r.start_date DESC, r.plan_id) AS statuses,
+              min(r.plan_id) FILTER (WHERE r.status = 'current') AS current_plan_id
+         FROM (SELECT bp.plan_id, p.plan_name, bp.start_date, bp.end_date,
+                      -- DESIGN.md: of the rows covering today, the one that
+                      -- started last is the current plan.
+                      CASE WHEN bp.start_date > CURRENT_DATE THEN 'upcoming'
+                           WHEN bp.end_date < CURRENT_DATE THEN 'ended'
+                           WHEN row_number() OVER (
+                                  PARTITION BY bp.start_date <= CURRENT_DATE
+                                           AND (bp.end_date IS NULL OR bp.end_date >= CURRENT_DATE)
+                                  ORDER BY bp.start_date DESC, bp.plan_id) = 1 THEN 'current'
+                           ELSE 'superseded' END AS status
+                 FROM beneficiary_to_plan bp LEFT JOIN plan p ON p.plan_id = bp.plan_id
+                WHERE bp.beneficiary_id = b.beneficiary_id) r) h ON true
+  LEFT JOIN LATERAL (
+       SELECT {plan} FROM plan p WHERE p.plan_id = h.current_plan_id) cp ON true
+ WHERE u.username = $1) AS e ON true"#,
+        plan = *whatever_database::plans::PLAN_FULL_COLUMNS
+    )
+});
+
+/// Where the current plan's [`whatever_database::plans::PLAN_FULL_COLUMNS`]
+/// start in a row of [`QUERY`]: after the beneficiary's nine columns and
+/// the six of the history.
+const PLAN_COLUMN: usize = 15;
 
 /// The enrollment of `username`; `None` when no such user has a
 /// beneficiary. With `session`, a revoked session is refused
@@ -171,11 +133,10 @@ SELECT b.beneficiary_id, b.fname, b.lname, b.sex, b.birthdate, b.address, b.city
 /// and plan it every time.
 pub async fn load(
     db: &deadpool_postgres::ClientWrapper,
-    plans: &PlanCache,
     username: &str,
     session: Option<uuid::Uuid>,
 ) -> Result<Option<EnrollmentView>, ApiError> {
-    let statement = db.prepare_cached(QUERY).await?;
+    let statement = db.prepare_cached(QUERY.as_str()).await?;
     let session = session.map(|id| id.to_string());
     let row = db.query_one(&statement, &[&username, &session]).await?;
     if row.get::<_, bool>("revoked") {
@@ -195,49 +156,37 @@ pub async fn load(
         state: row.get(7),
         zip_code: row.get(8),
     };
-    // "Today" is the database's, like every other date rule in the schema.
-    let today: NaiveDate = row.get(9);
-    let ids: Vec<String> = row.get(10);
-    let names: Vec<Option<String>> = row.get(11);
-    let starts: Vec<NaiveDate> = row.get(12);
-    let ends: Vec<Option<NaiveDate>> = row.get(13);
-    let plans_as_of: PlansAsOf = row.get(14);
-    let mut current_id: Option<String> = None;
+    let ids: Vec<String> = row.get("plan_ids");
+    let names: Vec<Option<String>> = row.get("plan_names");
+    let starts: Vec<NaiveDate> = row.get("starts");
+    let ends: Vec<Option<NaiveDate>> = row.get("ends");
+    let statuses: Vec<String> = row.get("statuses");
     let history: Vec<Enrollment> = ids
         .into_iter()
         .zip(names)
-        .zip(starts.into_iter().zip(ends))
-        .map(|((plan_id, plan_name), (start_date, end_date))| {
-            let status = if start_date > today {
-                "upcoming"
-            } else if end_date.is_some_and(|end| end < today) {
-                "ended"
-            } else if current_id.is_none() {
-                // Rows come latest start first: the first covering row is
-                // the current plan (DESIGN.md).
-                current_id = Some(plan_id.clone());
-                "current"
-            } else {
-                "superseded"
-            };
-            Enrollment {
+        .zip(starts.into_iter().zip(ends).zip(statuses))
+        .map(
+            |((plan_id, plan_name), ((start_date, end_date), status))| Enrollment {
                 plan_id,
                 plan_name,
                 start_date,
                 end_date,
-                status: status.to_string(),
-            }
-        })
+                status,
+            },
+        )
         .collect();
-    let current_plan = match &current_id {
-        Some(id) => {
-            let plan = plans.get(db, id, plans_as_of).await?;
-            if plan.is_none() {
-                tracing::warn!(plan_id = %id, "current plan missing from the plan table");
-            }
-            plan.map(|p| (*p).clone())
+    let current_id: Option<String> = row.get("current_plan_id");
+    let found: Option<String> = row.get(PLAN_COLUMN);
+    let current_plan = match (&current_id, found) {
+        (Some(_), Some(_)) => Some(whatever_database::plans::plan_from_full_row_at(
+            &row,
+            PLAN_COLUMN,
+        )),
+        (Some(id), None) => {
+            tracing::warn!(plan_id = %id, "current plan missing from the plan table");
+            None
         }
-        None => None,
+        (None, _) => None,
     };
     Ok(Some(EnrollmentView {
         beneficiary,
@@ -253,14 +202,9 @@ pub async fn get(state: &AppState, headers: &HeaderMap) -> Result<Resp, ApiError
     // forged tokens costs CPU, never the pool.
     let session = session::verify_token(&auth.keys, &auth.session, headers)?;
     let db = state.pool.get().await?;
-    let view = load(
-        &db,
-        &state.plans,
-        &session.claims.sub,
-        Some(session.claims.sid),
-    )
-    .await?
-    .ok_or(ApiError::NotFound)?;
+    let view = load(&db, &session.claims.sub, Some(session.claims.sid))
+        .await?
+        .ok_or(ApiError::NotFound)?;
     drop(db);
     let mut resp = json_response(StatusCode::OK, &view);
     if let Some(fresh) = session.refreshed {

@@ -1,13 +1,11 @@
 //! The state every request handler sees: cloned per request, cheap to clone.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use deadpool_postgres::Pool;
 
 use crate::auth::password::Passwords;
 use crate::config::Config;
-use crate::enrollment::PlanCache;
 
 /// Shared handles: the database pool and the configuration.
 #[derive(Clone)]
@@ -20,8 +18,6 @@ pub struct AppState {
     pub fulfillment: crate::fulfillment::Wake,
     /// Password hashing, bounded in concurrency.
     pub passwords: Passwords,
-    /// Plans served as `current_plan`, cached briefly.
-    pub plans: PlanCache,
 }
 
 impl AppState {
@@ -31,7 +27,6 @@ impl AppState {
         Ok(Self {
             pool,
             passwords: Passwords::new(config.auth.login_concurrency),
-            plans: PlanCache::new(Duration::from_secs(60)),
             config: Arc::new(config),
             fulfillment: Default::default(),
         })

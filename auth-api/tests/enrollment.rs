@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 async fn enrollment_of(app: &TestApp, user: &str, password: &str) -> Value {
     let token = app.token(user, password).await;
@@ -80,7 +80,7 @@ async fn current_plan_follows_the_date_rules() {
 
     let none = enrollment_of(&app, "none", "pw-12345678").await;
     assert!(none["current_plan"].is_null());
-    assert_eq!(none["history"], serde_json::json!([]));
+    assert_eq!(none["history"], json!([]));
 }
 
 #[tokio::test]
@@ -167,14 +167,20 @@ async fn a_plan_changed_by_a_sync_shows_on_the_next_request() {
 
     let before: Value = app.enrollment(&token).await.json().await.unwrap();
     assert_eq!(monthly(&before), Some(32.5));
+    assert_eq!(
+        before["current_plan"]["features"],
+        json!({"generic_tier": "1", "mail_order": "yes"})
+    );
 
     // What `generator sync` commits in one transaction: the change and the
     // record of the delta that made it.
     db.batch_execute(
         "BEGIN;
          UPDATE plan SET avg_monthly_cost = 41.25 WHERE plan_id = 'S5601-012-0';
+         UPDATE plan_feature SET feature_value = 'no'
+          WHERE plan_id = 'S5601-012-0' AND feature_key = 'mail_order';
          INSERT INTO applied_delta (sha256, file_name, lines, summary)
-              VALUES (repeat('a', 64), 'nightly.jsonl', 1, '{}');
+              VALUES (repeat('a', 64), 'nightly.jsonl', 2, '{}');
          COMMIT;",
     )
     .await
@@ -183,17 +189,23 @@ async fn a_plan_changed_by_a_sync_shows_on_the_next_request() {
     assert_eq!(
         monthly(&after),
         Some(41.25),
-        "a cached plan outlived the sync"
+        "the old price outlived the sync"
+    );
+    assert_eq!(
+        after["current_plan"]["features"],
+        json!({"generic_tier": "1", "mail_order": "no"}),
+        "the old feature value outlived the sync"
     );
 
-    // Without a sync the cache answers: a change behind its back is not
-    // read until the next sync or the TTL (this is what makes it a cache).
+    // Nothing about a plan is kept between requests: a change by any other
+    // writer (`generator seed --replace` on a development database) shows
+    // as soon as it is committed too.
     db.execute(
         "UPDATE plan SET avg_monthly_cost = 99 WHERE plan_id = 'S5601-012-0'",
         &[],
     )
     .await
     .unwrap();
-    let cached: Value = app.enrollment(&token).await.json().await.unwrap();
-    assert_eq!(monthly(&cached), Some(41.25));
+    let next: Value = app.enrollment(&token).await.json().await.unwrap();
+    assert_eq!(monthly(&next), Some(99.0));
 }

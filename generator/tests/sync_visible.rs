@@ -276,8 +276,8 @@ async fn an_enrollment_change_is_visible_at_the_api_right_after_sync() {
         .to_string();
     let beneficiary = first["beneficiary"]["beneficiary_id"].as_i64().unwrap();
 
-    // A night that reprices the plan demo01 holds: the cached plan must not
-    // outlive it.
+    // A night that reprices the plan demo01 holds: the next call shows the
+    // new price.
     let mut repriced = row(&client, "plan", "plan_id", &old_plan).await;
     repriced["avg_monthly_cost"] = json!(77.77);
     apply(&db, &[upsert("plan", repriced)]).await;

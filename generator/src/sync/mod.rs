@@ -165,6 +165,9 @@ pub async fn sync(path: &Path, db: &DatabaseConfig, options: &SyncOptions) -> Re
         tables,
         seconds: 0.0,
     };
+    bar.set_message("refreshing planner statistics");
+    analyze_changed(&tx, &report).await?;
+    phase_done("analyzed", started);
     let summary = serde_json::to_value(&report.tables).expect("counts serialize");
     let applied_at: String = tx
         .query_one(
@@ -180,28 +183,6 @@ pub async fn sync(path: &Path, db: &DatabaseConfig, options: &SyncOptions) -> Re
         .await
         .map_err(Error::query("committing the delta"))?;
     phase_done("committed", started);
-    // A large delta can change a table's shape enough that the planner,
-    // still on the old statistics, picks scans the API's lookups cannot
-    // afford until autovacuum catches up. ANALYZE takes no lock that reads
-    // or writes wait on. New statistics make every connection re-plan its
-    // prepared statements on those tables: in one transaction, the API's
-    // connections see all the tables' new statistics at once and re-plan
-    // once, not once per table.
-    bar.set_message("refreshing planner statistics");
-    let changed: Vec<&str> = report
-        .tables
-        .iter()
-        .filter(|(_, c)| c.inserted + c.updated + c.deleted > 0)
-        .map(|(name, _)| name.as_str())
-        .collect();
-    if !changed.is_empty() {
-        let sql = format!("BEGIN; ANALYZE {}; COMMIT", changed.join(", "));
-        if let Err(error) = client.batch_execute(&sql).await {
-            // The delta is committed; stale statistics are for autovacuum.
-            tracing::warn!(%error, "refreshing statistics after the sync failed");
-        }
-    }
-    phase_done("analyzed", started);
     bar.finish_and_clear();
     let report = SyncReport {
         applied_at,
@@ -210,6 +191,42 @@ pub async fn sync(path: &Path, db: &DatabaseConfig, options: &SyncOptions) -> Re
     };
     log(&report);
     Ok(report)
+}
+
+/// Refreshes the planner statistics of the tables the delta changed, in
+/// the apply transaction, so they commit with the rows they describe.
+///
+/// A large delta can change a table's shape enough that the planner, still
+/// on the old statistics, picks scans the API's lookups cannot afford until
+/// autovacuum catches up. ANALYZE takes no lock that reads or writes wait
+/// on, and inside the transaction it samples the delta's own rows. New
+/// statistics make every API connection re-plan its prepared statements:
+/// committed with the data, that happens once, at the moment the data
+/// changes anyway, and the work of sampling is done before that moment, not
+/// right after it while every reader meets the new rows. A failure (a lock
+/// held by an anti-wraparound vacuum, say) is rolled back to a savepoint and
+/// left to autovacuum: the delta still applies.
+async fn analyze_changed(tx: &tokio_postgres::Transaction<'_>, report: &SyncReport) -> Result<()> {
+    let changed: Vec<&str> = report
+        .tables
+        .iter()
+        .filter(|(_, c)| c.inserted + c.updated + c.deleted > 0)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "SAVEPOINT analyze_changed; ANALYZE {}; RELEASE SAVEPOINT analyze_changed",
+        changed.join(", ")
+    );
+    if let Err(error) = tx.batch_execute(&sql).await {
+        tracing::warn!(%error, "refreshing statistics in the sync failed; autovacuum will");
+        tx.batch_execute("ROLLBACK TO SAVEPOINT analyze_changed")
+            .await
+            .map_err(Error::query("rolling back the failed ANALYZE"))?;
+    }
+    Ok(())
 }
 
 /// The report for a file already in `applied_delta`, if it is.

@@ -38,7 +38,9 @@ use crate::{Error, Result};
 /// Flags of `generator sync`.
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
-    /// The delta file (JSON Lines, one upsert or delete per line).
+    /// The delta file (JSON Lines, one upsert or delete per line). Every
+    /// line is checked before anything is loaded; the checked rows wait in
+    /// a temporary file (about the delta's size, in TMPDIR).
     pub delta: PathBuf,
     /// Give up, applying nothing, if a table or row lock cannot be had within
     /// this many milliseconds (rather than queue in front of API reads).

@@ -162,15 +162,17 @@ fn skip_rest_of_line(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::io::Write;
 
     use super::*;
 
-    const ZIP: &str =
+    /// One valid line.
+    pub(in crate::sync) const ZIP: &str =
         r#"{"op":"delete","table":"plan_to_zip","key":{"plan_id":"S1","zip_code":"02134"}}"#;
 
-    fn read(content: &[u8]) -> (ReadOutcome, Vec<u8>) {
+    /// Reads `content` as a delta file: what was found and every byte sent.
+    pub(in crate::sync) fn read(content: &[u8]) -> (ReadOutcome, Vec<u8>) {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(content).unwrap();
         let mut sent = Vec::new();

@@ -12,20 +12,18 @@
 //! keeps a broken file entirely away from the database.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures::SinkExt;
 use indicatif::ProgressBar;
+use tokio::io::AsyncReadExt;
 use tokio_postgres::Client;
 
 use super::reader::{ReadOutcome, read_delta};
 use super::tables::{MAX_COLUMNS, TABLES, Table, parent_tables};
 use crate::{Error, Result};
-
-/// Chunks of COPY data in flight between the file and Postgres.
-const CHANNEL_CHUNKS: usize = 8;
 
 /// COPY data is read from the checked rows in chunks of this size.
 const CHUNK_BYTES: usize = 256 * 1024;
@@ -58,35 +56,24 @@ pub async fn stage_file(
         .await
         .map_err(Error::query("creating the staging table"))?;
 
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(CHANNEL_CHUNKS);
-    let reader = {
-        let path = path.to_path_buf();
-        tokio::task::spawn_blocking(move || {
-            send_chunks(rows, &path, |chunk| tx.blocking_send(chunk).is_ok())
-        })
-    };
     let sink = client
         .copy_in::<_, Bytes>("COPY sync_stage FROM STDIN")
         .await
         .map_err(Error::query("starting COPY into the staging table"))?;
     futures::pin_mut!(sink);
-    let mut copy_error = None;
-    while let Some(chunk) = rx.recv().await {
-        if let Err(e) = sink.send(chunk).await {
-            copy_error = Some(e);
+    let mut rows = tokio::fs::File::from_std(rows);
+    loop {
+        let mut chunk = BytesMut::with_capacity(CHUNK_BYTES);
+        let n = rows
+            .read_buf(&mut chunk)
+            .await
+            .map_err(Error::io("reading the checked rows of", path))?;
+        if n == 0 {
             break;
         }
-    }
-    // Closing our end makes a still-running reader stop at its next send.
-    drop(rx);
-    reader
-        .await
-        .map_err(|e| Error::Invalid(format!("the staging reader failed: {e}")))??;
-    if let Some(source) = copy_error {
-        return Err(Error::Query {
-            context: "staging the delta with COPY".into(),
-            source,
-        });
+        sink.send(chunk.freeze())
+            .await
+            .map_err(Error::query("staging the delta with COPY"))?;
     }
     let staged = sink
         .as_mut()
@@ -95,7 +82,7 @@ pub async fn stage_file(
         .map_err(Error::query("finishing COPY into the staging table"))?;
     if staged != outcome.operations {
         return Err(Error::Invalid(format!(
-            "staged {staged} rows for {} operations; the file changed while it was read?",
+            "staged {staged} rows for {} checked operations",
             outcome.operations
         )));
     }
@@ -128,24 +115,6 @@ fn check_to_file(path: &Path, progress: &ProgressBar) -> Result<(ReadOutcome, Fi
     file.seek(SeekFrom::Start(0))
         .map_err(Error::io("rewinding the checked rows of", path))?;
     Ok((outcome, file))
-}
-
-/// Hands `rows` to `send` in chunks until the end, or until `send` returns
-/// false (nobody listens any more).
-fn send_chunks(mut rows: File, path: &Path, mut send: impl FnMut(Bytes) -> bool) -> Result<()> {
-    loop {
-        let mut chunk = vec![0; CHUNK_BYTES];
-        let n = rows
-            .read(&mut chunk)
-            .map_err(Error::io("reading the checked rows of", path))?;
-        if n == 0 {
-            return Ok(());
-        }
-        chunk.truncate(n);
-        if !send(Bytes::from(chunk)) {
-            return Ok(());
-        }
-    }
 }
 
 /// Builds, for every table, `sync_last_{table}`: the last operation per key
@@ -202,61 +171,22 @@ fn deleted_sql(t: &Table) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
+    use std::io::{Read, Write};
 
+    use super::super::reader::tests::{ZIP, read};
     use super::*;
 
-    const ZIP: &str =
-        r#"{"op":"delete","table":"plan_to_zip","key":{"plan_id":"S1","zip_code":"02134"}}"#;
-
-    fn delta(content: &str) -> tempfile::NamedTempFile {
+    #[test]
+    fn the_checked_rows_are_what_the_reader_emits() {
+        let lines = vec![ZIP; 20_000].join("\n");
+        let (_, emitted) = read(lines.as_bytes());
         let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(content.as_bytes()).unwrap();
-        file
-    }
-
-    fn all_chunks(rows: File) -> Vec<u8> {
-        let mut out = Vec::new();
-        send_chunks(rows, Path::new("rows"), |chunk| {
-            out.extend_from_slice(&chunk);
-            true
-        })
-        .unwrap();
-        out
-    }
-
-    #[test]
-    fn the_checked_rows_are_what_the_reader_emits_in_chunks() {
-        let lines = vec![ZIP; 20_000].join("\n");
-        let file = delta(&lines);
-        let (outcome, rows) = check_to_file(file.path(), &ProgressBar::hidden()).unwrap();
+        file.write_all(lines.as_bytes()).unwrap();
+        let (outcome, mut rows) = check_to_file(file.path(), &ProgressBar::hidden()).unwrap();
         assert_eq!((outcome.operations, outcome.bad_lines), (20_000, 0));
-        let mut emitted = Vec::new();
-        read_delta(
-            file.path(),
-            |chunk| {
-                emitted.extend_from_slice(&chunk);
-                true
-            },
-            &ProgressBar::hidden(),
-        )
-        .unwrap();
-        let staged = all_chunks(rows);
-        assert!(staged.len() > CHUNK_BYTES, "more than one chunk");
+        let mut staged = Vec::new();
+        rows.read_to_end(&mut staged).unwrap();
+        assert!(staged.len() > CHUNK_BYTES, "more than one write buffer");
         assert_eq!(staged, emitted);
-    }
-
-    #[test]
-    fn sending_stops_when_nobody_listens() {
-        let lines = vec![ZIP; 20_000].join("\n");
-        let file = delta(&lines);
-        let (_, rows) = check_to_file(file.path(), &ProgressBar::hidden()).unwrap();
-        let mut sent = 0;
-        send_chunks(rows, file.path(), |_| {
-            sent += 1;
-            false
-        })
-        .unwrap();
-        assert_eq!(sent, 1);
     }
 }

@@ -1,14 +1,15 @@
 //! Do API reads stall while a large delta is applied? Runs the real
 //! auth-api (a runtime of its own) over a database filled by one large
 //! delta, and calls `GET /api/me/enrollment` over HTTP as signed-in
-//! beneficiaries at a fixed rate (`RATE` a second, default 1,000): first
-//! idle, then while `generator sync` (a process of its own, as the nightly
-//! job runs it) applies another large delta to the same tables, `SYNCS`
-//! times (default 3, each a new revision of every row, on a database
-//! vacuumed since the last, as a night apart would leave it). Prints p50/p99
-//! idle and during each sync, the p99 of each quarter second of a sync with
-//! when its phases ended, and the ratio of the p99 during all the syncs to
-//! the idle p99 (target: at most 2): both from about as many requests.
+//! beneficiaries at a fixed rate (`RATE` a second, default 1,000), `SYNCS`
+//! times (default 3): first for `IDLE_SECONDS` (default 5) with nothing
+//! else running, then while `generator sync` (a process of its own, as the
+//! nightly job runs it) applies another large delta to the same tables
+//! (each a new revision of every row, on a database vacuumed since the
+//! last, as a night apart would leave it). Prints p50/p99 of every window,
+//! the p99 of each quarter second of a sync with when its phases ended, and
+//! the ratio of the p99 during all the syncs to the p99 of all the idle
+//! windows (target: at most 2).
 //!
 //! A fixed rate, not clients that wait for each answer: the question is the
 //! latency a given traffic sees. On one 2-core machine the sync's database
@@ -39,7 +40,7 @@ const USERS: i64 = 2_000;
 fn main() -> anyhow::Result<()> {
     let lines = env_or("SYNC_BENCH_LINES", 500_000);
     let rate = env_or("RATE", 1_000);
-    let idle_seconds = env_or("IDLE_SECONDS", 10);
+    let idle_seconds = env_or("IDLE_SECONDS", 5);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -110,21 +111,22 @@ fn main() -> anyhow::Result<()> {
     let saturated = runtime
         .block_on(async { closed_loop(8, |c, n| request(c as u64 * 7919 + n), sleep(3)).await });
     println!("saturated:   {}", saturated.line());
-    // After settling, two seconds of the same traffic first: VACUUM ANALYZE
-    // made every pooled connection re-plan its statements on next use, and
-    // that is not what the measurement is about.
+    // Before each sync: the database settled, two seconds of the same
+    // traffic (VACUUM ANALYZE made every pooled connection re-plan its
+    // statements on next use, and that is not what is measured), then an
+    // idle window. Idle and busy windows alternate so that both sample the
+    // machine as it was at the time: a host that gets busier (or quieter)
+    // over the run moves both alike.
     let warm = || runtime.block_on(async { open_loop(rate, request, sleep(2)).await });
-    settle()?;
-    warm();
-    let idle = runtime.block_on(async { open_loop(rate, request, sleep(idle_seconds)).await });
-    println!("idle:        {}", idle.line());
-
+    let mut idle = Vec::new();
     let mut during = Vec::new();
     for (n, path) in deltas.iter().enumerate().skip(1) {
         settle()?;
         warm();
+        let quiet = runtime.block_on(async { open_loop(rate, request, sleep(idle_seconds)).await });
+        println!("idle before sync {n}: {}", quiet.line());
         let (busy, output) = runtime.block_on(during_sync(path, &db, rate, &request))?;
-        println!("during sync {n}: {}", busy.line());
+        println!("during sync {n}:      {}", busy.line());
         let windows: Vec<String> = busy
             .p99_by_window(Duration::from_millis(250))
             .iter()
@@ -133,25 +135,25 @@ fn main() -> anyhow::Result<()> {
         println!("  p99 in each 250 ms (ms): {}", windows.join(" "));
         println!("  phases done at (s): {}", phases(&output.stderr));
         println!("  {}", String::from_utf8_lossy(&output.stdout).trim());
+        idle.push(quiet);
         during.push(busy);
     }
-    let all = Figures::new(
-        during
-            .iter()
-            .flat_map(|f| f.timeline.iter().copied())
-            .collect(),
-        during.iter().map(|f| f.errors).sum(),
-        during.iter().map(|f| f.elapsed).sum(),
-    );
-    println!("during all syncs: {}", all.line());
-    let ratios: Vec<String> = during
+    let ratios: Vec<String> = idle
         .iter()
-        .map(|f| format!("{:.2}", ms(f.quantile(0.99)) / ms(idle.quantile(0.99))))
+        .zip(&during)
+        .map(|(i, d)| format!("{:.2}", ms(d.quantile(0.99)) / ms(i.quantile(0.99))))
         .collect();
-    println!("p99 during each sync / idle p99: {}", ratios.join(", "));
+    println!(
+        "p99 during each sync / p99 just before it: {}",
+        ratios.join(", ")
+    );
+    let idle = Figures::pooled(&idle);
+    let during = Figures::pooled(&during);
+    println!("idle, all windows:  {}", idle.line());
+    println!("during all syncs:   {}", during.line());
     println!(
         "p99 during sync / idle p99 = {:.2} at {rate} requests/s (target: at most 2.00)",
-        ms(all.quantile(0.99)) / ms(idle.quantile(0.99))
+        ms(during.quantile(0.99)) / ms(idle.quantile(0.99))
     );
     server.stop()?;
     Ok(())

@@ -127,6 +127,18 @@ impl Figures {
         }
     }
 
+    /// Several runs taken as one: their samples, errors and wall time
+    /// together (each run's send times stay relative to its own start).
+    pub fn pooled(runs: &[Figures]) -> Self {
+        Self::new(
+            runs.iter()
+                .flat_map(|f| f.timeline.iter().copied())
+                .collect(),
+            runs.iter().map(|f| f.errors).sum(),
+            runs.iter().map(|f| f.elapsed).sum(),
+        )
+    }
+
     /// The `q` quantile (0.0–1.0) of the latencies, zero when there are none.
     pub fn quantile(&self, q: f64) -> Duration {
         if self.latencies.is_empty() {
@@ -280,4 +292,30 @@ where
         }
     }
     Figures::new(timeline, errors, elapsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(latencies_ms: &[u64], errors: usize) -> Figures {
+        let timeline = latencies_ms
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (Duration::from_millis(i as u64), Duration::from_millis(*l)))
+            .collect();
+        Figures::new(timeline, errors, Duration::from_secs(1))
+    }
+
+    #[test]
+    fn pooled_runs_are_one_distribution() {
+        let fast = run(&[1; 99], 0);
+        let slow = run(&[10; 1], 2);
+        let pooled = Figures::pooled(&[fast.clone(), slow]);
+        assert_eq!(pooled.latencies.len(), 100);
+        assert_eq!(pooled.errors, 2);
+        assert_eq!(pooled.elapsed, Duration::from_secs(2));
+        assert_eq!(pooled.quantile(1.0), Duration::from_millis(10));
+        assert_eq!(pooled.quantile(0.5), fast.quantile(0.5));
+    }
 }

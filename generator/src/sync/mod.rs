@@ -7,8 +7,10 @@
 //! 1. hash the file; if that SHA-256 is in `applied_delta`, say so and stop;
 //! 2. read it line by line (bounded) and check every line, keeping the valid
 //!    ones with their line numbers in a temporary file; if none is bad,
-//!    load that into a temporary staging table (COPY);
-//! 3. collapse each table to its last operation per key (still temporary);
+//!    keep only the last operation on each key (see [`latest`]) and load
+//!    those into a temporary staging table (COPY);
+//! 3. split the staging table into one typed table per synced table (still
+//!    temporary);
 //! 4. one short transaction: check references against the live tables,
 //!    apply set-based (see [`apply`]), record the file in `applied_delta`.
 //!
@@ -17,6 +19,7 @@
 
 pub mod apply;
 pub mod copy_text;
+pub mod latest;
 pub mod line;
 pub mod reader;
 pub mod references;
@@ -40,7 +43,8 @@ use crate::{Error, Result};
 pub struct SyncArgs {
     /// The delta file (JSON Lines, one upsert or delete per line). Every
     /// line is checked before anything is loaded; the checked rows wait in
-    /// a temporary file (about the delta's size, in TMPDIR).
+    /// temporary files (up to twice the delta's size, in TMPDIR), and
+    /// every key of the delta is held in memory (about 100 bytes a line).
     pub delta: PathBuf,
     /// Give up, applying nothing, if a table or row lock cannot be had within
     /// this many milliseconds (rather than queue in front of API reads).

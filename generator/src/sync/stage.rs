@@ -1,7 +1,8 @@
 //! Staging: every line is checked first, its staging row (COPY text, with
 //! its line number) written to a temporary file; only a file without a bad
-//! line reaches the database, streamed into a session-local temporary table
-//! (COPY). Then each table is collapsed to the last operation per key. None
+//! line reaches the database. Of those rows, only the ones that count (the
+//! last operation on each key, see [`super::latest`]) are streamed into a
+//! session-local temporary table (COPY) and split by table there. None
 //! of this touches the live tables, so it all happens before the apply
 //! transaction starts and keeps that one short.
 //!
@@ -12,7 +13,7 @@
 //! keeps a broken file entirely away from the database.
 
 use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use bytes::{Bytes, BytesMut};
@@ -21,6 +22,7 @@ use indicatif::ProgressBar;
 use tokio::io::AsyncReadExt;
 use tokio_postgres::Client;
 
+use super::latest::keep_latest;
 use super::reader::{ReadOutcome, read_delta};
 use super::tables::{MAX_COLUMNS, TABLES, Table, parent_tables};
 use crate::{Error, Result};
@@ -36,22 +38,30 @@ pub async fn stage_file(
     path: &Path,
     progress: &ProgressBar,
 ) -> Result<ReadOutcome> {
-    let (outcome, rows) = {
+    let (outcome, rows, kept) = {
         let path = path.to_path_buf();
         let progress = progress.clone();
-        tokio::task::spawn_blocking(move || check_to_file(&path, &progress))
-            .await
-            .map_err(|e| Error::Invalid(format!("the delta reader failed: {e}")))??
+        tokio::task::spawn_blocking(move || {
+            let (outcome, rows) = check_to_file(&path, &progress)?;
+            if outcome.bad_lines > 0 {
+                return Ok((outcome, None, 0));
+            }
+            progress.set_message("keeping the last operation per key");
+            let (rows, kept) = latest_to_file(rows, &path)?;
+            Ok::<_, Error>((outcome, Some(rows), kept))
+        })
+        .await
+        .map_err(|e| Error::Invalid(format!("the delta reader failed: {e}")))??
     };
-    if outcome.bad_lines > 0 {
+    let Some(rows) = rows else {
         return Ok(outcome);
-    }
+    };
     progress.set_message(format!("staging {} operations", outcome.operations));
     let value_columns: String = (1..=MAX_COLUMNS).map(|i| format!(", c{i} text")).collect();
     client
         .batch_execute(&format!(
             "DROP TABLE IF EXISTS sync_stage;
-             CREATE TEMP TABLE sync_stage (line bigint NOT NULL, tbl text NOT NULL, op text NOT NULL{value_columns})"
+             CREATE TEMP TABLE sync_stage (line bigint NOT NULL, tbl text NOT NULL, op text NOT NULL{value_columns}, superseded boolean NOT NULL)"
         ))
         .await
         .map_err(Error::query("creating the staging table"))?;
@@ -80,10 +90,9 @@ pub async fn stage_file(
         .finish()
         .await
         .map_err(Error::query("finishing COPY into the staging table"))?;
-    if staged != outcome.operations {
+    if staged != kept {
         return Err(Error::Invalid(format!(
-            "staged {staged} rows for {} checked operations",
-            outcome.operations
+            "staged {staged} rows of the {kept} that count"
         )));
     }
     Ok(outcome)
@@ -117,8 +126,24 @@ fn check_to_file(path: &Path, progress: &ProgressBar) -> Result<(ReadOutcome, Fi
     Ok((outcome, file))
 }
 
+/// The rows of `rows` that count ([`keep_latest`]), in a new
+/// temporary file, rewound, and how many there are. `rows` is closed, and
+/// so gone, once this returns.
+fn latest_to_file(rows: File, path: &Path) -> Result<(File, u64)> {
+    let file = tempfile::tempfile().map_err(Error::io("creating a temporary file for", path))?;
+    let mut out = BufWriter::with_capacity(CHUNK_BYTES, file);
+    let kept = keep_latest(&mut BufReader::with_capacity(CHUNK_BYTES, rows), &mut out)
+        .map_err(Error::io("keeping the last operation per key of", path))?;
+    let mut file = out
+        .into_inner()
+        .map_err(|e| Error::io("writing the rows that count of", path)(e.into_error()))?;
+    file.seek(SeekFrom::Start(0))
+        .map_err(Error::io("rewinding the rows that count of", path))?;
+    Ok((file, kept))
+}
+
 /// Builds, for every table, `sync_last_{table}`: the last operation per key
-/// with typed columns; and for plan and beneficiary `sync_deleted_{table}`:
+/// (the rows [`super::latest`] did not mark superseded) with typed columns; and for plan and beneficiary `sync_deleted_{table}`:
 /// the line of the last delete per key, which decides what a cascade removed.
 pub async fn collapse(client: &Client) -> Result<()> {
     let mut sql = String::new();
@@ -128,7 +153,6 @@ pub async fn collapse(client: &Client) -> Result<()> {
     for table in parent_tables() {
         sql.push_str(&deleted_sql(table));
     }
-    sql.push_str("ANALYZE sync_stage;");
     client.batch_execute(&sql).await.map_err(Error::query(
         "collapsing the staged delta to the last operation per key",
     ))
@@ -136,8 +160,6 @@ pub async fn collapse(client: &Client) -> Result<()> {
 
 fn collapse_sql(t: &Table) -> String {
     let name = t.name;
-    let key: Vec<_> = (1..=t.key_len).map(|i| format!("c{i}")).collect();
-    let key = key.join(", ");
     let columns: Vec<_> = t
         .columns
         .iter()
@@ -145,13 +167,12 @@ fn collapse_sql(t: &Table) -> String {
         .map(|(i, c)| format!("c{}::{} AS {}", i + 1, c.kind.sql_type(), c.name))
         .collect();
     let columns = columns.join(", ");
-    // Staged values are canonical text (see line.rs), so text equality of
-    // the key columns is equality of the keys.
+    // Only the last operation on each key is unsuperseded (latest.rs).
     format!(
         "DROP TABLE IF EXISTS sync_last_{name};
          CREATE TEMP TABLE sync_last_{name} AS
-           SELECT DISTINCT ON ({key}) line, op, {columns}
-           FROM sync_stage WHERE tbl = '{name}' ORDER BY {key}, line DESC;
+           SELECT line, op, {columns}
+           FROM sync_stage WHERE tbl = '{name}' AND NOT superseded;
          ANALYZE sync_last_{name};\n"
     )
 }

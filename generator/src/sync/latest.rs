@@ -6,8 +6,8 @@
 //! This is the collapse to "last operation per key", done here rather than
 //! by sorting the whole staging table in Postgres: the database the API
 //! reads from then only has to store the rows that count. It holds every
-//! key of the delta in memory while it runs (a key's text and its line,
-//! about 100 bytes a line).
+//! key of the delta in memory while it runs (a key's text and its line:
+//! `generator sync` peaks at about 150 MB on a million-line delta).
 //!
 //! The rows are in the COPY text format of [`super::copy_text::push_row`]:
 //! `line, tbl, op, c1..c10`, tab-separated, escaped, so a tab always

@@ -44,7 +44,8 @@ pub struct SyncArgs {
     /// The delta file (JSON Lines, one upsert or delete per line). Every
     /// line is checked before anything is loaded; the checked rows wait in
     /// temporary files (up to twice the delta's size, in TMPDIR), and
-    /// every key of the delta is held in memory (about 100 bytes a line).
+    /// every key of the delta is held in memory (about 150 MB for a
+    /// million lines).
     pub delta: PathBuf,
     /// Give up, applying nothing, if a table or row lock cannot be had within
     /// this many milliseconds (rather than queue in front of API reads).

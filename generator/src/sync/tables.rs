@@ -83,6 +83,23 @@ impl Table {
         &self.columns[..self.key_len]
     }
 
+    /// The columns the API and the site build find rows by: the key, the
+    /// references to parents, and statuses, zip codes and dates. A sync
+    /// refreshes the statistics of these at once (see `analyze_changed` in
+    /// the sync module); autovacuum gets to the rest.
+    pub fn lookup_columns(&self) -> Vec<&'static str> {
+        self.columns
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| {
+                *i < self.key_len
+                    || self.parents.iter().any(|p| p.column == c.name)
+                    || matches!(c.kind, Kind::Status | Kind::Zip | Kind::Date)
+            })
+            .map(|(_, c)| c.name)
+            .collect()
+    }
+
     /// The column called `name`, with its position.
     pub fn column(&self, name: &str) -> Option<(usize, &'static Column)> {
         self.columns
@@ -242,6 +259,22 @@ mod tests {
         }
         let parents: Vec<_> = parent_tables().map(|t| t.name).collect();
         assert_eq!(parents, ["plan", "beneficiary"]);
+    }
+
+    #[test]
+    fn lookup_columns_are_keys_references_statuses_zips_and_dates() {
+        let of = |t: &str| table(t).unwrap().lookup_columns();
+        assert_eq!(of("plan"), ["plan_id", "status"]);
+        assert_eq!(of("plan_feature"), ["plan_id", "feature_key"]);
+        assert_eq!(of("plan_to_zip"), ["plan_id", "zip_code"]);
+        assert_eq!(
+            of("beneficiary"),
+            ["beneficiary_id", "birthdate", "zip_code"]
+        );
+        assert_eq!(
+            of("beneficiary_to_plan"),
+            ["beneficiary_id", "plan_id", "start_date", "end_date"]
+        );
     }
 
     #[test]

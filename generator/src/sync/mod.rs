@@ -8,13 +8,11 @@
 //! 2. read it line by line (bounded) and check every line, keeping the valid
 //!    ones with their line numbers in a temporary file; if none is bad,
 //!    keep only the last operation on each key (see [`latest`]) and load
-//!    those into a temporary staging table (COPY);
-//! 3. split the staging table into one typed table per synced table (still
-//!    temporary);
-//! 4. one short transaction: check references against the live tables,
+//!    those into one typed temporary table per synced table (COPY);
+//! 3. one short transaction: check references against the live tables,
 //!    apply set-based (see [`apply`]), record the file in `applied_delta`.
 //!
-//! Any problem in 2 or 4 rejects the whole file with its line numbers, and
+//! Any problem in 2 or 3 rejects the whole file with its line numbers, and
 //! nothing is applied.
 
 pub mod apply;
@@ -126,13 +124,9 @@ pub async fn sync(path: &Path, db: &DatabaseConfig, options: &SyncOptions) -> Re
             "{file_name} changed while it was being read; run sync again once it is complete"
         )));
     }
+    bar.set_message(format!("{} operations staged", outcome.operations));
+    stage::analyze(&client).await?;
     phase_done("staged", started);
-    bar.set_message(format!(
-        "{} operations staged; collapsing",
-        outcome.operations
-    ));
-    stage::collapse(&client).await?;
-    phase_done("collapsed", started);
 
     let tx = client
         .transaction()

@@ -1,9 +1,10 @@
 //! Staging: every line is checked first, its staging row (COPY text, with
 //! its line number) written to a temporary file; only a file without a bad
 //! line reaches the database. Of those rows, only the ones that count (the
-//! last operation on each key, see [`super::latest`]) are streamed into a
-//! session-local temporary table (COPY) and split by table there. None
-//! of this touches the live tables, so it all happens before the apply
+//! last operation on each key, see [`super::latest`]) are streamed (COPY)
+//! into session-local temporary tables, `sync_last_{table}` with each
+//! table's own columns, typed, and `sync_deleted_{plan,beneficiary}` with
+//! the line of each key's last delete. None of this touches the live tables, so it all happens before the apply
 //! transaction starts and keeps that one short.
 //!
 //! Checking and loading are two passes, not one stream, so they never run
@@ -22,9 +23,9 @@ use indicatif::ProgressBar;
 use tokio::io::AsyncReadExt;
 use tokio_postgres::Client;
 
-use super::latest::keep_latest;
+use super::latest::{Split, split_latest};
 use super::reader::{ReadOutcome, read_delta};
-use super::tables::{MAX_COLUMNS, TABLES, Table, parent_tables};
+use super::tables::{TABLES, Table, parent_tables};
 use crate::{Error, Result};
 
 /// COPY data is read from the checked rows in chunks of this size.
@@ -38,40 +39,70 @@ pub async fn stage_file(
     path: &Path,
     progress: &ProgressBar,
 ) -> Result<ReadOutcome> {
-    let (outcome, rows, kept) = {
+    let (outcome, split) = {
         let path = path.to_path_buf();
         let progress = progress.clone();
         tokio::task::spawn_blocking(move || {
             let (outcome, rows) = check_to_file(&path, &progress)?;
             if outcome.bad_lines > 0 {
-                return Ok((outcome, None, 0));
+                return Ok((outcome, None));
             }
             progress.set_message("keeping the last operation per key");
-            let (rows, kept) = latest_to_file(rows, &path)?;
-            Ok::<_, Error>((outcome, Some(rows), kept))
+            Ok::<_, Error>((outcome, Some(split_to_files(rows, &path)?)))
         })
         .await
         .map_err(|e| Error::Invalid(format!("the delta reader failed: {e}")))??
     };
-    let Some(rows) = rows else {
+    let Some((files, counts)) = split else {
         return Ok(outcome);
     };
     progress.set_message(format!("staging {} operations", outcome.operations));
-    let value_columns: String = (1..=MAX_COLUMNS).map(|i| format!(", c{i} text")).collect();
-    client
-        .batch_execute(&format!(
-            "DROP TABLE IF EXISTS sync_stage;
-             CREATE TEMP TABLE sync_stage (line bigint NOT NULL, tbl text NOT NULL, op text NOT NULL{value_columns}, superseded boolean NOT NULL)"
-        ))
-        .await
-        .map_err(Error::query("creating the staging table"))?;
+    let targets = TABLES
+        .iter()
+        .map(|t| (format!("sync_last_{}", t.name), last_columns(t)))
+        .chain(parent_tables().map(|t| {
+            let key = format!("key {}, line bigint", t.columns[0].kind.sql_type());
+            (format!("sync_deleted_{}", t.name), key)
+        }));
+    let expected = counts.last.iter().chain(&counts.deleted);
+    for (((table, columns), file), expected) in targets.zip(files).zip(expected) {
+        client
+            .batch_execute(&format!(
+                "DROP TABLE IF EXISTS {table}; CREATE TEMP TABLE {table} ({columns})"
+            ))
+            .await
+            .map_err(Error::query(format!("creating {table}")))?;
+        let staged = copy_file(client, &table, file, path).await?;
+        if staged != *expected {
+            return Err(Error::Invalid(format!(
+                "staged {staged} rows into {table}, of {expected}"
+            )));
+        }
+    }
+    Ok(outcome)
+}
 
+/// `line, op` and the table's own columns, typed.
+fn last_columns(t: &Table) -> String {
+    let columns: Vec<_> = t
+        .columns
+        .iter()
+        .map(|c| format!("{} {}", c.name, c.kind.sql_type()))
+        .collect();
+    format!(
+        "line bigint NOT NULL, op text NOT NULL, {}",
+        columns.join(", ")
+    )
+}
+
+/// Streams `file` (COPY text) into `table`; how many rows it took.
+async fn copy_file(client: &Client, table: &str, file: File, path: &Path) -> Result<u64> {
     let sink = client
-        .copy_in::<_, Bytes>("COPY sync_stage FROM STDIN")
+        .copy_in::<_, Bytes>(&format!("COPY {table} FROM STDIN"))
         .await
-        .map_err(Error::query("starting COPY into the staging table"))?;
+        .map_err(Error::query(format!("starting COPY into {table}")))?;
     futures::pin_mut!(sink);
-    let mut rows = tokio::fs::File::from_std(rows);
+    let mut rows = tokio::fs::File::from_std(file);
     loop {
         let mut chunk = BytesMut::with_capacity(CHUNK_BYTES);
         let n = rows
@@ -83,19 +114,12 @@ pub async fn stage_file(
         }
         sink.send(chunk.freeze())
             .await
-            .map_err(Error::query("staging the delta with COPY"))?;
+            .map_err(Error::query(format!("staging the delta into {table}")))?;
     }
-    let staged = sink
-        .as_mut()
+    sink.as_mut()
         .finish()
         .await
-        .map_err(Error::query("finishing COPY into the staging table"))?;
-    if staged != kept {
-        return Err(Error::Invalid(format!(
-            "staged {staged} rows of the {kept} that count"
-        )));
-    }
-    Ok(outcome)
+        .map_err(Error::query(format!("finishing COPY into {table}")))
 }
 
 /// Reads and checks the delta at `path`, writing the staging rows of its
@@ -126,68 +150,60 @@ fn check_to_file(path: &Path, progress: &ProgressBar) -> Result<(ReadOutcome, Fi
     Ok((outcome, file))
 }
 
-/// The rows of `rows` that count ([`keep_latest`]), in a new
-/// temporary file, rewound, and how many there are. `rows` is closed, and
-/// so gone, once this returns.
-fn latest_to_file(rows: File, path: &Path) -> Result<(File, u64)> {
-    let file = tempfile::tempfile().map_err(Error::io("creating a temporary file for", path))?;
-    let mut out = BufWriter::with_capacity(CHUNK_BYTES, file);
-    let kept = keep_latest(&mut BufReader::with_capacity(CHUNK_BYTES, rows), &mut out)
-        .map_err(Error::io("keeping the last operation per key of", path))?;
-    let mut file = out
-        .into_inner()
-        .map_err(|e| Error::io("writing the rows that count of", path)(e.into_error()))?;
-    file.seek(SeekFrom::Start(0))
-        .map_err(Error::io("rewinding the rows that count of", path))?;
-    Ok((file, kept))
+/// Splits `rows` ([`split_latest`]) into one new temporary file per table
+/// and then one per parent table, each rewound. `rows` is closed, and so
+/// gone, once this returns.
+fn split_to_files(rows: File, path: &Path) -> Result<(Vec<File>, Split)> {
+    let create = || -> Result<BufWriter<File>> {
+        let file =
+            tempfile::tempfile().map_err(Error::io("creating a temporary file for", path))?;
+        Ok(BufWriter::with_capacity(CHUNK_BYTES, file))
+    };
+    let mut last = (0..TABLES.len())
+        .map(|_| create())
+        .collect::<Result<Vec<_>>>()?;
+    let mut deleted = parent_tables()
+        .map(|_| create())
+        .collect::<Result<Vec<_>>>()?;
+    let counts = split_latest(
+        &mut BufReader::with_capacity(CHUNK_BYTES, rows),
+        &mut last,
+        &mut deleted,
+    )
+    .map_err(Error::io("keeping the last operation per key of", path))?;
+    let files = last
+        .into_iter()
+        .chain(deleted)
+        .map(|out| {
+            let mut file = out
+                .into_inner()
+                .map_err(|e| Error::io("writing the rows that count of", path)(e.into_error()))?;
+            file.seek(SeekFrom::Start(0))
+                .map_err(Error::io("rewinding the rows that count of", path))?;
+            Ok(file)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((files, counts))
 }
 
-/// Builds, for every table, `sync_last_{table}`: the last operation per key
-/// (the rows [`super::latest`] did not mark superseded) with typed columns; and for plan and beneficiary `sync_deleted_{table}`:
-/// the line of the last delete per key, which decides what a cascade removed.
-pub async fn collapse(client: &Client) -> Result<()> {
-    let mut sql = String::new();
-    for table in TABLES {
-        sql.push_str(&collapse_sql(table));
-    }
-    for table in parent_tables() {
-        sql.push_str(&deleted_sql(table));
-    }
-    client.batch_execute(&sql).await.map_err(Error::query(
-        "collapsing the staged delta to the last operation per key",
-    ))
-}
-
-fn collapse_sql(t: &Table) -> String {
-    let name = t.name;
-    let columns: Vec<_> = t
-        .columns
+/// Gives the planner row counts for `sync_last_{table}` and
+/// `sync_deleted_{table}` (temporary tables are never analyzed otherwise),
+/// for the reference checks and the apply: those join on keys and
+/// references and filter on the operation, so only those columns get
+/// statistics.
+pub async fn analyze(client: &Client) -> Result<()> {
+    let tables: Vec<String> = TABLES
         .iter()
-        .enumerate()
-        .map(|(i, c)| format!("c{}::{} AS {}", i + 1, c.kind.sql_type(), c.name))
+        .map(|t| {
+            let columns = t.lookup_columns().join(", ");
+            format!("sync_last_{} (line, op, {columns})", t.name)
+        })
+        .chain(parent_tables().map(|t| format!("sync_deleted_{}", t.name)))
         .collect();
-    let columns = columns.join(", ");
-    // Only the last operation on each key is unsuperseded (latest.rs).
-    format!(
-        "DROP TABLE IF EXISTS sync_last_{name};
-         CREATE TEMP TABLE sync_last_{name} AS
-           SELECT line, op, {columns}
-           FROM sync_stage WHERE tbl = '{name}' AND NOT superseded;
-         ANALYZE sync_last_{name};\n"
-    )
-}
-
-fn deleted_sql(t: &Table) -> String {
-    let name = t.name;
-    let key = &t.columns[0];
-    format!(
-        "DROP TABLE IF EXISTS sync_deleted_{name};
-         CREATE TEMP TABLE sync_deleted_{name} AS
-           SELECT c1::{ty} AS key, max(line) AS line
-           FROM sync_stage WHERE tbl = '{name}' AND op = 'delete' GROUP BY 1;
-         ANALYZE sync_deleted_{name};\n",
-        ty = key.kind.sql_type()
-    )
+    client
+        .batch_execute(&format!("ANALYZE {}", tables.join(", ")))
+        .await
+        .map_err(Error::query("analyzing the staged delta"))
 }
 
 #[cfg(test)]

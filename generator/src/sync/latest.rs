@@ -100,13 +100,15 @@ where
     let parents: Vec<&Table> = parent_tables().collect();
     assert_eq!(last.len(), TABLES.len(), "one output per table");
     assert_eq!(deleted.len(), parents.len(), "one output per parent table");
+    // For each table in TABLES, its index among the parents, if it is one.
+    let parent_index: Vec<Option<usize>> = TABLES
+        .iter()
+        .map(|t| parents.iter().position(|p| p.name == t.name))
+        .collect();
     let mut last_line: HashMap<Vec<u8>, u64> = HashMap::new();
     let mut last_delete: HashMap<Vec<u8>, (usize, u64)> = HashMap::new();
     each_row(rows, |row| {
-        let parent = parents
-            .iter()
-            .position(|p| p.name == TABLES[row.table].name);
-        if let (true, Some(parent)) = (row.delete, parent) {
+        if let (true, Some(parent)) = (row.delete, parent_index[row.table]) {
             last_delete.insert(row.key.clone(), (parent, row.line));
         }
         last_line.insert(row.key, row.line);

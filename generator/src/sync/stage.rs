@@ -4,8 +4,9 @@
 //! last operation on each key, see [`super::latest`]) are streamed (COPY)
 //! into session-local temporary tables, `sync_last_{table}` with each
 //! table's own columns, typed, and `sync_deleted_{plan,beneficiary}` with
-//! the line of each key's last delete. None of this touches the live tables, so it all happens before the apply
-//! transaction starts and keeps that one short.
+//! the line of each key's last delete. None of this touches the live
+//! tables, so it all happens before the apply transaction starts and keeps
+//! that one short.
 //!
 //! Checking and loading are two passes, not one stream, so they never run
 //! at once: parsing the JSON and Postgres parsing the COPY would otherwise
@@ -25,7 +26,7 @@ use tokio_postgres::Client;
 
 use super::latest::{Split, split_latest};
 use super::reader::{ReadOutcome, read_delta};
-use super::tables::{TABLES, Table, parent_tables};
+use super::tables::{TABLES, parent_tables};
 use crate::{Error, Result};
 
 /// COPY data is read from the checked rows in chunks of this size.
@@ -57,42 +58,59 @@ pub async fn stage_file(
         return Ok(outcome);
     };
     progress.set_message(format!("staging {} operations", outcome.operations));
-    let targets = TABLES
-        .iter()
-        .map(|t| (format!("sync_last_{}", t.name), last_columns(t)))
-        .chain(parent_tables().map(|t| {
-            let key = format!("key {}, line bigint", t.columns[0].kind.sql_type());
-            (format!("sync_deleted_{}", t.name), key)
-        }));
     let expected = counts.last.iter().chain(&counts.deleted);
-    for (((table, columns), file), expected) in targets.zip(files).zip(expected) {
+    for ((table, file), expected) in staged_tables().into_iter().zip(files).zip(expected) {
+        let Staged { name, columns, .. } = &table;
         client
             .batch_execute(&format!(
-                "DROP TABLE IF EXISTS {table}; CREATE TEMP TABLE {table} ({columns})"
+                "DROP TABLE IF EXISTS {name}; CREATE TEMP TABLE {name} ({columns})"
             ))
             .await
-            .map_err(Error::query(format!("creating {table}")))?;
-        let staged = copy_file(client, &table, file, path).await?;
+            .map_err(Error::query(format!("creating {name}")))?;
+        let staged = copy_file(client, name, file, path).await?;
         if staged != *expected {
             return Err(Error::Invalid(format!(
-                "staged {staged} rows into {table}, of {expected}"
+                "staged {staged} rows into {name}, of {expected}"
             )));
         }
     }
     Ok(outcome)
 }
 
-/// `line, op` and the table's own columns, typed.
-fn last_columns(t: &Table) -> String {
-    let columns: Vec<_> = t
-        .columns
-        .iter()
-        .map(|c| format!("{} {}", c.name, c.kind.sql_type()))
-        .collect();
-    format!(
-        "line bigint NOT NULL, op text NOT NULL, {}",
-        columns.join(", ")
-    )
+/// A temporary table that staging fills.
+struct Staged {
+    name: String,
+    /// Its column definitions.
+    columns: String,
+    /// The columns the reference checks and the apply join or filter on.
+    analyzed: String,
+}
+
+/// The tables staging fills, in the order of [`split_latest`]'s outputs:
+/// `sync_last_{table}` (`line, op` and the table's own columns, typed) for
+/// every table, then `sync_deleted_{table}` for every parent table.
+fn staged_tables() -> Vec<Staged> {
+    let last = TABLES.iter().map(|t| {
+        let columns: Vec<_> = t
+            .columns
+            .iter()
+            .map(|c| format!("{} {}", c.name, c.kind.sql_type()))
+            .collect();
+        Staged {
+            name: format!("sync_last_{}", t.name),
+            columns: format!(
+                "line bigint NOT NULL, op text NOT NULL, {}",
+                columns.join(", ")
+            ),
+            analyzed: format!("line, op, {}", t.lookup_columns().join(", ")),
+        }
+    });
+    let deleted = parent_tables().map(|t| Staged {
+        name: format!("sync_deleted_{}", t.name),
+        columns: format!("key {}, line bigint", t.columns[0].kind.sql_type()),
+        analyzed: "key, line".to_string(),
+    });
+    last.chain(deleted).collect()
 }
 
 /// Streams `file` (COPY text) into `table`; how many rows it took.
@@ -186,19 +204,14 @@ fn split_to_files(rows: File, path: &Path) -> Result<(Vec<File>, Split)> {
     Ok((files, counts))
 }
 
-/// Gives the planner row counts for `sync_last_{table}` and
-/// `sync_deleted_{table}` (temporary tables are never analyzed otherwise),
-/// for the reference checks and the apply: those join on keys and
-/// references and filter on the operation, so only those columns get
-/// statistics.
+/// Gives the planner row counts for the staged tables (temporary tables
+/// are never analyzed otherwise), for the reference checks and the apply:
+/// those join on keys and references and filter on the operation, so only
+/// those columns get statistics.
 pub async fn analyze(client: &Client) -> Result<()> {
-    let tables: Vec<String> = TABLES
+    let tables: Vec<String> = staged_tables()
         .iter()
-        .map(|t| {
-            let columns = t.lookup_columns().join(", ");
-            format!("sync_last_{} (line, op, {columns})", t.name)
-        })
-        .chain(parent_tables().map(|t| format!("sync_deleted_{}", t.name)))
+        .map(|t| format!("{} ({})", t.name, t.analyzed))
         .collect();
     client
         .batch_execute(&format!("ANALYZE {}", tables.join(", ")))

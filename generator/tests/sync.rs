@@ -3,7 +3,7 @@
 mod sync_support;
 
 use generator::Error;
-use generator::sync::{SyncOptions, TableCounts, sync};
+use generator::sync::{Pace, SyncOptions, TableCounts, sync};
 use serde_json::json;
 use sync_support::*;
 use whatever_database::test_db::TestDatabase;
@@ -515,5 +515,91 @@ async fn a_sync_refreshes_the_statistics_of_lookup_columns_only() {
         )
         .await,
         [r#"{"attname":"plan_id"}"#, r#"{"attname":"status"}"#]
+    );
+}
+
+/// Two hundred lines of every kind, in an order where file order matters:
+/// plans deleted after their features and zips were upserted (the cascade),
+/// some upserted again afterwards, zips deleted and re-added, beneficiaries
+/// deleted after enrolling, and rows of the baseline deleted.
+fn churn() -> tempfile::NamedTempFile {
+    let mut lines = Vec::new();
+    for i in 0..24 {
+        let plan = format!("P{i:02}");
+        lines.push(upsert("plan", plan_row(&plan, "Churn", 10.0 + i as f64)));
+        for f in 0..3 {
+            lines.push(upsert(
+                "plan_feature",
+                json!({"plan_id": plan, "feature_key": format!("f{f}"), "feature_value": "x"}),
+            ));
+        }
+        for z in 0..4 {
+            let zip = format!("{:05}", 1000 + i * 10 + z);
+            lines.push(upsert(
+                "plan_to_zip",
+                json!({"plan_id": plan, "zip_code": zip}),
+            ));
+        }
+        if i % 2 == 0 {
+            lines.push(upsert("beneficiary", beneficiary_row(i, "Churn")));
+            lines.push(upsert(
+                "beneficiary_to_plan",
+                json!({"beneficiary_id": i, "plan_id": plan, "start_date": "2026-01-01", "end_date": null}),
+            ));
+        }
+    }
+    for i in (1..24).step_by(4) {
+        lines.push(delete("plan", json!({"plan_id": format!("P{i:02}")})));
+    }
+    for i in (0..24).step_by(6) {
+        let zip = format!("{:05}", 1000 + i * 10);
+        lines.push(delete(
+            "plan_to_zip",
+            json!({"plan_id": format!("P{i:02}"), "zip_code": zip}),
+        ));
+        lines.push(delete("beneficiary", json!({"beneficiary_id": i})));
+    }
+    // Rows the baseline has: S2 with its feature and zips, and beneficiary
+    // 1 with its enrollment.
+    lines.push(delete("plan", json!({"plan_id": "S2"})));
+    lines.push(delete("beneficiary", json!({"beneficiary_id": 1})));
+    for i in (1..24).step_by(8) {
+        let plan = format!("P{i:02}");
+        lines.push(upsert("plan", plan_row(&plan, "Back", 1.0)));
+        lines.push(upsert(
+            "plan_to_zip",
+            json!({"plan_id": plan, "zip_code": "99999"}),
+        ));
+    }
+    delta_file(&lines)
+}
+
+#[tokio::test]
+async fn batches_and_rests_change_how_the_delta_is_applied_not_what() {
+    // In batches of a few rows, every statement of the apply runs many
+    // times; resting half the time keeps the transaction open in between.
+    let delta = churn();
+    let mut outcomes = Vec::new();
+    for pace in [Pace::FLAT_OUT, Pace::percent(50).with_batch_rows(7)] {
+        let db = TestDatabase::new().await.unwrap();
+        let c = db.connect().await.unwrap();
+        baseline(&c).await;
+        let options = SyncOptions {
+            pace,
+            ..SyncOptions::default()
+        };
+        let report = sync(delta.path(), db.config(), &options).await.unwrap();
+        outcomes.push((report.tables, snapshot(&c).await));
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+    let (tables, rows) = &outcomes[0];
+    // 24 plans, less the three whose last line deletes them; S2 deleted.
+    assert_eq!(tables["plan"], counts(21, 0, 1, 0));
+    // 12 beneficiaries, less 4 deleted in the file; beneficiary 1 deleted.
+    assert_eq!(tables["beneficiary"], counts(8, 0, 1, 0));
+    assert!(rows.contains(&r#"plan_to_zip: {"plan_id":"P09","zip_code":"99999"}"#.to_string()));
+    assert!(
+        !rows.iter().any(|r| r.contains(r#""plan_id":"P05""#)),
+        "a deleted plan and its rows are gone"
     );
 }

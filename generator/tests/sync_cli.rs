@@ -101,4 +101,34 @@ async fn help_explains_the_delta_argument() {
         "{text}"
     );
     assert!(text.contains("--lock-timeout-ms"), "{text}");
+    assert!(
+        text.contains("--db-share <PERCENT>") && text.contains("[default: 100]"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_db_share_outside_1_to_100_is_refused_before_anything_runs() {
+    let db = TestDatabase::new().await.unwrap();
+    let file = delta_file(&[upsert("plan", plan_row("S1", "One", 10.0))]);
+    let path = file.path().to_str().unwrap();
+    for share in ["0", "101", "half"] {
+        let out = generator(&db, &["sync", "--db-share", share, path]);
+        assert_eq!(out.status.code(), Some(2), "--db-share {share}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--db-share"), "{stderr}");
+    }
+    let c = db.connect().await.unwrap();
+    assert_eq!(
+        rows(&c, "SELECT plan_id FROM plan").await,
+        Vec::<String>::new()
+    );
+
+    let paced = generator(&db, &["sync", "--db-share", "30", path]);
+    assert!(
+        paced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&paced.stderr)
+    );
+    assert_eq!(summary(&paced)["tables"]["plan"]["inserted"], 1);
 }

@@ -1,6 +1,6 @@
 //! The one transaction that changes the live tables, set-based.
 //!
-//! Collapsing to the last operation per key (stage.rs) is exact for each
+//! Keeping only the last operation per key ([`super::latest`]) is exact for each
 //! table on its own: an upsert replaces the whole row, so only the last
 //! operation on a key decides what is left. Tables interact only through
 //! their foreign keys, and the statements run in the order that keeps those
@@ -18,12 +18,20 @@
 //! Only row locks are taken (INSERT/UPDATE/DELETE): API reads never wait on
 //! them. `lock_timeout` makes the sync fail rather than queue behind (and so
 //! in front of) anyone holding a table lock.
+//!
+//! Each statement runs in batches of the staged table's blocks (a TID range
+//! scan, so a batch reads only its own rows). Keys are unique in a staged
+//! table, so the batches touch disjoint rows and add up to the one
+//! statement. Between batches the apply may rest ([`Pace`]), all in the
+//! same transaction.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use indicatif::ProgressBar;
 use tokio_postgres::Transaction;
 
+use super::pace::Pace;
 use super::references::survives;
 use super::report::TableCounts;
 use super::tables::{TABLES, Table};
@@ -33,6 +41,7 @@ use crate::{Error, Result};
 pub async fn apply(
     tx: &Transaction<'_>,
     progress: &ProgressBar,
+    pace: Pace,
 ) -> Result<BTreeMap<String, TableCounts>> {
     let mut counts: BTreeMap<String, TableCounts> = TABLES
         .iter()
@@ -41,49 +50,148 @@ pub async fn apply(
     let (roots, children): (Vec<&Table>, Vec<&Table>) =
         TABLES.iter().partition(|t| t.parents.is_empty());
 
+    let run = |staged: String, sql: String, what: String| Batched {
+        tx,
+        progress,
+        pace,
+        staged,
+        sql,
+        what,
+    };
     for child in &children {
-        progress.set_message(format!("deleting {} rows", child.name));
-        let n = count(tx, &delete_sql(child), child).await?;
-        counts.get_mut(child.name).expect("every table").deleted += n;
+        let [n] = run(
+            format!("sync_last_{}", child.name),
+            delete_sql(child),
+            format!("deleting {} rows", child.name),
+        )
+        .sums()
+        .await?;
+        counts.get_mut(child.name).expect("every table").deleted += n as u64;
         for parent in child.parents.iter().filter(|p| p.cascade) {
             let sql = format!(
                 "WITH gone AS (DELETE FROM {c} t USING sync_deleted_{p} d
-                               WHERE t.{col} = d.key RETURNING 1)
+                               WHERE t.{col} = d.key AND {in_batch} RETURNING 1)
                  SELECT count(*) FROM gone",
                 c = child.name,
                 p = parent.table,
-                col = parent.column
+                col = parent.column,
+                in_batch = in_batch("d"),
             );
-            let n = count(tx, &sql, child).await?;
-            counts.get_mut(child.name).expect("every table").deleted += n;
+            let [n] = run(
+                format!("sync_deleted_{}", parent.table),
+                sql,
+                format!("deleting {} rows of deleted {}s", child.name, parent.table),
+            )
+            .sums()
+            .await?;
+            counts.get_mut(child.name).expect("every table").deleted += n as u64;
         }
     }
     for table in roots.iter().chain(&children) {
-        progress.set_message(format!("upserting {} rows", table.name));
-        let row = tx
-            .query_one(&upsert_sql(table), &[])
-            .await
-            .map_err(Error::query(format!("upserting {} rows", table.name)))?;
-        let (inserted, updated, upserts): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+        let [inserted, updated, upserts] = run(
+            format!("sync_last_{}", table.name),
+            upsert_sql(table),
+            format!("upserting {} rows", table.name),
+        )
+        .sums()
+        .await?;
         let c = counts.get_mut(table.name).expect("every table");
         c.inserted += inserted as u64;
         c.updated += updated as u64;
         c.unchanged += (upserts - inserted - updated) as u64;
     }
     for root in &roots {
-        progress.set_message(format!("deleting {} rows", root.name));
-        let n = count(tx, &delete_sql(root), root).await?;
-        counts.get_mut(root.name).expect("every table").deleted += n;
+        let [n] = run(
+            format!("sync_last_{}", root.name),
+            delete_sql(root),
+            format!("deleting {} rows", root.name),
+        )
+        .sums()
+        .await?;
+        counts.get_mut(root.name).expect("every table").deleted += n as u64;
     }
     Ok(counts)
 }
 
-async fn count(tx: &Transaction<'_>, sql: &str, table: &Table) -> Result<u64> {
+/// One statement over a staged table, run batch by batch.
+struct Batched<'a> {
+    tx: &'a Transaction<'a>,
+    progress: &'a ProgressBar,
+    pace: Pace,
+    /// The staged table whose blocks are split into batches.
+    staged: String,
+    /// The statement; `$1` and `$2` are a batch's first and end block
+    /// (see [`in_batch`]), and it returns one row of counts.
+    sql: String,
+    /// What it does, for the progress bar and errors.
+    what: String,
+}
+
+impl Batched<'_> {
+    /// Runs every batch, resting after each as the pace asks; the counts
+    /// summed over the batches.
+    async fn sums<const N: usize>(self) -> Result<[i64; N]> {
+        let mut sums = [0i64; N];
+        let batches = batches(self.tx, &self.staged, self.pace.batch_rows()).await?;
+        for (n, (first, end)) in batches.iter().enumerate() {
+            self.progress
+                .set_message(format!("{} ({} of {})", self.what, n + 1, batches.len()));
+            let started = Instant::now();
+            let row = self
+                .tx
+                .query_one(&self.sql, &[first, end])
+                .await
+                .map_err(Error::query(format!(
+                    "{} (blocks {first} to {end} of {})",
+                    self.what, self.staged
+                )))?;
+            for (i, sum) in sums.iter_mut().enumerate() {
+                *sum += row.get::<_, i64>(i);
+            }
+            self.pace.rest(started.elapsed()).await;
+        }
+        Ok(sums)
+    }
+}
+
+/// The rows of `alias` in the batch of blocks `$1` (first) to `$2`
+/// (excluded).
+fn in_batch(alias: &str) -> String {
+    format!(
+        "{alias}.ctid >= format('(%s,0)', $1::bigint)::tid \
+         AND {alias}.ctid < format('(%s,0)', $2::bigint)::tid"
+    )
+}
+
+/// `staged`'s blocks, split into ranges of about `batch_rows` rows. The
+/// block count is exact (nothing writes to a staged table any more); the
+/// rows per block come from the ANALYZE staging ran.
+async fn batches(tx: &Transaction<'_>, staged: &str, batch_rows: u64) -> Result<Vec<(i64, i64)>> {
     let row = tx
-        .query_one(sql, &[])
+        .query_one(
+            "SELECT pg_relation_size($1::text::regclass)
+                      / current_setting('block_size')::bigint,
+                    greatest(reltuples, 0)::float8
+               FROM pg_class WHERE oid = $1::text::regclass",
+            &[&staged],
+        )
         .await
-        .map_err(Error::query(format!("deleting {} rows", table.name)))?;
-    Ok(row.get::<_, i64>(0) as u64)
+        .map_err(Error::query(format!("sizing {staged}")))?;
+    Ok(ranges(row.get(0), row.get(1), batch_rows))
+}
+
+/// Splits `blocks` holding about `rows` rows into ranges of about
+/// `batch_rows` rows.
+fn ranges(blocks: i64, rows: f64, batch_rows: u64) -> Vec<(i64, i64)> {
+    let per_batch = if rows >= 1.0 {
+        ((batch_rows as f64 * blocks as f64 / rows).ceil() as i64).max(1)
+    } else {
+        blocks.max(1)
+    };
+    (0..blocks)
+        .step_by(per_batch as usize)
+        .map(|first| (first, (first + per_batch).min(blocks)))
+        .collect()
 }
 
 fn delete_sql(t: &Table) -> String {
@@ -94,10 +202,11 @@ fn delete_sql(t: &Table) -> String {
         .collect();
     format!(
         "WITH gone AS (DELETE FROM {name} t USING sync_last_{name} s
-                       WHERE s.op = 'delete' AND {same_key} RETURNING 1)
+                       WHERE s.op = 'delete' AND {same_key} AND {in_batch} RETURNING 1)
          SELECT count(*) FROM gone",
         name = t.name,
-        same_key = same_key.join(" AND ")
+        same_key = same_key.join(" AND "),
+        in_batch = in_batch("s"),
     )
 }
 
@@ -139,14 +248,17 @@ fn upsert_sql(t: &Table) -> String {
     format!(
         "WITH written AS (
            INSERT INTO {name} AS t ({cols})
-           SELECT {cols} FROM sync_last_{name} s WHERE s.op = 'upsert'{survives}{already_there}
+           SELECT {cols} FROM sync_last_{name} s
+            WHERE s.op = 'upsert' AND {in_batch}{survives}{already_there}
            ORDER BY {key}
            ON CONFLICT ({key}) {on_conflict}
            RETURNING (t.xmax = 0) AS inserted)
          SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
-                (SELECT count(*) FROM sync_last_{name} s WHERE s.op = 'upsert'{survives})
+                (SELECT count(*) FROM sync_last_{name} s
+                  WHERE s.op = 'upsert' AND {in_batch}{survives})
          FROM written",
         name = t.name,
+        in_batch = in_batch("s"),
         cols = names.join(", "),
         key = key.join(", "),
     )
@@ -168,6 +280,26 @@ mod tests {
         assert!(sql.contains(
             "NOT EXISTS (SELECT 1 FROM plan_to_zip x WHERE x.plan_id = s.plan_id AND x.zip_code = s.zip_code)"
         ));
+    }
+
+    #[test]
+    fn batches_cover_every_block_once() {
+        for (blocks, rows) in [(0, 0.0), (1, 5.0), (7, 0.0), (1000, 500_000.0), (999, 1e9)] {
+            let ranges = ranges(blocks, rows, 20_000);
+            let mut next = 0;
+            for (first, end) in &ranges {
+                assert_eq!(*first, next, "{blocks} blocks: {ranges:?}");
+                assert!(end > first, "{blocks} blocks: {ranges:?}");
+                next = *end;
+            }
+            assert_eq!(next, blocks, "{blocks} blocks: {ranges:?}");
+        }
+        // 500 rows a block: 40 blocks hold a batch.
+        assert_eq!(ranges(1000, 500_000.0, 20_000).len(), 25);
+        assert_eq!(
+            ranges(1000, 500_000.0, 500),
+            (0..1000).map(|b| (b, b + 1)).collect::<Vec<_>>()
+        );
     }
 
     #[test]

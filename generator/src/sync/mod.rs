@@ -19,6 +19,7 @@ pub mod apply;
 pub mod copy_text;
 pub mod latest;
 pub mod line;
+pub mod pace;
 pub mod reader;
 pub mod references;
 pub mod report;
@@ -32,6 +33,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use whatever_database::DatabaseConfig;
 
+pub use pace::Pace;
 pub use report::{Problem, SyncReport, TableCounts};
 
 use crate::{Error, Result};
@@ -49,6 +51,13 @@ pub struct SyncArgs {
     /// this many milliseconds (rather than queue in front of API reads).
     #[arg(long, default_value_t = 5000, value_name = "MS")]
     pub lock_timeout_ms: u64,
+    /// Keep the database session busy at most this share of the time while
+    /// applying: after each batch of rows, rest with the transaction open,
+    /// leaving the rest of that time to the API's queries on the same
+    /// server. 100 applies without resting.
+    #[arg(long, default_value_t = 100, value_name = "PERCENT",
+          value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub db_share: u8,
 }
 
 /// How a sync behaves.
@@ -58,6 +67,8 @@ pub struct SyncOptions {
     pub lock_timeout: Duration,
     /// Whether to draw progress bars on stderr.
     pub progress: bool,
+    /// How much of the time the apply may keep its session busy.
+    pub pace: Pace,
 }
 
 impl Default for SyncOptions {
@@ -65,6 +76,7 @@ impl Default for SyncOptions {
         Self {
             lock_timeout: Duration::from_secs(5),
             progress: false,
+            pace: Pace::FLAT_OUT,
         }
     }
 }
@@ -75,6 +87,7 @@ pub async fn run(args: &SyncArgs, db: &DatabaseConfig) -> Result<()> {
     let options = SyncOptions {
         lock_timeout: Duration::from_millis(args.lock_timeout_ms),
         progress: true,
+        pace: Pace::percent(args.db_share),
     };
     let report = sync(&args.delta, db, &options).await?;
     println!("{}", report.to_line());
@@ -154,7 +167,7 @@ pub async fn sync(path: &Path, db: &DatabaseConfig, options: &SyncOptions) -> Re
         return Err(reject(path, problems, total));
     }
     phase_done("references checked", started);
-    let tables = apply::apply(&tx, &bar).await?;
+    let tables = apply::apply(&tx, &bar, options.pace).await?;
     phase_done("applied", started);
     let report = SyncReport {
         delta: file_name.clone(),

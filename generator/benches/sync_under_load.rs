@@ -2,14 +2,15 @@
 //! auth-api (a runtime of its own) over a database filled by one large
 //! delta, and calls `GET /api/me/enrollment` over HTTP as signed-in
 //! beneficiaries at a fixed rate (`RATE` a second, default 1,000), `SYNCS`
-//! times (default 3): first for `IDLE_SECONDS` (default 5) with nothing
+//! times (default 3 per `DB_SHARE` value, below): first for `IDLE_SECONDS`
+//! (default 5) with nothing
 //! else running, then while `generator sync` (a process of its own, as the
 //! nightly job runs it) applies another large delta to the same tables
 //! (each a new revision of every row, on a database vacuumed since the
 //! last, as a night apart would leave it). Prints p50/p99 of every window,
 //! the p99 of each quarter second of a sync with when its phases ended, and
 //! the ratio of the p99 during all the syncs to the p99 of all the idle
-//! windows (target: at most 2).
+//! windows before them (target: at most 2).
 //!
 //! A fixed rate, not clients that wait for each answer: the question is the
 //! latency a given traffic sees. On one 2-core machine the sync's database
@@ -24,8 +25,16 @@
 //! mere `nice -n 19` the scheduler still counts its core as busy and queues
 //! the API's wakeups behind the sync's database session on the other.)
 //!
+//! `DB_SHARE` is passed to the sync as `--db-share`; with a list
+//! (`DB_SHARE=100,50`) the syncs take its values in turn, three each unless
+//! `SYNCS` says otherwise, and each value gets its own figures. The value 0
+//! runs no sync in its turn: a control that shows how far apart two windows
+//! of the same idle traffic come out on this machine. The default, `100,0`,
+//! is the sync flat out beside the control.
+//!
 //!   cargo bench --workspace --bench sync_under_load
 //!   SYNC_BENCH_LINES=500000 RATE=2000 SYNCS=5 cargo bench --workspace --bench sync_under_load
+//!   DB_SHARE=100,50,0 SYNCS=9 cargo bench --workspace --bench sync_under_load
 
 use std::time::Duration;
 
@@ -37,16 +46,22 @@ use whatever_database::test_db::TestDatabase;
 /// Signed-in beneficiaries the readers take turns as.
 const USERS: i64 = 2_000;
 
+/// `DB_SHARE` 0: in that turn no sync runs, and the window after the idle
+/// one is measured all the same (`CONTROL_SECONDS`, default 10).
+const CONTROL: u64 = 0;
+
 fn main() -> anyhow::Result<()> {
     let lines = env_or("SYNC_BENCH_LINES", 500_000);
     let rate = env_or("RATE", 1_000);
     let idle_seconds = env_or("IDLE_SECONDS", 5);
+    let shares = db_shares()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()?;
     let db = runtime.block_on(TestDatabase::new())?;
-    let syncs = env_or("SYNCS", 3);
+    let syncs = env_or("SYNCS", 3 * shares.len() as u64);
+    let control_seconds = env_or("CONTROL_SECONDS", 10);
     let dir = tempfile::tempdir()?;
     let delta = |revision: u32| -> anyhow::Result<std::path::PathBuf> {
         let path = dir.path().join(format!("r{revision}.jsonl"));
@@ -62,12 +77,18 @@ fn main() -> anyhow::Result<()> {
     let loaded = runtime.block_on(sync(&deltas[0], db.config(), &SyncOptions::default()))?;
     println!("database: {}", loaded.to_line());
     // Before each measurement, the database as a night's rest leaves it:
-    // vacuumed, else autovacuum, woken by the load, runs during it.
+    // vacuumed, else autovacuum, woken by the load, runs during it; and
+    // written out, else the checkpointer and the kernel write the last
+    // sync's pages during the next windows.
     let settle = || {
         runtime.block_on(async {
-            db.connect().await?.batch_execute("VACUUM ANALYZE").await?;
+            let client = db.connect().await?;
+            client.batch_execute("VACUUM ANALYZE").await?;
+            client.batch_execute("CHECKPOINT").await?;
             anyhow::Ok(())
-        })
+        })?;
+        anyhow::ensure!(std::process::Command::new("sync").status()?.success());
+        anyhow::Ok(())
     };
     runtime.block_on(async {
         db.connect()
@@ -121,12 +142,23 @@ fn main() -> anyhow::Result<()> {
     let mut idle = Vec::new();
     let mut during = Vec::new();
     for (n, path) in deltas.iter().enumerate().skip(1) {
+        let db_share = shares[(n - 1) % shares.len()];
         settle()?;
         warm();
         let quiet = runtime.block_on(async { open_loop(rate, request, sleep(idle_seconds)).await });
         println!("idle before sync {n}: {}", quiet.line());
-        let (busy, output) = runtime.block_on(during_sync(path, &db, rate, &request))?;
-        println!("during sync {n}:      {}", busy.line());
+        if db_share == CONTROL {
+            // The same traffic for as long as a sync takes, without one:
+            // what this machine's own noise makes of the ratio.
+            let busy =
+                runtime.block_on(async { open_loop(rate, request, sleep(control_seconds)).await });
+            println!("control {n} (no sync):  {}", busy.line());
+            idle.push((db_share, quiet));
+            during.push(busy);
+            continue;
+        }
+        let (busy, output) = runtime.block_on(during_sync(path, &db, rate, db_share, &request))?;
+        println!("during sync {n} (--db-share={db_share}): {}", busy.line());
         let windows: Vec<String> = busy
             .p99_by_window(Duration::from_millis(250))
             .iter()
@@ -135,28 +167,56 @@ fn main() -> anyhow::Result<()> {
         println!("  p99 in each 250 ms (ms): {}", windows.join(" "));
         println!("  phases done at (s): {}", phases(&output.stderr));
         println!("  {}", String::from_utf8_lossy(&output.stdout).trim());
-        idle.push(quiet);
+        idle.push((db_share, quiet));
         during.push(busy);
     }
-    let ratios: Vec<String> = idle
-        .iter()
-        .zip(&during)
-        .map(|(i, d)| format!("{:.2}", ms(d.quantile(0.99)) / ms(i.quantile(0.99))))
-        .collect();
-    println!(
-        "p99 during each sync / p99 just before it: {}",
-        ratios.join(", ")
-    );
-    let idle = Figures::pooled(&idle);
-    let during = Figures::pooled(&during);
-    println!("idle, all windows:  {}", idle.line());
-    println!("during all syncs:   {}", during.line());
-    println!(
-        "p99 during sync / idle p99 = {:.2} at {rate} requests/s (target: at most 2.00)",
-        ms(during.quantile(0.99)) / ms(idle.quantile(0.99))
-    );
+    for &db_share in &shares {
+        let (idle, during): (Vec<_>, Vec<_>) = idle
+            .iter()
+            .zip(&during)
+            .filter(|((share, _), _)| *share == db_share)
+            .map(|((_, i), d)| (i.clone(), d.clone()))
+            .unzip();
+        let ratios: Vec<String> = idle
+            .iter()
+            .zip(&during)
+            .map(|(i, d)| format!("{:.2}", ms(d.quantile(0.99)) / ms(i.quantile(0.99))))
+            .collect();
+        if db_share == CONTROL {
+            println!("control, no sync (target: what the machine itself makes of the ratio):");
+        } else {
+            println!("--db-share={db_share}:");
+        }
+        println!(
+            "  p99 during each sync / p99 just before it: {}",
+            ratios.join(", ")
+        );
+        let idle = Figures::pooled(&idle);
+        let during = Figures::pooled(&during);
+        println!("  idle, its windows:  {}", idle.line());
+        println!("  during its syncs:   {}", during.line());
+        println!(
+            "  p99 during sync / idle p99 = {:.2} at {rate} requests/s (target: at most 2.00)",
+            ms(during.quantile(0.99)) / ms(idle.quantile(0.99))
+        );
+    }
     server.stop()?;
     Ok(())
+}
+
+/// The `--db-share` values to compare (`DB_SHARE`, a comma-separated list,
+/// default `100,0`: flat out, and the [`CONTROL`]). Syncs take them in turn, so each
+/// value sees the machine as the others do.
+fn db_shares() -> anyhow::Result<Vec<u64>> {
+    let list = std::env::var("DB_SHARE").unwrap_or_else(|_| "100,0".into());
+    list.split(',')
+        .map(|s| match s.trim().parse() {
+            Ok(share @ 0..=100) => Ok(share),
+            _ => anyhow::bail!(
+                "DB_SHARE: {s:?} is not a percentage from 1 to 100, or 0 for no sync (in {list:?})"
+            ),
+        })
+        .collect()
 }
 
 /// "hashed 0.31, staged 2.05, ...": when each phase of the sync ended, from
@@ -184,6 +244,7 @@ async fn during_sync<F>(
     delta: &std::path::Path,
     db: &TestDatabase,
     rate: u64,
+    db_share: u64,
     request: F,
 ) -> anyhow::Result<(Figures, std::process::Output)>
 where
@@ -195,6 +256,7 @@ where
         .arg(env!("CARGO_BIN_EXE_generator"))
         .arg("sync")
         .arg(delta)
+        .arg(format!("--db-share={db_share}"))
         .env("DATABASE_URL", db.url())
         .env("RUST_LOG", "warn,generator=info")
         .env("LOG_FORMAT", "json")

@@ -19,11 +19,11 @@
 //! them. `lock_timeout` makes the sync fail rather than queue behind (and so
 //! in front of) anyone holding a table lock.
 //!
-//! Each statement runs in batches of the staged table's blocks (a TID range
-//! scan, so a batch reads only its own rows). Keys are unique in a staged
-//! table, so the batches touch disjoint rows and add up to the one
-//! statement. Between batches the apply may rest ([`Pace`]), all in the
-//! same transaction.
+//! A paced apply ([`Pace`]) runs each statement in batches of the staged
+//! table's blocks (a TID range scan, so a batch reads only its own rows) and
+//! rests between them, all in the same transaction. Keys are unique in a
+//! staged table, so the batches touch disjoint rows and add up to the one
+//! statement a flat-out apply runs.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -163,10 +163,15 @@ fn in_batch(alias: &str) -> String {
     )
 }
 
-/// `staged`'s blocks, split into ranges of about `batch_rows` rows. The
-/// block count is exact (nothing writes to a staged table any more); the
-/// rows per block come from the ANALYZE staging ran.
-async fn batches(tx: &Transaction<'_>, staged: &str, batch_rows: u64) -> Result<Vec<(i64, i64)>> {
+/// `staged`'s blocks, split into ranges of about `batch_rows` rows, or one
+/// range for all of them. The block count is exact (nothing writes to a
+/// staged table any more); the rows per block come from the ANALYZE
+/// staging ran.
+async fn batches(
+    tx: &Transaction<'_>,
+    staged: &str,
+    batch_rows: Option<u64>,
+) -> Result<Vec<(i64, i64)>> {
     let row = tx
         .query_one(
             "SELECT pg_relation_size($1::text::regclass)
@@ -181,12 +186,13 @@ async fn batches(tx: &Transaction<'_>, staged: &str, batch_rows: u64) -> Result<
 }
 
 /// Splits `blocks` holding about `rows` rows into ranges of about
-/// `batch_rows` rows.
-fn ranges(blocks: i64, rows: f64, batch_rows: u64) -> Vec<(i64, i64)> {
-    let per_batch = if rows >= 1.0 {
-        ((batch_rows as f64 * blocks as f64 / rows).ceil() as i64).max(1)
-    } else {
-        blocks.max(1)
+/// `batch_rows` rows; without `batch_rows`, into one range.
+fn ranges(blocks: i64, rows: f64, batch_rows: Option<u64>) -> Vec<(i64, i64)> {
+    let per_batch = match batch_rows {
+        Some(batch_rows) if rows >= 1.0 => {
+            ((batch_rows as f64 * blocks as f64 / rows).ceil() as i64).max(1)
+        }
+        _ => blocks.max(1),
     };
     (0..blocks)
         .step_by(per_batch as usize)
@@ -285,7 +291,7 @@ mod tests {
     #[test]
     fn batches_cover_every_block_once() {
         for (blocks, rows) in [(0, 0.0), (1, 5.0), (7, 0.0), (1000, 500_000.0), (999, 1e9)] {
-            let ranges = ranges(blocks, rows, 20_000);
+            let ranges = ranges(blocks, rows, Some(20_000));
             let mut next = 0;
             for (first, end) in &ranges {
                 assert_eq!(*first, next, "{blocks} blocks: {ranges:?}");
@@ -295,9 +301,10 @@ mod tests {
             assert_eq!(next, blocks, "{blocks} blocks: {ranges:?}");
         }
         // 500 rows a block: 40 blocks hold a batch.
-        assert_eq!(ranges(1000, 500_000.0, 20_000).len(), 25);
+        assert_eq!(ranges(1000, 500_000.0, Some(20_000)).len(), 25);
+        assert_eq!(ranges(1000, 500_000.0, None), [(0, 1000)]);
         assert_eq!(
-            ranges(1000, 500_000.0, 500),
+            ranges(1000, 500_000.0, Some(500)),
             (0..1000).map(|b| (b, b + 1)).collect::<Vec<_>>()
         );
     }

@@ -134,8 +134,10 @@ impl Batched<'_> {
         let mut sums = [0i64; N];
         let batches = batches(self.tx, &self.staged, self.pace.batch_rows()).await?;
         for (n, (first, end)) in batches.iter().enumerate() {
-            self.progress
-                .set_message(format!("{} ({} of {})", self.what, n + 1, batches.len()));
+            self.progress.set_message(match batches.len() {
+                1 => self.what.clone(),
+                all => format!("{} ({} of {all})", self.what, n + 1),
+            });
             let started = Instant::now();
             let row = self
                 .tx

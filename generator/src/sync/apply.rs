@@ -58,15 +58,19 @@ pub async fn apply(
         sql,
         what,
     };
-    for child in &children {
+    // Steps 1 and 5: the rows whose last line in the file deletes them.
+    let delete_last = |t: &'static Table| async move {
         let [n] = run(
-            format!("sync_last_{}", child.name),
-            delete_sql(child),
-            format!("deleting {} rows", child.name),
+            format!("sync_last_{}", t.name),
+            delete_sql(t),
+            format!("deleting {} rows", t.name),
         )
         .sums()
         .await?;
-        counts.get_mut(child.name).expect("every table").deleted += n as u64;
+        Ok::<_, Error>(n as u64)
+    };
+    for child in &children {
+        counts.get_mut(child.name).expect("every table").deleted += delete_last(child).await?;
         for parent in child.parents.iter().filter(|p| p.cascade) {
             let sql = format!(
                 "WITH gone AS (DELETE FROM {c} t USING sync_deleted_{p} d
@@ -101,14 +105,7 @@ pub async fn apply(
         c.unchanged += (upserts - inserted - updated) as u64;
     }
     for root in &roots {
-        let [n] = run(
-            format!("sync_last_{}", root.name),
-            delete_sql(root),
-            format!("deleting {} rows", root.name),
-        )
-        .sums()
-        .await?;
-        counts.get_mut(root.name).expect("every table").deleted += n as u64;
+        counts.get_mut(root.name).expect("every table").deleted += delete_last(root).await?;
     }
     Ok(counts)
 }

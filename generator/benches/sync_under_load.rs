@@ -139,43 +139,42 @@ fn main() -> anyhow::Result<()> {
     // machine as it was at the time: a host that gets busier (or quieter)
     // over the run moves both alike.
     let warm = || runtime.block_on(async { open_loop(rate, request, sleep(2)).await });
-    let mut idle = Vec::new();
-    let mut during = Vec::new();
+    // Per turn: its --db-share, the idle window, the window after it.
+    let mut turns = Vec::new();
     for (n, path) in deltas.iter().enumerate().skip(1) {
         let db_share = shares[(n - 1) % shares.len()];
         settle()?;
         warm();
         let quiet = runtime.block_on(async { open_loop(rate, request, sleep(idle_seconds)).await });
         println!("idle before sync {n}: {}", quiet.line());
-        if db_share == CONTROL {
+        let busy = if db_share == CONTROL {
             // The same traffic for as long as a sync takes, without one:
             // what this machine's own noise makes of the ratio.
             let busy =
                 runtime.block_on(async { open_loop(rate, request, sleep(control_seconds)).await });
             println!("control {n} (no sync):  {}", busy.line());
-            idle.push((db_share, quiet));
-            during.push(busy);
-            continue;
-        }
-        let (busy, output) = runtime.block_on(during_sync(path, &db, rate, db_share, &request))?;
-        println!("during sync {n} (--db-share={db_share}): {}", busy.line());
-        let windows: Vec<String> = busy
-            .p99_by_window(Duration::from_millis(250))
-            .iter()
-            .map(|d| format!("{:.1}", ms(*d)))
-            .collect();
-        println!("  p99 in each 250 ms (ms): {}", windows.join(" "));
-        println!("  phases done at (s): {}", phases(&output.stderr));
-        println!("  {}", String::from_utf8_lossy(&output.stdout).trim());
-        idle.push((db_share, quiet));
-        during.push(busy);
+            busy
+        } else {
+            let (busy, output) =
+                runtime.block_on(during_sync(path, &db, rate, db_share, &request))?;
+            println!("during sync {n} (--db-share={db_share}): {}", busy.line());
+            let windows: Vec<String> = busy
+                .p99_by_window(Duration::from_millis(250))
+                .iter()
+                .map(|d| format!("{:.1}", ms(*d)))
+                .collect();
+            println!("  p99 in each 250 ms (ms): {}", windows.join(" "));
+            println!("  phases done at (s): {}", phases(&output.stderr));
+            println!("  {}", String::from_utf8_lossy(&output.stdout).trim());
+            busy
+        };
+        turns.push((db_share, quiet, busy));
     }
     for &db_share in &shares {
-        let (idle, during): (Vec<_>, Vec<_>) = idle
+        let (idle, during): (Vec<_>, Vec<_>) = turns
             .iter()
-            .zip(&during)
-            .filter(|((share, _), _)| *share == db_share)
-            .map(|((_, i), d)| (i.clone(), d.clone()))
+            .filter(|(share, _, _)| *share == db_share)
+            .map(|(_, idle, busy)| (idle.clone(), busy.clone()))
             .unzip();
         let ratios: Vec<String> = idle
             .iter()

@@ -30,7 +30,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use load_harness::{Figures, env_or};
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 const USERS: i64 = 1_000;
 const SIGNED_IN: i64 = 16;

@@ -16,7 +16,7 @@ use auth_api::config::Config;
 use auth_api::fulfillment::FulfillmentSettings;
 use fake_fulfillment::{FakeFulfillment, Mode};
 use load_harness::{ApiServer, Figures, closed_loop, env_or, ms};
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 const BACKLOG: i64 = 500;
 const USERS: i64 = 200;

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 const ACTIVE_PLAN: &str = "S5601-012-0";
 const INACTIVE_PLAN: &str = "S5601-099-0";

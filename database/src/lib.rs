@@ -1,6 +1,7 @@
 //! What both binaries share: where the database is, how its schema is
-//! migrated, the plan JSON model the site and the API both publish, and
-//! throw-away databases for tests.
+//! migrated, and the plan JSON model the site and the API both publish.
+//! (Throw-away databases for tests are in the dev-only `whatever-test-db`
+//! crate, which migrates them with [`migrations::migrate`].)
 
 pub mod config;
 pub mod error;
@@ -9,7 +10,6 @@ pub mod migrations;
 pub mod model;
 pub mod plans;
 pub mod pool;
-pub mod test_db;
 pub mod tls;
 
 pub use config::DatabaseConfig;

@@ -14,7 +14,7 @@ mod embedded {
 const MIGRATION_LOCK_KEY: i64 = 0x5768_6174_6576_6572; // "Whatever"
 
 /// Quotes an identifier for the few statements (CREATE/DROP DATABASE) that
-/// cannot take it as a bind parameter.
+/// cannot take it as a bind parameter; the test-database helper uses it too.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -88,7 +88,9 @@ pub async fn migrate(config: &DatabaseConfig) -> Result<MigrationReport> {
     })
 }
 
-/// Name and checksum of every embedded migration, in order.
+/// Name and checksum of every embedded migration, in order: what
+/// [`migrate`] would bring a database up to. Test databases key their
+/// migrated template on it, so an edited migration never meets a stale one.
 pub fn embedded_migrations() -> Vec<(String, u64)> {
     embedded::migrations::runner()
         .get_migrations()

@@ -1,7 +1,7 @@
 //! The connection pool, against a real Postgres.
 
 use whatever_database::pool::{DEFAULT_WAIT, build_pool};
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 async fn backend_pid(pool: &deadpool_postgres::Pool) -> i32 {
     let client = pool.get().await.unwrap();

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use generator::sync::sample::SampleDelta;
 use generator::sync::{SyncOptions, sync};
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 fn main() {
     let lines: u64 = std::env::var("SYNC_BENCH_LINES")

@@ -41,7 +41,7 @@ use std::time::Duration;
 use generator::sync::sample::SampleDelta;
 use generator::sync::{SyncOptions, sync};
 use load_harness::{ApiServer, Figures, closed_loop, env_or, ms, open_loop};
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 /// Signed-in beneficiaries the readers take turns as.
 const USERS: i64 = 2_000;

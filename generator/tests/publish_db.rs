@@ -8,7 +8,7 @@ mod support;
 use std::process::Command;
 
 use publish_support::Aws;
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 fn publish(
     db: &TestDatabase,

@@ -4,7 +4,7 @@
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use generator::seed::users::{DEMO_PASSWORD, DEMO_USERS, LEGACY_USER, NO_PLAN_USER, argon2id};
 use generator::seed::{SeedArgs, SeedSummary, seed};
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 fn args(seed: u64, states: &str) -> SeedArgs {
     SeedArgs {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use support::*;
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 async fn standard_site() -> (TestDatabase, BTreeMap<String, Vec<u8>>) {
     let db = TestDatabase::new().await.expect("test database");

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 use sync_support::*;
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 fn generator(db: &TestDatabase, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_generator"))

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sync_support::*;
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 /// moto_server on a free local port, stopped when dropped.
 struct Moto {

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use support::build_in_memory;
 use sync_support::{delete, delta_file, upsert};
 use tokio_postgres::Client;
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 /// A fresh database with the seeded sample of one small state.
 async fn seeded() -> TestDatabase {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use auth_api::config::Config;
 use auth_api::state::AppState;
 use tokio::sync::oneshot;
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 /// Everything logged by this test process, at every level.
 static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use generator::site::SiteOptions;
 use generator::site::sink::MemorySink;
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 /// The enroll pattern the tests build with.
 pub const ENROLL: &str = "https://enroll.example.gov/apply?plan={plan_id}";

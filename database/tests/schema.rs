@@ -1,30 +1,10 @@
-//! The test-database helper and the migrations, against a real Postgres.
+//! The migrations and the plan model, against a real Postgres.
 
 use whatever_database::migrations::migrate;
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 const INSERT_PLAN: &str = "INSERT INTO plan (plan_id, plan_name, insurer_name, status, \
      avg_monthly_cost, avg_copay_amount, annual_deductible) VALUES ";
-
-#[tokio::test]
-async fn each_test_database_is_migrated_and_isolated() {
-    let a = TestDatabase::new().await.unwrap();
-    let b = TestDatabase::new().await.unwrap();
-    assert_ne!(a.config().dbname(), b.config().dbname());
-    let ca = a.connect().await.unwrap();
-    ca.batch_execute(&format!(
-        "{INSERT_PLAN} ('S1', 'n', 'i', 'active', 1, 2, 3)"
-    ))
-    .await
-    .unwrap();
-    let cb = b.connect().await.unwrap();
-    let count: i64 = cb
-        .query_one("SELECT count(*) FROM plan", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(count, 0, "databases must not share rows");
-}
 
 #[tokio::test]
 async fn migrating_twice_applies_nothing_the_second_time() {
@@ -32,19 +12,6 @@ async fn migrating_twice_applies_nothing_the_second_time() {
     let report = migrate(db.config()).await.unwrap();
     assert!(!report.created_database);
     assert!(report.applied.is_empty(), "{:?}", report.applied);
-}
-
-#[tokio::test]
-async fn a_dropped_test_database_is_gone() {
-    let db = TestDatabase::new().await.unwrap();
-    let name = db.config().dbname().to_string();
-    let admin = db.config().with_dbname("postgres").connect().await.unwrap();
-    drop(db);
-    let left = admin
-        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
-        .await
-        .unwrap();
-    assert!(left.is_none());
 }
 
 #[tokio::test]

@@ -1,10 +1,24 @@
 //! Throw-away databases for tests: the migrations are applied once to a
 //! template, and each test gets its own copy, dropped when it is done.
+//!
+//! This crate is only ever a `[dev-dependencies]` entry: the binaries that
+//! ship never link it. It migrates with the same runner and the same embedded
+//! migrations as `generator migrate` and the auth-api
+//! ([`whatever_database::migrations`]), so a test sees the production schema.
+//!
+//! ```no_run
+//! # async fn example() -> whatever_database::Result<()> {
+//! let db = whatever_test_db::TestDatabase::new().await?;
+//! let client = db.connect().await?;
+//! client.batch_execute("SELECT 1").await.expect("a fresh database answers");
+//! # Ok(())
+//! # }
+//! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::migrations::{migrate, quote_ident};
-use crate::{DatabaseConfig, Error, Result};
+use whatever_database::migrations::{embedded_migrations, migrate, quote_ident};
+use whatever_database::{DatabaseConfig, Error, Result};
 
 /// Where test databases are created: `TEST_DATABASE_URL`, else the local
 /// server. Only the server part is used; the database name is ours.
@@ -103,7 +117,7 @@ impl Drop for TestDatabase {
 fn template_name() -> String {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    for m in crate::migrations::embedded_migrations() {
+    for m in embedded_migrations() {
         m.0.hash(&mut hasher);
         m.1.hash(&mut hasher);
     }

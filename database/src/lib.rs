@@ -1,6 +1,6 @@
 //! What both binaries share: where the database is, how its schema is
-//! migrated, the plan JSON model the site and the API both publish, and
-//! throw-away databases for tests.
+//! migrated, the plan JSON model the site and the API both publish, the
+//! product rules both apply, and throw-away databases for tests.
 
 pub mod config;
 pub mod error;
@@ -9,6 +9,7 @@ pub mod migrations;
 pub mod model;
 pub mod plans;
 pub mod pool;
+pub mod rules;
 pub mod test_db;
 pub mod tls;
 

@@ -1,7 +1,8 @@
 //! What both binaries share: where the database is, how its schema is
-//! migrated, and the plan JSON model the site and the API both publish.
-//! (Throw-away databases for tests are in the dev-only `whatever-test-db`
-//! crate, which migrates them with [`migrations::migrate`].)
+//! migrated, the plan JSON model the site and the API both publish, and the
+//! product rules both apply. (Throw-away databases for tests are in the
+//! dev-only `whatever-test-db` crate, which migrates them with
+//! [`migrations::migrate`].)
 
 pub mod config;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod migrations;
 pub mod model;
 pub mod plans;
 pub mod pool;
+pub mod rules;
 pub mod tls;
 
 pub use config::DatabaseConfig;

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-/// Counts of what a build or publish did (DESIGN.md: for `build`, uploaded =
-/// files written).
+/// Counts of what a build or publish did (`docs/site.md` describes the
+/// line; for `build`, uploaded = files written).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Summary {
     /// Objects rendered.
@@ -14,6 +14,10 @@ pub struct Summary {
     pub deleted: u64,
     /// Objects left as they were.
     pub unchanged: u64,
+    /// Rows of the database left off the site, each with a warning in the
+    /// log: plans whose id breaks the plan-id rule, zip codes that are not
+    /// five digits. Zero for `publish --from`, which renders nothing.
+    pub skipped: u64,
     /// CloudFront paths invalidated.
     pub invalidated_paths: Vec<String>,
     /// Wall time, in seconds.

@@ -1,6 +1,8 @@
 //! `generator serve` over real HTTP: static objects, CDN routing rules, and
 //! `/api/*` forwarded to a stand-in API server.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -205,4 +207,45 @@ async fn a_directory_without_a_build_is_refused_with_advice() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("generator build"), "{err}");
+}
+
+#[tokio::test]
+async fn every_object_of_a_build_is_served_with_the_type_publish_stores() {
+    let db = whatever_database::test_db::TestDatabase::new().await.unwrap();
+    support::insert(&db, &support::standard_plans()).await;
+    let site = tempfile::tempdir().unwrap();
+    let sink = generator::site::sink::DirSink::new(site.path()).unwrap();
+    generator::site::render_site(db.config(), &support::options(), &sink)
+        .await
+        .unwrap();
+    // What publish would upload, with the headers it would store.
+    let staged = generator::publish::stage::stage_dir(site.path()).unwrap();
+    let extensions: std::collections::BTreeSet<_> = staged
+        .objects
+        .keys()
+        .filter_map(|k| k.rsplit_once('.').map(|(_, ext)| ext.to_string()))
+        .collect();
+    for ext in ["html", "json", "css", "js", "svg", "png", "woff2"] {
+        assert!(extensions.contains(ext), "the build has a .{ext}: {extensions:?}");
+    }
+    let api = echo_api().await;
+    let base = start(site.path(), &format!("http://{api}")).await;
+    for (key, object) in &staged.objects {
+        let answer = get(&format!("{base}/{key}")).await;
+        assert_eq!(answer.status, 200, "{key}");
+        assert_eq!(answer.header("content-type"), object.content_type, "{key}");
+        assert_eq!(answer.header("x-content-type-options"), "nosniff", "{key}");
+    }
+}
+
+#[tokio::test]
+async fn open_redirects_are_refused_over_http() {
+    let site = tempfile::tempdir().unwrap();
+    write(site.path(), "404.html", "not here");
+    let base = start(site.path(), "http://127.0.0.1:9").await;
+    for path in ["//evil.example/x", "/%2F%2Fevil", "/%5Cevil", "/%5C%5Cevil.example/x"] {
+        let answer = get(&format!("{base}{path}")).await;
+        assert_eq!(answer.status, 404, "{path}");
+        assert_eq!(answer.header("location"), "", "{path}");
+    }
 }

@@ -223,8 +223,11 @@ async fn plan_page_shows_every_feature_costs_enroll_link_and_mail_form() {
     ] {
         assert!(html.contains(expected), "plan page lacks {expected}");
     }
-    // The empty "- Select -" option, then 50 states, DC and 5 territories.
-    assert_eq!(html.matches("<option value=\"").count(), 1 + 56);
+    // The empty "- Select -" option, then every code the API accepts: 50
+    // states, DC, 5 territories, 3 freely associated states and 3 military
+    // post office codes.
+    assert_eq!(html.matches("<option value=\"").count(), 1 + 62);
+    assert!(html.contains(r#"<option value="AP">Armed Forces Pacific</option>"#));
     let gold = text(&site, "plans/H1234-567-8/index.html");
     assert!(gold.contains("<dt>Eligible ages</dt><dd>All ages</dd>"));
     assert!(gold.contains("This plan lists no additional features."));
@@ -328,6 +331,7 @@ async fn the_binary_builds_a_directory_and_prints_one_summary_line() {
     assert_eq!(summary["deleted"], 0);
     assert_eq!(summary["unchanged"], 0);
     assert_eq!(summary["invalidated_paths"], Value::Array(vec![]));
+    assert_eq!(summary["skipped"], 0);
     assert!(summary["seconds"].as_f64().unwrap() > 0.0);
     assert!(files.contains_key("zip/00501/index.html"));
     assert!(files.contains_key("data/plans/S0002-001-0.json"));
@@ -407,6 +411,49 @@ async fn unsafe_ids_and_malformed_zips_are_left_off() {
     assert!(!text(&site, "zip/02134/index.html").contains("Evil"));
     let json: Value = serde_json::from_str(text(&site, "data/zip/02134.json")).unwrap();
     assert_eq!(json["plans"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn rows_the_site_cannot_publish_are_skipped_counted_and_the_rest_builds() {
+    let db = TestDatabase::new().await.unwrap();
+    insert(&db, &[plan("S0001-001-0").zips(&["02134"])]).await;
+    let long_id = "S".repeat(10_000);
+    let client = db.connect().await.unwrap();
+    // Rows written before sync applied the plan-id rule.
+    for id in [long_id.as_str(), "S0002.001", "../evil"] {
+        client
+            .execute(
+                "INSERT INTO plan (plan_id, plan_name, insurer_name, status, avg_monthly_cost,
+                                   avg_copay_amount, annual_deductible)
+                 VALUES ($1, 'Bad id', 'X', 'active', 1, 1, 1)",
+                &[&id],
+            )
+            .await
+            .unwrap();
+        client
+            .execute("INSERT INTO plan_to_zip VALUES ($1, '02134')", &[&id])
+            .await
+            .unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_generator"))
+        .args(["build", "--out"])
+        .arg(out.path())
+        .env("DATABASE_URL", db.url())
+        .env("ENROLL_URL_PATTERN", ENROLL)
+        .env("USWDS_DIST", uswds_dist())
+        .output()
+        .expect("run generator build");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "build failed: {stderr}");
+    let summary: Value = serde_json::from_str(String::from_utf8_lossy(&output.stdout).trim()).unwrap();
+    assert_eq!(summary["skipped"], 3, "{summary}");
+    assert_eq!(stderr.matches("active plan left off the site").count(), 3, "{stderr}");
+    let files = list_files(out.path());
+    assert!(files.contains_key("plans/S0001-001-0/index.html"));
+    assert!(!files.keys().any(|k| k.contains("Bad") || k.contains("SSSS") || k.contains("S0002.001")));
+    let zip: Value = serde_json::from_slice(&files["data/zip/02134.json"]).unwrap();
+    assert_eq!(zip["plans"].as_array().unwrap().len(), 1, "{zip}");
 }
 
 fn list_files(root: &Path) -> BTreeMap<String, Vec<u8>> {

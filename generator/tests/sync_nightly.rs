@@ -67,6 +67,11 @@ impl Moto {
 
     /// Every NightlyFailed value reported for Environment=test.
     fn nightly_failed_values(&self) -> Vec<f64> {
+        self.metric_values("NightlyFailed")
+    }
+
+    /// Every value of a pipeline metric reported for Environment=test.
+    fn metric_values(&self, name: &str) -> Vec<f64> {
         let now = chrono::Utc::now();
         let out = self.aws(&[
             "cloudwatch",
@@ -74,7 +79,7 @@ impl Moto {
             "--namespace",
             "WhateverGov/Pipeline",
             "--metric-name",
-            "NightlyFailed",
+            name,
             "--dimensions",
             "Name=Environment,Value=test",
             "--statistics",
@@ -202,6 +207,37 @@ async fn a_good_night_syncs_then_publishes_the_change_and_reports_success() {
         !listing.contains("zip/02135/"),
         "a zip left without plans is not published: {listing}"
     );
+    assert_eq!(moto.nightly_failed_values(), [0.0]);
+}
+
+#[tokio::test]
+async fn rows_the_site_cannot_publish_are_reported_and_the_night_still_succeeds() {
+    let db = TestDatabase::new().await.unwrap();
+    let moto = Moto::start();
+    let c = db.connect().await.unwrap();
+    baseline(&c).await;
+    // A row from before sync applied the plan-id rule.
+    c.execute(
+        "INSERT INTO plan VALUES ($1, 'Long', 'X', 'active', NULL, 1, 1, 1, NULL, NULL)",
+        &[&"S".repeat(10_000)],
+    )
+    .await
+    .unwrap();
+    let file = delta_file(&[upsert("plan", plan_row("S1", "One renamed", 12.5))]);
+    let site = tempfile::tempdir().unwrap();
+    let out = nightly(&db, &moto, file.path().to_str().unwrap(), site.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("WARNING: 1 row(s) of the database left off the site"),
+        "{stderr}"
+    );
+    // The build's summary is the last line (sync's comes before it).
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["skipped"], 1);
+    assert!(site.path().join("plans/S1/index.html").exists());
+    assert_eq!(moto.metric_values("NightlySkippedRows"), [1.0]);
     assert_eq!(moto.nightly_failed_values(), [0.0]);
 }
 

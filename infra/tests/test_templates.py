@@ -13,6 +13,7 @@ Run: python3 -m pytest -q infra/tests/test_templates.py
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import pathlib
@@ -21,6 +22,7 @@ import socket
 import stat
 import subprocess
 import tempfile
+import urllib.parse
 
 import pytest
 from cfnlint.decode import cfn_yaml
@@ -292,22 +294,23 @@ def test_waf_is_global_attached_and_rate_limits_login_and_fulfillment():
 
 # --- the CloudFront function (run in node) ---------------------------------------
 
-ROUTER_CASES = [
-    # (uri, querystring, expected) expected: ("uri", new uri) or (status, location)
-    ("/", {}, ("uri", "/index.html")),
-    ("/zip/02134/", {}, ("uri", "/zip/02134/index.html")),
-    ("/plans/S5601-012-0/", {}, ("uri", "/plans/S5601-012-0/index.html")),
-    ("/zip/02134", {}, (301, "/zip/02134/")),
-    ("/data/zip/02134.json", {}, ("uri", "/data/zip/02134.json")),
-    ("/404.html", {}, ("uri", "/404.html")),
-    ("/search", {"zip": {"value": "02134"}}, (302, "/zip/02134/")),
-    ("/search/", {"zip": {"value": "00501"}}, (302, "/zip/00501/")),
-    ("/search", {"zip": {"value": "2134"}}, ("uri", "/_not_found")),
-    ("/search", {"zip": {"value": "02134/../x"}}, ("uri", "/_not_found")),
-    ("/search", {}, ("uri", "/_not_found")),
-    ("/_publish/manifest.json", {}, ("uri", "/_not_found")),
-    ("/_publish", {}, ("uri", "/_not_found")),
-]
+# One table of cases for the edge and for `generator serve` (its Rust test
+# reads the same file): request path and query as sent -> expected outcome.
+ROUTER_CASES = json.loads((INFRA.parent / "tests/rules/routing.json").read_text())
+
+
+def cloudfront_querystring(query: str | None) -> dict:
+    """The event's querystring object, as CloudFront builds it: values as sent."""
+    out: dict = {}
+    for pair in (query or "").split("&"):
+        if not pair:
+            continue
+        key, _, value = pair.partition("=")
+        if key in out:
+            out[key].setdefault("multiValue", [{"value": out[key]["value"]}]).append({"value": value})
+        else:
+            out[key] = {"value": value}
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -318,7 +321,10 @@ def router_results():
     assert fn["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
     code = fn["FunctionCode"]
     assert len(code.encode()) < 10240, "CloudFront Functions are limited to 10 KB"
-    events = [{"request": {"uri": u, "querystring": q, "headers": {}}} for u, q, _ in ROUTER_CASES]
+    events = [
+        {"request": {"uri": c["path"], "querystring": cloudfront_querystring(c.get("query")), "headers": {}}}
+        for c in ROUTER_CASES
+    ]
     script = (
         "const handler = new Function(process.argv[1] + '\\nreturn handler;')();\n"
         "const events = JSON.parse(process.argv[2]);\n"
@@ -330,18 +336,39 @@ def router_results():
     return json.loads(out.stdout)
 
 
-@pytest.mark.parametrize("index", range(len(ROUTER_CASES)), ids=[c[0] + str(c[1]) for c in ROUTER_CASES])
+def behaviour_for(path: str) -> dict:
+    """The cache behaviour CloudFront picks for a path (first match wins)."""
+    for b in DIST["CacheBehaviors"]:
+        if fnmatch.fnmatchcase(path, b["PathPattern"]):
+            return b
+    return DIST["DefaultCacheBehavior"]
+
+
+@pytest.mark.parametrize(
+    "index", range(len(ROUTER_CASES)), ids=[f"{c['path']}?{c.get('query', '')}" for c in ROUTER_CASES]
+)
 def test_router_function(router_results, index):
-    uri, query, expected = ROUTER_CASES[index]
+    case = ROUTER_CASES[index]
+    expected = case["expect"]
     result = router_results[index]
-    if expected[0] == "uri":
+    behaviour = behaviour_for(case["path"])
+    if expected == "api":
+        assert behaviour["TargetOriginId"] == "api", case
+        return
+    assert behaviour is DIST["DefaultCacheBehavior"], case
+    if expected == "not_found":
         assert "statusCode" not in result, result
-        assert result["uri"] == expected[1]
-        if expected[1] == "/_not_found":
-            assert result["querystring"] == {}
+        assert result["uri"] == "/_not_found"
+        assert result["querystring"] == {}
+    elif "key" in expected:
+        assert "statusCode" not in result, result
+        # S3 decodes the URI CloudFront forwards into the object key.
+        assert urllib.parse.unquote(result["uri"], errors="strict") == "/" + expected["key"]
     else:
-        assert result["statusCode"] == expected[0]
-        assert result["headers"]["location"]["value"] == expected[1]
+        assert result["statusCode"] == expected["redirect"], result
+        location = result["headers"]["location"]["value"]
+        assert location == expected["location"]
+        assert location.startswith("/") and location[1:2] not in ("/", "\\"), location
 
 
 def test_router_runs_on_the_site_but_not_on_assets():

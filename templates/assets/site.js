@@ -12,10 +12,9 @@
   const COMPARE_KEY = 'wg.compare';
   const ENROLLMENT_TTL_MS = 5 * 60 * 1000;
   const MAX_COMPARE = 3;
-  const PLAN_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+  // Plan ids and feature words follow the generator's rules (rules.js, loaded first).
+  const { isPlanId, isYes, isNo, featureLabel: humanize } = globalThis.WhateverRules;
   const ZIP = /^[0-9]{5}$/;
-  const YES = /^(yes|y|true|included|covered)$/i;
-  const NO = /^(no|n|false|not included|not covered|none)$/i;
 
   // ---------- small helpers ----------
 
@@ -42,10 +41,6 @@
   const cents = (dollars) => Math.round(Number(dollars || 0) * 100);
   const money = (c) => usd.format(c / 100);
   const yearlyCents = (p) => 12 * cents(p.avg_monthly_cost) + cents(p.annual_deductible);
-  const humanize = (key) => {
-    const s = String(key).replace(/_/g, ' ').trim();
-    return s.charAt(0).toUpperCase() + s.slice(1);
-  };
   const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
   function storageGet(store, key) {
@@ -188,10 +183,10 @@
       const a = mine[key];
       const b = theirs[key];
       if (a === b) continue;
-      const hasA = a != null && !NO.test(a);
-      const hasB = b != null && !NO.test(b);
-      if (hasB && !hasA) gained.push(YES.test(b) ? humanize(key) : `${humanize(key)}: ${b}`);
-      else if (hasA && !hasB) lost.push(YES.test(a) ? humanize(key) : `${humanize(key)}: ${a}`);
+      const hasA = a != null && !isNo(a);
+      const hasB = b != null && !isNo(b);
+      if (hasB && !hasA) gained.push(isYes(b) ? humanize(key) : `${humanize(key)}: ${b}`);
+      else if (hasA && !hasB) lost.push(isYes(a) ? humanize(key) : `${humanize(key)}: ${a}`);
       else if (hasA && hasB) changed.push(`${humanize(key)}: ${b} (yours: ${a})`);
     }
     return { gained, lost, changed };
@@ -238,7 +233,7 @@
 
   function compareSelection() {
     const list = storageGet(localStorage, COMPARE_KEY);
-    return Array.isArray(list) ? list.filter((p) => p && PLAN_ID.test(p.id)).slice(0, MAX_COMPARE) : [];
+    return Array.isArray(list) ? list.filter((p) => p && isPlanId(p.id)).slice(0, MAX_COMPARE) : [];
   }
 
   const compareButtons = new Map();
@@ -375,7 +370,7 @@
     }
     if (state.insurer && plan.insurer_name !== state.insurer) return false;
     if (state.max && cents(plan.avg_monthly_cost) > cents(state.max)) return false;
-    for (const k of state.has) if (!YES.test(f[k] || '')) return false;
+    for (const k of state.has) if (!isYes(f[k] || '')) return false;
     for (const [k, v] of Object.entries(state.values)) if (f[k] !== v) return false;
     return true;
   }
@@ -400,7 +395,7 @@
     const kinds = new Map();
     for (const k of [...values.keys()].sort()) {
       const vs = [...values.get(k)];
-      kinds.set(k, vs.every((v) => YES.test(v) || NO.test(v)) ? 'bool' : 'values');
+      kinds.set(k, vs.every((v) => isYes(v) || isNo(v)) ? 'bool' : 'values');
     }
     return { kinds, values };
   }
@@ -631,7 +626,7 @@
     const id = body.dataset.planId;
     const actions = $('.plan-actions');
     const name = ($('h1') || {}).textContent || id;
-    if (actions && PLAN_ID.test(id || '')) {
+    if (actions && isPlanId(id || '')) {
       actions.append(compareButton(id, name.trim()));
       initCompareTray();
       renderCompareState();
@@ -774,7 +769,7 @@
       window.addEventListener('popstate', () => initComparePage().catch(() => {}));
     }
     const q = new URLSearchParams(location.search).get('plans');
-    let ids = (q ? q.split(',') : compareSelection().map((p) => p.id)).map((s) => s.trim()).filter((s) => PLAN_ID.test(s));
+    let ids = (q ? q.split(',') : compareSelection().map((p) => p.id)).map((s) => s.trim()).filter((s) => isPlanId(s));
     ids = [...new Set(ids)].slice(0, MAX_COMPARE);
     if (!q && ids.length) history.replaceState(null, '', compareUrl(ids));
     if (!ids.length) {

@@ -1,11 +1,31 @@
 // Reads the built site's JSON so tests can compute what the pages must show
-// independently of the page script.
+// independently of the page script. Feature words and labels come from the
+// rules the built site ships (assets/rules-<hash>.js, emitted by the
+// generator from its Rust definition), so tests and pages cannot disagree
+// about them.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadRules } from '../rules/load.mjs';
 
-export const YES = /^(yes|y|true|included|covered)$/i;
-const NO = /^(no|n|false|not included|not covered|none)$/i;
+let siteRules = null;
+
+/** Loads the rules of the site in `siteDir`; zipsBySize and planJson do it too. */
+export function useSite(siteDir) {
+  const dir = path.join(siteDir, 'assets');
+  const file = readdirSync(dir).find((f) => /^rules-[0-9a-f]{10}\.js$/.test(f));
+  if (!file) throw new Error(`no assets/rules-<hash>.js in ${siteDir}`);
+  siteRules = loadRules(path.join(dir, file));
+}
+
+function rules() {
+  if (!siteRules) throw new Error('call useSite(siteDir) (or zipsBySize) before reading feature words');
+  return siteRules;
+}
+
+/** Yes-like feature values, as the site reads them. */
+export const YES = { test: (v) => rules().isYes(v) };
+const NO = { test: (v) => rules().isNo(v) };
 
 export const cents = (d) => Math.round(Number(d) * 100);
 export const yearly = (p) => 12 * cents(p.avg_monthly_cost) + cents(p.annual_deductible);
@@ -13,6 +33,7 @@ export const usd = (c) => new Intl.NumberFormat('en-US', { style: 'currency', cu
 
 /** Every zip file of the build, as `{zip, plans}`, largest first. */
 export function zipsBySize(siteDir) {
+  useSite(siteDir);
   const dir = path.join(siteDir, 'data/zip');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
@@ -21,6 +42,7 @@ export function zipsBySize(siteDir) {
 }
 
 export function planJson(siteDir, id) {
+  useSite(siteDir);
   return JSON.parse(readFileSync(path.join(siteDir, 'data/plans', `${id}.json`), 'utf8'));
 }
 
@@ -67,10 +89,8 @@ export function valueFeatureFilter(plans) {
   return best;
 }
 
-export const humanize = (key) => {
-  const s = key.replace(/_/g, ' ').trim();
-  return s.charAt(0).toUpperCase() + s.slice(1);
-};
+/** A feature key as the pages label it. */
+export const humanize = (key) => rules().featureLabel(key);
 
 export function byKeyThenId(key) {
   return (a, b) => key(a) - key(b) || (a.plan_id < b.plan_id ? -1 : a.plan_id > b.plan_id ? 1 : 0);

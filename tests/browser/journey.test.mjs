@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, launchBrowser, newPage, DEMO_USER } from './harness.mjs';
-import { zipsBySize, twoFeatureFilter, valueFeatureFilter, humanize, cents, yearly, usd, byKeyThenId, planJson } from './data.mjs';
+import { zipsBySize, twoFeatureFilter, valueFeatureFilter, humanize, cents, yearly, usd, byKeyThenId, planJson, YES } from './data.mjs';
 
 let stack;
 let browser;
@@ -233,7 +233,7 @@ test('signed in, zip and plan pages show the current plan and each plan\'s delta
   const yearlyDiff = yearly(other) - yearly(current);
   assert.ok(delta.includes(`${usd(Math.abs(monthly))} ${monthly > 0 ? 'more' : 'less'} per month`), delta);
   if (yearlyDiff !== 0) assert.ok(delta.includes(`${usd(Math.abs(yearlyDiff))} ${yearlyDiff > 0 ? 'more' : 'less'} per year`), delta);
-  const gained = Object.keys(other.features).filter((k) => /^(yes|true)$/i.test(other.features[k]) && !/^(yes|true)$/i.test(current.features[k] ?? ''));
+  const gained = Object.keys(other.features).filter((k) => YES.test(other.features[k]) && !YES.test(current.features[k] ?? ''));
   for (const k of gained) assert.ok(delta.includes(humanize(k)), `${k} listed as gained in: ${delta}`);
   if (z.plans.some((p) => p.plan_id === current.plan_id)) {
     assert.match(await page.locator(`li[data-plan-id="${current.plan_id}"] .plan-delta`).textContent(), /Your current plan/);

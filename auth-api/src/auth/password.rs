@@ -15,10 +15,10 @@ use tokio::sync::Semaphore;
 
 use crate::ApiError;
 
-/// OWASP's first argon2id recommendation: 19 MiB, 2 passes, 1 lane.
-const MEMORY_KIB: u32 = 19 * 1024;
-const PASSES: u32 = 2;
-const LANES: u32 = 1;
+// The parameters the demo seed hashes with too.
+use whatever_database::rules::password::{
+    ARGON2_LANES as LANES, ARGON2_MEMORY_KIB as MEMORY_KIB, ARGON2_PASSES as PASSES,
+};
 
 /// What checking a password found.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,14 +30,6 @@ const MAX_NAME: usize = 100;
 const MAX_ADDRESS: usize = 200;
 const MAX_CITY: usize = 100;
 
-/// USPS codes that receive mail: the states, DC, the territories, the
-/// freely associated states and military post offices.
-const STATE_CODES: &[&str] = &[
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
-    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY",
-    "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV",
-    "WI", "WY", "DC", "AS", "GU", "MP", "PR", "VI", "FM", "MH", "PW", "AA", "AE", "AP",
-];
 
 impl MailRequest {
     /// Checks a decoded JSON body field by field. Text is trimmed; the state
@@ -55,7 +47,7 @@ impl MailRequest {
         let address = text(object, "address", MAX_ADDRESS)?;
         let city = text(object, "city", MAX_CITY)?;
         let state = text(object, "state", 2)?.to_ascii_uppercase();
-        if !STATE_CODES.contains(&state.as_str()) {
+        if !whatever_database::rules::states::is_state_code(&state) {
             return Err(invalid(
                 "state",
                 format!("state must be a two-letter US state or territory code, got {state:?}"),

@@ -10,8 +10,10 @@ pub const PAGE_CACHE_CONTROL: &str = "public, max-age=300, s-maxage=31536000";
 /// Files under `assets/` carry a content hash in their name, so they never change.
 pub const ASSET_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
-/// The `Content-Type` for a key, from its extension. Text types say UTF-8
-/// because every page and data file is UTF-8.
+/// The `Content-Type` for a key, from its extension (case-insensitive):
+/// what S3 stores and what `generator serve` answers. Text types say UTF-8
+/// because every page, data file, script and SVG the site ships is UTF-8
+/// (SVG is XML text, so it carries the charset too).
 pub fn content_type(key: &str) -> &'static str {
     let ext = key
         .rsplit_once('/')
@@ -67,22 +69,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_types_say_utf8_and_binary_ones_do_not() {
-        assert_eq!(
-            content_type("zip/02134/index.html"),
-            "text/html; charset=utf-8"
-        );
-        assert_eq!(content_type("404.html"), "text/html; charset=utf-8");
-        assert_eq!(
-            content_type("data/zip/02134.json"),
-            "application/json; charset=utf-8"
-        );
-        assert_eq!(
-            content_type("assets/site.0a1b2c.CSS"),
-            "text/css; charset=utf-8"
-        );
-        assert_eq!(content_type("assets/font.woff2"), "font/woff2");
-        assert_eq!(content_type("assets.d/README"), "application/octet-stream");
+    fn every_type_the_site_ships() {
+        // From the IANA media type registry (and RFC 9239 for JavaScript).
+        let expected = [
+            ("zip/02134/index.html", "text/html; charset=utf-8"),
+            ("404.html", "text/html; charset=utf-8"),
+            ("data/zip/02134.json", "application/json; charset=utf-8"),
+            ("assets/site-0a1b2c.js.map", "application/json; charset=utf-8"),
+            ("assets/site.0a1b2c.CSS", "text/css; charset=utf-8"),
+            ("assets/site-0a1b2c.js", "text/javascript; charset=utf-8"),
+            ("assets/mod.mjs", "text/javascript; charset=utf-8"),
+            ("robots.txt", "text/plain; charset=utf-8"),
+            ("sitemap.xml", "application/xml; charset=utf-8"),
+            ("assets/img/icon.svg", "image/svg+xml; charset=utf-8"),
+            ("assets/img/flag.png", "image/png"),
+            ("assets/img/photo.JPG", "image/jpeg"),
+            ("assets/img/anim.gif", "image/gif"),
+            ("assets/img/pic.webp", "image/webp"),
+            ("favicon.ico", "image/vnd.microsoft.icon"),
+            ("assets/fonts/f.woff2", "font/woff2"),
+            ("assets/fonts/f.woff", "font/woff"),
+            ("assets/fonts/f.ttf", "font/ttf"),
+            ("assets.d/README", "application/octet-stream"),
+            (".hidden", "application/octet-stream"),
+        ];
+        for (key, content_type_expected) in expected {
+            assert_eq!(content_type(key), content_type_expected, "{key}");
+        }
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub struct PublishArgs {
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
     /// Refuse to delete more than this share of the live objects.
-    #[arg(long, default_value_t = 0.2, value_parser = share)]
+    #[arg(long, default_value_t = publisher::DEFAULT_MAX_DELETE_SHARE, value_parser = share)]
     pub max_delete_share: f64,
     /// Publish even if that deletes many objects or leaves no plan pages.
     #[arg(long)]
@@ -53,7 +53,7 @@ pub struct PublishArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Uploads in flight at once.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=512))]
+    #[arg(long, default_value_t = publisher::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=512))]
     pub concurrency: u16,
 }
 
@@ -67,8 +67,8 @@ fn share(text: &str) -> std::result::Result<f64, String> {
 /// Runs `generator publish` and prints the summary line.
 pub async fn run(args: &PublishArgs, db: &DatabaseConfig) -> Result<()> {
     let started = Instant::now();
-    let staged = match &args.from {
-        Some(dir) => stage::stage_dir(dir)?,
+    let (staged, skipped) = match &args.from {
+        Some(dir) => (stage::stage_dir(dir)?, 0),
         None => render(db).await?,
     };
     tracing::info!(
@@ -102,15 +102,17 @@ pub async fn run(args: &PublishArgs, db: &DatabaseConfig) -> Result<()> {
     };
     let mut summary = publish(&staged, &store, cdn.as_ref(), &options).await?;
     summary.seconds = started.elapsed().as_secs_f64();
+    summary.skipped = skipped;
     println!("{}", summary.to_line());
     Ok(())
 }
 
 /// Renders the site from the database into a staging directory: the same
 /// render as `generator build`, through a sink that hashes every object.
-async fn render(db: &DatabaseConfig) -> Result<stage::Staged> {
+/// Also returns how many rows the render left off.
+async fn render(db: &DatabaseConfig) -> Result<(stage::Staged, u64)> {
     let options = crate::site::SiteOptions::from_env()?;
     let sink = stage::StagingSink::new()?;
-    crate::site::render_site(db, &options, &sink).await?;
-    Ok(sink.finish())
+    let stats = crate::site::render_site(db, &options, &sink).await?;
+    Ok((sink.finish(), stats.skipped))
 }

@@ -37,15 +37,22 @@ pub struct Options {
     pub backoff: Backoff,
 }
 
+/// `publish --max-delete-share` when not given: refuse to delete more than
+/// a fifth of the live site in one publish.
+pub const DEFAULT_MAX_DELETE_SHARE: f64 = 0.2;
+
+/// `publish --concurrency` when not given.
+pub const DEFAULT_CONCURRENCY: u16 = 64;
+
 impl Default for Options {
     fn default() -> Self {
         Self {
             limits: Limits {
-                max_delete_share: 0.2,
+                max_delete_share: DEFAULT_MAX_DELETE_SHARE,
                 allow_mass_delete: false,
             },
             dry_run: false,
-            concurrency: 64,
+            concurrency: usize::from(DEFAULT_CONCURRENCY),
             wildcard_threshold: 300,
             backoff: Backoff::default(),
         }

@@ -6,6 +6,7 @@
 
 use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use whatever_database::rules::password::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES};
 use rayon::prelude::*;
 
 use super::people::Beneficiary;
@@ -25,9 +26,11 @@ pub const LEGACY_USER: &str = "legacy01";
 /// The user whose beneficiary has no current plan.
 pub const NO_PLAN_USER: &str = "demo-noplan";
 
-/// OWASP's argon2id recommendation: m = 19 MiB, t = 2, p = 1.
+/// argon2id with the parameters the auth-api hashes with
+/// ([`whatever_database::rules::password`]), so seeded hashes are current.
 pub fn argon2id() -> Argon2<'static> {
-    let params = Params::new(19_456, 2, 1, None).expect("constant, valid argon2 parameters");
+    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, None)
+        .expect("constant, valid argon2 parameters");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 

@@ -4,7 +4,7 @@
 //! auth-api, `/search?zip=` redirected, and `404.html` for anything missing.
 
 mod proxy;
-mod routing;
+pub mod routing;
 mod statics;
 
 use std::net::SocketAddr;

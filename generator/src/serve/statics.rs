@@ -1,4 +1,5 @@
-//! Static objects from the build directory, with the headers S3 would send.
+//! Static objects from the build directory, with the `Content-Type` the
+//! publisher stores in S3 (one function decides it for both).
 
 use std::path::Path;
 
@@ -7,28 +8,12 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Method, Response, StatusCode, header};
 
 use super::proxy::Body;
+use crate::publish::headers::content_type;
 
 fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into())
         .map_err(|never| match never {})
         .boxed()
-}
-
-/// The `Content-Type` the publisher gives an object, from its extension.
-pub fn content_type(key: &str) -> &'static str {
-    match key.rsplit_once('.').map(|(_, ext)| ext) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("json") => "application/json; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("woff2") => "font/woff2",
-        Some("ico") => "image/x-icon",
-        Some("txt") => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
 }
 
 /// Serves one object, or the 404 page when it is not in the build.
@@ -89,26 +74,4 @@ pub fn redirect(status: u16, location: &str) -> Response<Body> {
         resp.headers_mut().insert(header::LOCATION, value);
     }
     resp
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_types_carry_a_charset() {
-        assert_eq!(
-            content_type("zip/02134/index.html"),
-            "text/html; charset=utf-8"
-        );
-        assert_eq!(
-            content_type("data/plans/S1.json"),
-            "application/json; charset=utf-8"
-        );
-        assert_eq!(
-            content_type("assets/site-0123456789.js"),
-            "text/javascript; charset=utf-8"
-        );
-        assert_eq!(content_type("noext"), "application/octet-stream");
-    }
 }

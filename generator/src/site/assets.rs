@@ -38,6 +38,8 @@ pub struct AssetUrls {
     pub site_css: String,
     /// `/assets/site-<hash>.js`
     pub site_js: String,
+    /// `/assets/rules-<hash>.js`: the product rules `site.js` applies.
+    pub rules_js: String,
 }
 
 /// Every asset object to write, and the URLs pages use.
@@ -59,14 +61,20 @@ impl Assets {
         let mut files = Vec::new();
         let mut site_css = None;
         let mut site_js = None;
+        let mut rules_js = None;
         for (rel, bytes) in site {
-            let key = format!("assets/{}", hashed_name(rel, bytes));
+            let bytes = match *rel {
+                "rules.js" => super::rules::fill(bytes)?,
+                _ => bytes.to_vec(),
+            };
+            let key = format!("assets/{}", hashed_name(rel, &bytes));
             match *rel {
                 "site.css" => site_css = Some(format!("/{key}")),
                 "site.js" => site_js = Some(format!("/{key}")),
+                "rules.js" => rules_js = Some(format!("/{key}")),
                 _ => {}
             }
-            files.push((key, bytes.to_vec()));
+            files.push((key, bytes));
         }
         let missing = |name: &str| {
             Error::Invalid(format!(
@@ -75,6 +83,7 @@ impl Assets {
         };
         let site_css = site_css.ok_or_else(|| missing("site.css"))?;
         let site_js = site_js.ok_or_else(|| missing("site.js"))?;
+        let rules_js = rules_js.ok_or_else(|| missing("rules.js"))?;
 
         let uswds = read_uswds(uswds_dist)?;
         // One hash over the whole set keeps the relative URLs inside the
@@ -93,6 +102,7 @@ impl Assets {
             uswds_img: format!("/{dir}/img"),
             site_css,
             site_js,
+            rules_js,
         };
         files.extend(
             uswds
@@ -195,7 +205,11 @@ mod tests {
         for rel in USWDS_TEMPLATE_FILES.iter().skip(1) {
             write(rel, rel.as_bytes());
         }
-        let site: &[(&str, &[u8])] = &[("site.css", b"body{}"), ("site.js", b"//")];
+        let site: &[(&str, &[u8])] = &[
+            ("rules.js", b"f(/*@rules@*/ null)"),
+            ("site.css", b"body{}"),
+            ("site.js", b"//"),
+        ];
         let assets = Assets::from_parts(site, dist.path()).unwrap();
         assert!(assets.urls.site_css.starts_with("/assets/site-"));
         assert!(assets.urls.uswds_css.ends_with("/css/uswds.min.css"));
@@ -210,7 +224,8 @@ mod tests {
             "{keys:?}"
         );
         assert!(keys.contains(&assets.urls.site_js.trim_start_matches('/')));
-        assert_eq!(keys.len(), USWDS_TEMPLATE_FILES.len() + 1 + 2);
+        assert!(keys.contains(&assets.urls.rules_js.trim_start_matches('/')));
+        assert_eq!(keys.len(), USWDS_TEMPLATE_FILES.len() + 1 + 3);
 
         // Same input, same names; changed input, new names.
         let again = Assets::from_parts(site, dist.path()).unwrap();
@@ -223,7 +238,11 @@ mod tests {
 
     #[test]
     fn a_missing_uswds_says_how_to_fix_it() {
-        let site: &[(&str, &[u8])] = &[("site.css", b""), ("site.js", b"")];
+        let site: &[(&str, &[u8])] = &[
+            ("rules.js", b"/*@rules@*/ null"),
+            ("site.css", b""),
+            ("site.js", b""),
+        ];
         let err = Assets::from_parts(site, Path::new("/nonexistent/dist")).unwrap_err();
         assert!(err.to_string().contains("USWDS_DIST"), "{err}");
     }

@@ -31,25 +31,9 @@ impl fmt::Display for Dollars {
 // Only digits, `$`, `,`, `.` and `-`: nothing HTML needs escaped.
 impl askama::filters::HtmlSafe for Dollars {}
 
-/// A feature key as a label: `mail_order_pharmacy` → "Mail order pharmacy".
-pub fn feature_label(key: &str) -> String {
-    let words = key.replace(['_', '-'], " ");
-    let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut chars = words.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => key.to_string(),
-    }
-}
-
-/// A feature value for reading: booleans become "Yes"/"No", the rest is kept.
-pub fn feature_value(value: &str) -> &str {
-    match value.trim() {
-        v if v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("yes") => "Yes",
-        v if v.eq_ignore_ascii_case("false") || v.eq_ignore_ascii_case("no") => "No",
-        _ => value,
-    }
-}
+/// Feature keys as labels and yes/no-like values as "Yes"/"No": the
+/// rule the browser script applies too (see `docs/rules.md`).
+pub use whatever_database::rules::feature_words::{display as feature_value, label as feature_label};
 
 /// Who may join, from the plan's age limits.
 pub fn eligible_ages(min_age: Option<i32>, max_age: Option<i32>) -> String {
@@ -82,22 +66,6 @@ mod tests {
         assert_eq!(Dollars(Money(100_000_000)).to_string(), "$1,000,000.00");
         assert_eq!(Dollars(Money(99_999)).to_string(), "$999.99");
         assert_eq!(Dollars(Money(-300)).to_string(), "-$3.00");
-    }
-
-    #[test]
-    fn feature_keys_read_as_words() {
-        assert_eq!(feature_label("mail_order_pharmacy"), "Mail order pharmacy");
-        assert_eq!(feature_label("dental"), "Dental");
-        assert_eq!(feature_label("a__b"), "A b");
-        assert_eq!(feature_label("été_plan"), "Été plan");
-        assert_eq!(feature_label(""), "");
-    }
-
-    #[test]
-    fn boolean_values_read_as_yes_and_no() {
-        assert_eq!(feature_value("true"), "Yes");
-        assert_eq!(feature_value("FALSE"), "No");
-        assert_eq!(feature_value("$10 copay"), "$10 copay");
     }
 
     #[test]

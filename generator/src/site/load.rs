@@ -1,23 +1,32 @@
 //! Reads everything the public site shows, in one consistent snapshot and a
 //! handful of set-based queries: never one query per zip or per plan.
 
+use std::sync::LazyLock;
+
 use tokio_postgres::IsolationLevel;
 use whatever_database::plans::{PLAN_COLUMNS, plan_from_row};
+use whatever_database::rules::plan_id;
 use whatever_database::{DatabaseConfig, Plan};
 
 use crate::{Error, Result};
 
-/// Which plans may be published: active ones whose id is safe in a URL path
-/// segment. Each active plan gets its index in `plan_id` byte order, the
-/// order every list of the site uses; the same expression in every query of
-/// one snapshot gives the same numbering.
-const ACTIVE_PLANS: &str = r#"
+/// Which plans may be published: active ones whose id passes the plan-id
+/// rule ([`plan_id::PATTERN`], which Postgres applies as written). Each
+/// active plan gets its index in `plan_id` byte order, the order every list
+/// of the site uses; the same expression in every query of one snapshot
+/// gives the same numbering.
+static ACTIVE_PLANS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        r#"
     WITH active AS (
         SELECT plan_id,
                (row_number() OVER (ORDER BY plan_id COLLATE "C") - 1)::int4 AS idx
         FROM plan
-        WHERE status = 'active' AND plan_id ~ '^[A-Za-z0-9][A-Za-z0-9._-]*$'
-    )"#;
+        WHERE status = 'active' AND plan_id ~ '{}'
+    )"#,
+        plan_id::PATTERN
+    )
+});
 
 /// The zip codes a page is built for: five digits, nothing else can be a path.
 const ZIP_FORMAT: &str = "'^[0-9]{5}$'";
@@ -48,9 +57,18 @@ pub struct Snapshot {
     pub skipped_zips: Vec<String>,
 }
 
+impl Snapshot {
+    /// Rows left off the site: plans whose id breaks the plan-id rule and
+    /// zip codes that are not five digits.
+    pub fn skipped(&self) -> u64 {
+        (self.skipped_plan_ids.len() + self.skipped_zips.len()) as u64
+    }
+}
+
 /// Loads the snapshot inside one `REPEATABLE READ, READ ONLY` transaction, so
 /// a sync committing meanwhile is seen entirely or not at all.
 pub async fn load_snapshot(db: &DatabaseConfig) -> Result<Snapshot> {
+    let active: &str = &ACTIVE_PLANS;
     let mut client = db.connect().await?;
     let tx = client
         .build_transaction()
@@ -63,7 +81,7 @@ pub async fn load_snapshot(db: &DatabaseConfig) -> Result<Snapshot> {
     let plan_rows = tx
         .query(
             &format!(
-                "{ACTIVE_PLANS} SELECT {PLAN_COLUMNS}, a.idx FROM plan p \
+                "{active} SELECT {PLAN_COLUMNS}, a.idx FROM plan p \
                  JOIN active a ON a.plan_id = p.plan_id ORDER BY a.idx"
             ),
             &[],
@@ -86,7 +104,7 @@ pub async fn load_snapshot(db: &DatabaseConfig) -> Result<Snapshot> {
     let feature_rows = tx
         .query(
             &format!(
-                "{ACTIVE_PLANS} SELECT a.idx, f.feature_key, f.feature_value \
+                "{active} SELECT a.idx, f.feature_key, f.feature_value \
                  FROM plan_feature f JOIN active a ON a.plan_id = f.plan_id"
             ),
             &[],
@@ -109,7 +127,7 @@ pub async fn load_snapshot(db: &DatabaseConfig) -> Result<Snapshot> {
     let zip_rows = tx
         .query(
             &format!(
-                "{ACTIVE_PLANS} SELECT z.zip_code, array_agg(a.idx ORDER BY a.idx), count(*) \
+                "{active} SELECT z.zip_code, array_agg(a.idx ORDER BY a.idx), count(*) \
                  FROM plan_to_zip z JOIN active a ON a.plan_id = z.plan_id \
                  WHERE z.zip_code ~ {ZIP_FORMAT} \
                  GROUP BY z.zip_code ORDER BY z.zip_code COLLATE \"C\""
@@ -138,7 +156,7 @@ pub async fn load_snapshot(db: &DatabaseConfig) -> Result<Snapshot> {
     let skipped_plan_ids = tx
         .query(
             &format!(
-                "{ACTIVE_PLANS} SELECT p.plan_id FROM plan p \
+                "{active} SELECT p.plan_id FROM plan p \
                  WHERE p.status = 'active' AND NOT EXISTS \
                  (SELECT 1 FROM active a WHERE a.plan_id = p.plan_id) \
                  ORDER BY p.plan_id COLLATE \"C\""

@@ -19,12 +19,14 @@ pub mod load;
 pub mod options;
 pub mod pages;
 pub mod render;
+pub mod rules;
 pub mod sink;
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use whatever_database::DatabaseConfig;
+use whatever_database::rules::plan_id;
 
 pub use load::{Snapshot, load_snapshot};
 pub use options::SiteOptions;
@@ -70,6 +72,7 @@ pub async fn run(args: &BuildArgs, db: &DatabaseConfig) -> Result<()> {
         bytes = stats.bytes,
         plans = stats.plans,
         zips = stats.zips,
+        skipped = stats.skipped,
         seconds,
         "site built"
     );
@@ -78,6 +81,7 @@ pub async fn run(args: &BuildArgs, db: &DatabaseConfig) -> Result<()> {
         uploaded: stats.written,
         deleted: 0,
         unchanged: 0,
+        skipped: stats.skipped,
         invalidated_paths: Vec::new(),
         seconds,
     };
@@ -93,10 +97,11 @@ fn log_snapshot(snapshot: &Snapshot) {
         feature_rows = snapshot.feature_rows,
         "loaded the database snapshot"
     );
-    for plan_id in &snapshot.skipped_plan_ids {
+    for id in &snapshot.skipped_plan_ids {
         tracing::warn!(
-            plan_id,
-            "active plan left off the site: its id cannot be used in a URL"
+            plan_id = %id,
+            "active plan left off the site: its id is not {}",
+            plan_id::DESCRIPTION
         );
     }
     for zip in &snapshot.skipped_zips {

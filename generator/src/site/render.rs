@@ -33,6 +33,9 @@ pub struct RenderStats {
     pub plans: u64,
     /// Zip codes with a page.
     pub zips: u64,
+    /// Rows of the snapshot left off the site (plans whose id breaks the
+    /// plan-id rule, zip codes that are not five digits).
+    pub skipped: u64,
 }
 
 /// `data/zip/{zip}.json`: the zip and its plans, sorted by plan id.
@@ -123,6 +126,7 @@ pub fn render(snapshot: &Snapshot, options: &SiteOptions, sink: &dyn Sink) -> Re
         bytes: writer.bytes.load(Ordering::Relaxed),
         plans: snapshot.plans.len() as u64,
         zips: snapshot.zips.len() as u64,
+        skipped: snapshot.skipped(),
     })
 }
 

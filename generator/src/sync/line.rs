@@ -6,6 +6,7 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use whatever_database::rules::{plan_id, states};
 
 use super::tables::{Column, Kind, TABLES, Table, table};
 
@@ -65,11 +66,15 @@ pub fn parse(bytes: &[u8]) -> Result<Change, String> {
     })?;
     let table = table(&envelope.table).ok_or_else(|| unknown_table(&envelope.table))?;
     match (envelope.op.as_str(), envelope.row, envelope.key) {
-        ("upsert", Some(row), None) => Ok(Change {
-            table,
-            op: Op::Upsert,
-            values: columns(table, table.columns, &row, "row")?,
-        }),
+        ("upsert", Some(row), None) => {
+            let values = columns(table, table.columns, &row, "row")?;
+            publishable_plan_ids(table, &values)?;
+            Ok(Change {
+                table,
+                op: Op::Upsert,
+                values,
+            })
+        }
         ("delete", None, Some(key)) => Ok(Change {
             table,
             op: Op::Delete,
@@ -133,6 +138,26 @@ fn columns(
     Ok(values)
 }
 
+/// An upserted row may only name plans the site can publish: a plan it
+/// could not give a page would otherwise stop the next build.
+fn publishable_plan_ids(table: &Table, values: &[Option<String>]) -> Result<(), String> {
+    for (column, value) in table.columns.iter().zip(values) {
+        if let (Kind::PlanId, Some(id)) = (column.kind, value)
+            && !plan_id::is_publishable(id)
+        {
+            return Err(format!(
+                "{}.{}: expected a plan id the site can publish ({}), got {} ({} characters)",
+                table.name,
+                column.name,
+                plan_id::DESCRIPTION,
+                shown(id),
+                id.chars().count()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Rules that span two columns of an upserted row.
 fn cross_checks(table: &Table, values: &[Option<String>]) -> Result<(), String> {
     let pair = |a: &str, b: &str| {
@@ -172,7 +197,13 @@ fn value(column: &Column, v: &Value) -> Result<Option<String>, String> {
     }
     let got = || describe(v, column.sensitive);
     let text = match column.kind {
-        Kind::Text | Kind::Id | Kind::Status | Kind::Date | Kind::Zip | Kind::State => {
+        Kind::Text
+        | Kind::Id
+        | Kind::PlanId
+        | Kind::Status
+        | Kind::Date
+        | Kind::Zip
+        | Kind::State => {
             v.as_str()
                 .ok_or_else(|| format!("expected a string, got {}", got()))?
         }
@@ -201,19 +232,19 @@ fn value(column: &Column, v: &Value) -> Result<Option<String>, String> {
         return Err("contains a NUL character (\\u0000), which Postgres text cannot hold".into());
     }
     let ok = match column.kind {
-        Kind::Id => !text.trim().is_empty(),
+        Kind::Id | Kind::PlanId => !text.trim().is_empty(),
         Kind::Status => text == "active" || text == "inactive",
         Kind::Zip => text.len() == 5 && text.bytes().all(|b| b.is_ascii_digit()),
-        Kind::State => text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase()),
+        Kind::State => states::is_state_code(text),
         Kind::Date => is_date(text),
         _ => true,
     };
     if !ok {
         let expected = match column.kind {
-            Kind::Id => "a non-blank string",
+            Kind::Id | Kind::PlanId => "a non-blank string",
             Kind::Status => "\"active\" or \"inactive\"",
             Kind::Zip => "5 digits as a string, e.g. \"02134\"",
-            Kind::State => "2 capital letters, e.g. \"MA\"",
+            Kind::State => "a USPS state code, e.g. \"MA\"",
             _ => "a date as \"YYYY-MM-DD\"",
         };
         return Err(format!("expected {expected}, got {}", got()));

@@ -1,6 +1,6 @@
 //! `generator sync`: applies a nightly delta file, all or nothing.
 //!
-//! The delta (DESIGN.md) is JSON Lines: upserts of whole rows and deletes by
+//! The delta (its format is in `docs/delta.md`) is JSON Lines: upserts of whole rows and deletes by
 //! key on plan, plan_feature, plan_to_zip, beneficiary and
 //! beneficiary_to_plan, meant in file order. The phases:
 //!
@@ -49,7 +49,7 @@ pub struct SyncArgs {
     pub delta: PathBuf,
     /// Give up, applying nothing, if a table or row lock cannot be had within
     /// this many milliseconds (rather than queue in front of API reads).
-    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    #[arg(long, default_value_t = DEFAULT_LOCK_TIMEOUT_MS, value_name = "MS")]
     pub lock_timeout_ms: u64,
     /// Keep the database session busy at most this share of the time while
     /// applying. Below 100 the apply goes in batches of about 20,000 rows
@@ -72,10 +72,13 @@ pub struct SyncOptions {
     pub pace: Pace,
 }
 
+/// `--lock-timeout-ms` when not given.
+pub const DEFAULT_LOCK_TIMEOUT_MS: u64 = 5000;
+
 impl Default for SyncOptions {
     fn default() -> Self {
         Self {
-            lock_timeout: Duration::from_secs(5),
+            lock_timeout: Duration::from_millis(DEFAULT_LOCK_TIMEOUT_MS),
             progress: false,
             pace: Pace::FLAT_OUT,
         }

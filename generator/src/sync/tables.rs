@@ -10,6 +10,10 @@ pub enum Kind {
     Text,
     /// A string with at least one non-blank character (identifiers).
     Id,
+    /// A plan id: an upsert's must be one the site can publish
+    /// (`whatever_database::rules::plan_id`); a delete may name any id, so
+    /// a row that predates the rule can still be removed.
+    PlanId,
     /// `active` or `inactive`.
     Status,
     /// Dollars: a non-negative JSON number with at most 2 decimals, < 10^8.
@@ -22,7 +26,7 @@ pub enum Kind {
     Date,
     /// Five ASCII digits, as a string (a number would lose leading zeros).
     Zip,
-    /// Two capital letters (a US postal state code).
+    /// A USPS state code (`whatever_database::rules::states`).
     State,
 }
 
@@ -30,7 +34,7 @@ impl Kind {
     /// The Postgres type the staged text is cast to.
     pub fn sql_type(self) -> &'static str {
         match self {
-            Kind::Text | Kind::Id | Kind::Status | Kind::Zip => "text",
+            Kind::Text | Kind::Id | Kind::PlanId | Kind::Status | Kind::Zip => "text",
             Kind::Money => "numeric(10,2)",
             Kind::Age => "int",
             Kind::BigInt => "bigint",
@@ -136,7 +140,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "plan",
         columns: &[
-            col("plan_id", Kind::Id, false),
+            col("plan_id", Kind::PlanId, false),
             col("plan_name", Kind::Text, false),
             col("insurer_name", Kind::Text, false),
             col("status", Kind::Status, false),
@@ -170,7 +174,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "plan_feature",
         columns: &[
-            col("plan_id", Kind::Id, false),
+            col("plan_id", Kind::PlanId, false),
             col("feature_key", Kind::Id, false),
             col("feature_value", Kind::Text, true),
         ],
@@ -184,7 +188,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "plan_to_zip",
         columns: &[
-            col("plan_id", Kind::Id, false),
+            col("plan_id", Kind::PlanId, false),
             col("zip_code", Kind::Zip, false),
         ],
         key_len: 2,
@@ -198,7 +202,7 @@ pub const TABLES: &[Table] = &[
         name: "beneficiary_to_plan",
         columns: &[
             col("beneficiary_id", Kind::BigInt, false),
-            col("plan_id", Kind::Id, false),
+            col("plan_id", Kind::PlanId, false),
             col("start_date", Kind::Date, false),
             col("end_date", Kind::Date, true),
         ],

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use generator::serve::routing::{Route, route};
 use serde_json::Value;
 use whatever_database::rules::plan_id;
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")

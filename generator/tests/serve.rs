@@ -211,7 +211,7 @@ async fn a_directory_without_a_build_is_refused_with_advice() {
 
 #[tokio::test]
 async fn every_object_of_a_build_is_served_with_the_type_publish_stores() {
-    let db = whatever_database::test_db::TestDatabase::new().await.unwrap();
+    let db = whatever_test_db::TestDatabase::new().await.unwrap();
     support::insert(&db, &support::standard_plans()).await;
     let site = tempfile::tempdir().unwrap();
     let sink = generator::site::sink::DirSink::new(site.path()).unwrap();

@@ -145,11 +145,13 @@ async fn metacharacters_are_escaped_everywhere() {
             "{key} has a raw feature value"
         );
         assert!(html.contains(escaped_name), "{key} lacks the escaped name");
-        assert!(
-            html.contains("&#60;b&#62;bold&#60;/b&#62; &#38; more"),
-            "{key} lacks the escaped feature"
-        );
     }
+    // Features are listed on the plan page only; the card links there.
+    assert!(
+        text(&site, "plans/S0002-001-0/index.html")
+            .contains("&#60;b&#62;bold&#60;/b&#62; &#38; more"),
+        "the plan page lacks the escaped feature"
+    );
     let json = text(&site, "data/plans/S0002-001-0.json");
     let plan: Value = serde_json::from_str(json).unwrap();
     assert_eq!(plan["plan_name"], NASTY);
@@ -158,7 +160,7 @@ async fn metacharacters_are_escaped_everywhere() {
 }
 
 #[tokio::test]
-async fn zip_page_lists_every_plan_cheapest_first_with_costs_and_features() {
+async fn zip_page_lists_every_plan_cheapest_first_with_the_costs_that_decide() {
     let (_db, site) = standard_site().await;
     let html = text(&site, "zip/02134/index.html");
     assert!(html.contains(r#"data-page="zip" data-zip="02134""#));
@@ -179,22 +181,85 @@ async fn zip_page_lists_every_plan_cheapest_first_with_costs_and_features() {
     );
     assert_eq!(html.matches(r#"<li class="plan-card"#).count(), 3);
     // $240.00 = 12 x $20.00 + $0.00; $650.00 = 12 x $12.50 + $500.00.
+    let yearly = |amount: &str| {
+        format!(
+            r#"<dt>Premiums and deductible for the year</dt><dd><span class="plan-costs__yearly">{amount}</span> <span class="plan-card__note">Drug costs not included</span></dd>"#
+        )
+    };
     for expected in [
-        r#"<a href="/plans/S0001-001-0/">Cheap Basic Rx</a>"#,
+        r#"<a class="usa-link" href="/plans/S0001-001-0/">Cheap Basic Rx</a>"#,
         "<dt>Monthly premium</dt><dd>$20.00</dd>",
-        "<dt>Copay</dt><dd>$7.50</dd>",
-        "<dd class=\"plan-costs__yearly\">$240.00</dd>",
-        "<dd class=\"plan-costs__yearly\">$650.00</dd>",
+        "<dt>Annual deductible</dt><dd>$500.00</dd>",
+        &yearly("$240.00"),
+        &yearly("$650.00"),
         "<dt>Monthly premium</dt><dd>$1,234.56</dd>",
-        "<dd class=\"plan-costs__yearly\">$14,814.72</dd>",
-        "<dt>Mail order pharmacy</dt><dd>Yes</dd>",
-        "<dt>Dental</dt><dd>No</dd>",
-        "<dt>Preferred pharmacy network</dt><dd>CVS, Walgreens</dd>",
+        &yearly("$14,814.72"),
+        r#"<a class="usa-link plan-card__more" href="/plans/S0001-001-0/">All features and costs<span class="usa-sr-only"> of Cheap Basic Rx</span></a>"#,
         r#"<div class="plan-card__actions"></div>"#,
-        r#"<div id="plan-tools" hidden></div>"#,
+        r#"<div id="plan-tools" class="zip-layout__tools" hidden></div>"#,
     ] {
         assert!(html.contains(expected), "zip page lacks {expected}");
     }
+    // Copays and features are on the plan page, not the card.
+    for absent in ["Copay", "$7.50", "Mail order pharmacy", "CVS, Walgreens"] {
+        assert!(!html.contains(absent), "zip page shows {absent}");
+    }
+    // None of these plans has a rating to draw.
+    assert_eq!(html.matches("No star rating").count(), 3);
+}
+
+#[tokio::test]
+async fn a_card_draws_its_star_rating_with_the_words_beside() {
+    let db = TestDatabase::new().await.expect("test database");
+    insert(
+        &db,
+        &[
+            plan("S0101-001-0")
+                .feature("star_rating", "3.5")
+                .zips(&["02134"]),
+            plan("S0102-001-0")
+                .feature("star_rating", "4.0")
+                .zips(&["02134"]),
+            plan("S0103-001-0")
+                .feature("star_rating", "<b>5</b>")
+                .zips(&["02134"]),
+        ],
+    )
+    .await;
+    let site = build_in_memory(&db).await;
+    let html = text(&site, "zip/02134/index.html");
+    let card = |id: &str| {
+        let start = html
+            .find(&format!(r#"data-plan-id="{id}""#))
+            .unwrap_or_else(|| panic!("no card for {id}"));
+        let end = html[start..].find("</li>").unwrap() + start;
+        &html[start..end]
+    };
+    let rating = |card: &str| {
+        let start = card.find(r#"<p class="plan-card__rating">"#).unwrap();
+        let end = card[start..].find("</p>").unwrap() + start;
+        card[start..end].to_string()
+    };
+    const HALF: &str = r#"points="12,2 12,17.77"#;
+    let fills = |card: &str| card.matches(r#"class="plan-stars__fill""#).count();
+
+    let three_and_a_half = rating(card("S0101-001-0"));
+    assert!(three_and_a_half.ends_with("</span> 3.5 out of 5 stars"), "{three_and_a_half}");
+    assert!(three_and_a_half.contains(r#"<span class="plan-stars" aria-hidden="true">"#));
+    assert_eq!(three_and_a_half.matches("<svg ").count(), 5);
+    // Three full stars and a half one.
+    assert_eq!(fills(&three_and_a_half), 4);
+    assert_eq!(three_and_a_half.matches(HALF).count(), 1);
+
+    let four = rating(card("S0102-001-0"));
+    assert!(four.ends_with("</span> 4 out of 5 stars"), "{four}");
+    assert_eq!(fills(&four), 4);
+    assert_eq!(four.matches(HALF).count(), 0);
+
+    // A value that is not a rating is not drawn as one.
+    let unreadable = rating(card("S0103-001-0"));
+    assert_eq!(unreadable, r#"<p class="plan-card__rating">No star rating"#);
+    assert!(!html.contains("<b>5</b>"));
 }
 
 #[tokio::test]
@@ -207,7 +272,7 @@ async fn plan_page_shows_every_feature_costs_enroll_link_and_mail_form() {
         "Offered by Acme Health",
         "About S0001-001-0",
         r#"<a class="usa-button usa-button--big" href="https://enroll.example.gov/apply?plan=S0001-001-0">Enroll in this plan</a>"#,
-        "<dt>Estimated yearly cost</dt><dd class=\"plan-costs__yearly\">$240.00</dd>",
+        r#"<dt>Premiums and deductible for the year</dt><dd><span class="plan-costs__yearly">$240.00</span> <span class="plan-costs__note">Drug costs not included</span></dd>"#,
         "<dt>Eligible ages</dt><dd>Ages 65 and older</dd>",
         r#"<th scope="row" data-label="Feature">Mail order pharmacy</th><td data-label="Details">Yes</td>"#,
         r#"<th scope="row" data-label="Feature">Dental</th>"#,

@@ -172,6 +172,11 @@
 
   // ---------- plan deltas against the current plan ----------
 
+  // The yearly figure adds up premiums and the deductible only; the pages the
+  // generator renders call it by these same words.
+  const YEARLY_LABEL = 'Premiums and deductible for the year';
+  const YEARLY_NOTE = 'Drug costs not included';
+
   function featureDiff(plan, current) {
     const mine = current.features || {};
     const theirs = plan.features || {};
@@ -192,40 +197,45 @@
     return { gained, lost, changed };
   }
 
-  function costDelta(label, diff) {
-    if (diff === 0) return `Same ${label} cost`;
-    return `${money(Math.abs(diff))} ${diff > 0 ? 'more' : 'less'} per ${label}`;
+  /** "$87.00 less a month than your plan": all a card says until asked for more. */
+  function deltaLine(plan, current) {
+    const monthly = cents(plan.avg_monthly_cost) - cents(current.avg_monthly_cost);
+    if (monthly === 0) return 'Same monthly premium as your plan';
+    return `${money(Math.abs(monthly))} ${monthly > 0 ? 'more' : 'less'} a month than your plan`;
   }
 
-  function deltaBlock(plan, current) {
-    if (plan.plan_id === current.plan_id) {
-      return h('p', { class: 'plan-delta plan-delta--current margin-y-1' }, h('span', { class: 'usa-tag' }, 'Your current plan'));
-    }
-    const monthly = cents(plan.avg_monthly_cost) - cents(current.avg_monthly_cost);
+  function deltaDetails(plan, current) {
     const yearly = yearlyCents(plan) - yearlyCents(current);
     const { gained, lost, changed } = featureDiff(plan, current);
     const list = (title, items) =>
-      items.length ? [h('dt', { class: 'text-bold' }, title), h('dd', { class: 'margin-left-0' }, items.join('; '))] : null;
+      items.length ? [h('dt', { class: 'text-bold' }, title), h('dd', {}, items.join('; '))] : null;
+    return [
+      h('p', {}, `${YEARLY_LABEL}: ${yearly === 0 ? 'the same as your plan' : `${money(Math.abs(yearly))} ${yearly > 0 ? 'more' : 'less'} than your plan`} (${YEARLY_NOTE.toLowerCase()}).`),
+      h('dl', {}, list('Features gained', gained), list('Features lost', lost), list('Features that differ', changed)),
+      !gained.length && !lost.length && !changed.length ? h('p', {}, 'Same features as your plan.') : null,
+    ];
+  }
+
+  /** How a plan compares with the visitor's: one line, the rest shown or (on a card) behind a disclosure. */
+  function deltaBlock(plan, current, { collapsed = false } = {}) {
+    if (plan.plan_id === current.plan_id) {
+      return h('p', { class: 'plan-delta plan-delta--current' }, h('span', { class: 'usa-tag' }, 'Your current plan'));
+    }
+    const details = deltaDetails(plan, current);
     return h(
       'div',
-      { class: 'plan-delta margin-y-1' },
-      h('p', { class: 'margin-y-05 text-bold' }, 'Compared with your current plan:'),
-      h('p', { class: 'margin-y-05' }, `${costDelta('month', monthly)} (${costDelta('year', yearly).toLowerCase()}, estimated)`),
-      h(
-        'dl',
-        { class: 'margin-y-05' },
-        list('Features gained', gained),
-        list('Features lost', lost),
-        list('Features that differ', changed),
-      ),
-      !gained.length && !lost.length && !changed.length ? h('p', { class: 'margin-y-05' }, 'Same features as your plan.') : null,
+      { class: 'plan-delta' },
+      h('p', { class: 'plan-delta__line' }, deltaLine(plan, current)),
+      collapsed
+        ? h('details', {}, h('summary', {}, 'How it compares', h('span', { class: 'usa-sr-only' }, `: ${plan.plan_name} and your plan`)), details)
+        : details,
     );
   }
 
   function currentPlanSummary(current) {
     return [
       h('a', { href: `/plans/${encodeURIComponent(current.plan_id)}/` }, current.plan_name),
-      ` from ${current.insurer_name}: ${money(cents(current.avg_monthly_cost))} a month, about ${money(yearlyCents(current))} a year with the deductible.`,
+      ` from ${current.insurer_name}: ${money(cents(current.avg_monthly_cost))} a month; ${YEARLY_LABEL.toLowerCase()} ${money(yearlyCents(current))} (${YEARLY_NOTE.toLowerCase()}).`,
     ];
   }
 
@@ -324,7 +334,8 @@
   // ---------- zip page: filter and sort ----------
 
   const SORTS = {
-    cost: { label: 'Estimated yearly cost (lowest first)', key: yearlyCents },
+    // The select is narrow; the words that say the order are the status line's.
+    cost: { label: `${YEARLY_LABEL} (lowest first)`, option: YEARLY_LABEL, key: yearlyCents },
     premium: { label: 'Monthly premium (lowest first)', key: (p) => cents(p.avg_monthly_cost) },
     deductible: { label: 'Deductible (lowest first)', key: (p) => cents(p.annual_deductible) },
     copay: { label: 'Copay (lowest first)', key: (p) => cents(p.avg_copay_amount) },
@@ -445,14 +456,14 @@
     const hasRating = kinds.has('star_rating');
     const sortOptions = Object.entries(SORTS)
       .filter(([k]) => k !== 'rating' || hasRating)
-      .map(([k, s]) => [k, s.label]);
+      .map(([k, s]) => [k, s.option || s.label]);
 
     const boolKeys = [...kinds].filter(([, kind]) => kind === 'bool').map(([k]) => k);
     const valueKeys = [...kinds].filter(([, kind]) => kind === 'values').map(([k]) => k);
     const form = h(
       'form',
       { class: 'plan-filters', 'aria-label': 'Filter and sort plans', novalidate: true },
-      h('h2', { class: 'margin-top-0 font-heading-md' }, 'Filter and sort'),
+      h('h2', { class: 'plan-filters__heading margin-top-0 font-heading-md' }, 'Filter and sort'),
       select('sort', 'Sort by', sortOptions),
       h(
         'fieldset',
@@ -503,8 +514,22 @@
       ),
     );
     valueKeys.forEach((k, i) => (form.elements[`value-${i}`].dataset.feature = k));
-    fill(tools, form);
+    // Above the list (phones, tablets) the form waits behind a disclosure whose
+    // line says what is in force, so the plans start on the first screen;
+    // beside it (wide screens) it is always open and the disclosure hidden.
+    const active = h('span', { class: 'plan-filters-panel__active' });
+    const panel = h(
+      'details',
+      { class: 'plan-filters-panel' },
+      h('summary', {}, h('span', { class: 'plan-filters-panel__label' }, 'Filter and sort'), active),
+      form,
+    );
+    fill(tools, panel);
     tools.hidden = false;
+    const wide = window.matchMedia('(min-width: 64em)');
+    const fit = () => (panel.open = wide.matches);
+    fit();
+    wide.addEventListener('change', fit);
 
     const write = (state) => {
       form.elements.sort.value = state.sort;
@@ -554,6 +579,7 @@
         card.hidden = !visible.has(id);
         if (card.hidden) list.append(card);
       }
+      active.textContent = activeFilters(state);
       const total = plans.length;
       count.textContent =
         shown.length === total
@@ -597,26 +623,47 @@
     if (mine) showZipDeltas(mine, byId, cards);
   }
 
+  /** "2 filters: age 67, has dental", and the sort when it is not the default. */
+  function activeFilters(state) {
+    const parts = [];
+    if (state.age) parts.push(`age ${state.age}`);
+    if (state.insurer) parts.push(state.insurer);
+    if (state.max) parts.push(`premium up to ${money(cents(state.max))}`);
+    for (const k of state.has) parts.push(`has ${humanize(k).toLowerCase()}`);
+    for (const [k, v] of Object.entries(state.values)) parts.push(`${humanize(k).toLowerCase()}: ${v}`);
+    const filters = parts.length ? `${plural(parts.length, 'filter', 'filters')}: ${parts.join(', ')}` : 'No filters';
+    return state.sort === 'cost' ? filters : `${filters}; sorted by ${SORTS[state.sort].label.toLowerCase()}`;
+  }
+
   function showZipDeltas(mine, byId, cards) {
     const banner = $('#my-plan-banner');
     const current = mine.current_plan;
     if (banner) {
-      banner.className = 'usa-summary-box margin-y-2';
+      banner.className = 'my-plan-banner usa-alert usa-alert--info usa-alert--slim usa-alert--no-icon';
       banner.setAttribute('role', 'region');
-      banner.setAttribute('aria-labelledby', 'my-plan-banner-heading');
+      banner.setAttribute('aria-label', 'Your current plan');
       fill(banner,
-        h('h2', { class: 'usa-summary-box__heading', id: 'my-plan-banner-heading' }, 'Your current plan'),
-        current
-          ? h('p', { class: 'usa-summary-box__text' }, ...currentPlanSummary(current), ' Each plan below shows how it differs from yours.')
-          : h('p', { class: 'usa-summary-box__text' }, 'We have no current plan on file for you.'),
+        h(
+          'div',
+          { class: 'usa-alert__body' },
+          current
+            ? h(
+                'p',
+                { class: 'usa-alert__text' },
+                'Your plan: ',
+                h('a', { href: `/plans/${encodeURIComponent(current.plan_id)}/` }, current.plan_name),
+                `, ${money(cents(current.avg_monthly_cost))} a month. Each plan below says how its premium compares.`,
+              )
+            : h('p', { class: 'usa-alert__text' }, 'We have no current plan on file for you.'),
+        ),
       );
       banner.hidden = false;
     }
     if (!current) return;
     for (const [id, card] of cards) {
       const plan = byId.get(id);
-      const actions = $('.plan-card__actions', card);
-      if (plan && actions) actions.prepend(deltaBlock(plan, current));
+      const foot = $('.plan-card__foot', card);
+      if (plan && foot) foot.prepend(deltaBlock(plan, current, { collapsed: true }));
     }
   }
 
@@ -792,7 +839,7 @@
       ['Monthly premium', (p) => cents(p.avg_monthly_cost), money],
       ['Annual deductible', (p) => cents(p.annual_deductible), money],
       ['Copay per prescription', (p) => cents(p.avg_copay_amount), money],
-      ['Estimated yearly cost', yearlyCents, money],
+      [`${YEARLY_LABEL} (${YEARLY_NOTE.toLowerCase()})`, yearlyCents, money],
       ['Eligible ages', (p) => (p.min_age == null && p.max_age == null ? 'Any age' : p.max_age == null ? `${p.min_age} and older` : p.min_age == null ? `Up to ${p.max_age}` : `${p.min_age} to ${p.max_age}`)],
     ];
     const keys = [...new Set(plans.flatMap((p) => Object.keys(p.features || {})))].sort();
@@ -980,7 +1027,7 @@
               h('li', {}, `Monthly premium: ${money(cents(p.avg_monthly_cost))}`),
               h('li', {}, `Annual deductible: ${money(cents(p.annual_deductible))}`),
               h('li', {}, `Copay per prescription: ${money(cents(p.avg_copay_amount))}`),
-              h('li', {}, `Estimated yearly cost: ${money(yearlyCents(p))}`),
+              h('li', {}, `${YEARLY_LABEL}: ${money(yearlyCents(p))} (${YEARLY_NOTE.toLowerCase()})`),
             ),
           )
         : h('p', {}, 'We have no current plan on file for you.'),

@@ -79,7 +79,7 @@ test('zip page filters by two features, client-side, with the state in the URL',
   }
   const expected = filter.kept.sort(byKeyThenId(yearly)).map((p) => p.plan_id);
   assert.deepEqual(await visibleIds(), expected);
-  assert.equal(await page.locator('#result-count').textContent(), `${expected.length} of ${zip.plans.length} plans match, sorted by estimated yearly cost (lowest first)`);
+  assert.equal(await page.locator('#result-count').textContent(), `${expected.length} of ${zip.plans.length} plans match, sorted by premiums and deductible for the year (lowest first)`);
   assert.equal(await page.locator('#result-count').getAttribute('role'), 'status');
   const q = new URL(page.url()).searchParams;
   assert.deepEqual(q.getAll('has').sort(), [...filter.keys].sort());
@@ -231,8 +231,8 @@ test('signed in, zip and plan pages show the current plan and each plan\'s delta
   const delta = await page.locator(`li[data-plan-id="${other.plan_id}"] .plan-delta`).textContent();
   const monthly = cents(other.avg_monthly_cost) - cents(current.avg_monthly_cost);
   const yearlyDiff = yearly(other) - yearly(current);
-  assert.ok(delta.includes(`${usd(Math.abs(monthly))} ${monthly > 0 ? 'more' : 'less'} per month`), delta);
-  if (yearlyDiff !== 0) assert.ok(delta.includes(`${usd(Math.abs(yearlyDiff))} ${yearlyDiff > 0 ? 'more' : 'less'} per year`), delta);
+  assert.ok(delta.includes(`${usd(Math.abs(monthly))} ${monthly > 0 ? 'more' : 'less'} a month than your plan`), delta);
+  if (yearlyDiff !== 0) assert.ok(delta.includes(`Premiums and deductible for the year: ${usd(Math.abs(yearlyDiff))} ${yearlyDiff > 0 ? 'more' : 'less'} than your plan`), delta);
   const gained = Object.keys(other.features).filter((k) => YES.test(other.features[k]) && !YES.test(current.features[k] ?? ''));
   for (const k of gained) assert.ok(delta.includes(humanize(k)), `${k} listed as gained in: ${delta}`);
   if (z.plans.some((p) => p.plan_id === current.plan_id)) {
@@ -245,7 +245,7 @@ test('signed in, zip and plan pages show the current plan and each plan\'s delta
   await page.goto(`${stack.baseUrl}/plans/${other.plan_id}/`);
   const section = page.locator('#my-plan-compare');
   await section.waitFor({ state: 'visible' });
-  assert.ok((await section.textContent()).includes(`${usd(Math.abs(monthly))} ${monthly > 0 ? 'more' : 'less'} per month`));
+  assert.ok((await section.textContent()).includes(`${usd(Math.abs(monthly))} ${monthly > 0 ? 'more' : 'less'} a month than your plan`));
   assert.equal(apiCalls.length, afterFirst, 'the enrollment came from the session cache');
 });
 

@@ -1,19 +1,24 @@
 // Screenshots of the zip page and the comparison at phone and desktop widths
 // (saved in tests/browser/artifacts/ for a look), no sideways scrolling of
 // the page at phone width, and the transfer budget of a large zip page.
+// The zip page must be one a shopper can scan: the plans start on the first
+// screen at both widths, 40 plans fit in 8 screens on a desktop, a card
+// holds only the facts that decide, and the filters wait behind a
+// disclosure on a phone.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startStack, launchBrowser, newPage, screenshotPath, ARTIFACTS } from './harness.mjs';
-import { zipsBySize } from './data.mjs';
+import { startStack, launchBrowser, newPage, screenshotPath, axeViolations, ARTIFACTS, DEMO_USER } from './harness.mjs';
+import { zipsBySize, boolFeatures, humanize, cents, yearly, usd, planJson, YES } from './data.mjs';
 
 const VIEWPORTS = { phone: { width: 375, height: 812 }, desktop: { width: 1280, height: 900 } };
 const BUDGET_BYTES = 150 * 1024;
 const SITE_JS_BUDGET_BYTES = 15 * 1024;
 const JS_BUDGET_BYTES = 50 * 1024;
+const MAX_VIEWPORTS_TALL = 8;
 
 let stack;
 let browser;
@@ -34,9 +39,14 @@ const CROWD_BUSIEST_ZIP = `
   INSERT INTO plan_to_zip (plan_id, zip_code)
   SELECT plan_id, zip_code FROM others WHERE k <= ${BUDGET_PLANS} - n
   ON CONFLICT DO NOTHING`;
+// A plan that costs nothing before drugs: the lowest plan id, which the
+// crowding above always puts in the busiest zip.
+const FREE_PLAN = `
+  UPDATE plan SET avg_monthly_cost = 0, annual_deductible = 0
+   WHERE plan_id = (SELECT min(plan_id) FROM plan WHERE status = 'active')`;
 
 before(async () => {
-  stack = await startStack('layout', { beforeBuild: CROWD_BUSIEST_ZIP });
+  stack = await startStack('layout', { beforeBuild: `${CROWD_BUSIEST_ZIP}; ${FREE_PLAN}` });
   browser = await launchBrowser();
   zips = zipsBySize(stack.siteDir);
 });
@@ -111,5 +121,236 @@ test('a large zip page stays within the transfer budget', async () => {
   assert.ok(siteJs.gzip <= SITE_JS_BUDGET_BYTES, `site.js is ${siteJs.gzip} B gzip`);
   assert.ok(jsBytes <= JS_BUDGET_BYTES, `JS is ${jsBytes} B gzip`);
   assert.ok(pageBytes <= BUDGET_BYTES, `the page transfers ${pageBytes} B gzip (budget ${BUDGET_BYTES})`);
+  await page.context().close();
+});
+
+const says = (text) => text.replace(/\s+/g, ' ').trim();
+const firstCard = (page) => page.locator('#plan-list > li.plan-card:not([hidden])').first();
+
+/** Presses Tab until `locator` has focus; fails after `limit` presses. */
+async function tabTo(page, locator, limit = 80) {
+  for (let i = 0; i < limit; i++) {
+    if (await locator.evaluate((el) => el === document.activeElement)) return;
+    await page.keyboard.press('Tab');
+  }
+  assert.fail(`Tab never reached ${locator}`);
+}
+
+async function openZip(page, zip) {
+  await page.goto(`${stack.baseUrl}/zip/${zip}/`);
+  await page.locator('#plan-tools').waitFor({ state: 'visible' });
+  await page.evaluate(() => document.fonts.ready);
+}
+
+for (const [name, viewport] of Object.entries(VIEWPORTS)) {
+  test(`the first plan starts on the first screen at ${name} width, with or without script`, async () => {
+    const zip = zips[0];
+    const page = await newPage(browser, viewport);
+    await openZip(page, zip.zip);
+    const card = await firstCard(page).boundingBox();
+    // Its name and premium, not just its top border, are on the first screen.
+    const premium = await firstCard(page).locator('.plan-card__fact').first().boundingBox();
+    console.log(`${name}: first card at ${Math.round(card.y)}px, its premium ends at ${Math.round(premium.y + premium.height)}px of ${viewport.height}px`);
+    assert.ok(premium.y + premium.height <= viewport.height, `the first card's premium ends at ${premium.y + premium.height}px, below the first screen (${viewport.height}px)`);
+    await page.screenshot({ path: screenshotPath(`zip-${name}-first-screen`) });
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+
+    // Without script the server-rendered list is the page: no filters, the same cards.
+    const context = await browser.newContext({ viewport, javaScriptEnabled: false });
+    const bare = await context.newPage();
+    await bare.goto(`${stack.baseUrl}/zip/${zip.zip}/`);
+    assert.equal(await bare.locator('#plan-list > li.plan-card').count(), zip.plans.length);
+    assert.equal(await bare.locator('#plan-tools').isHidden(), true);
+    const bareCard = await bare.locator('#plan-list > li.plan-card').first().boundingBox();
+    assert.ok(bareCard.y < viewport.height, `without script the first card starts at ${bareCard.y}px`);
+    assert.ok(await bare.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scrolling without script');
+    await context.close();
+  });
+
+  test(`the zip page passes axe at ${name} width`, async () => {
+    const page = await newPage(browser, viewport);
+    await openZip(page, zips[0].zip);
+    let violations = await axeViolations(page);
+    assert.deepEqual(violations, [], `axe-core on the zip page:\n${violations.join('\n')}`);
+    // With the filters open too (a phone opens them; a desktop shows them).
+    await page.locator('.plan-filters-panel').evaluate((d) => (d.open = true));
+    violations = await axeViolations(page);
+    assert.deepEqual(violations, [], `axe-core on the zip page, filters open:\n${violations.join('\n')}`);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+}
+
+test(`40 plans fit in ${MAX_VIEWPORTS_TALL} screens on a desktop, filters beside the list`, async () => {
+  const zip = zips[0];
+  const { height } = VIEWPORTS.desktop;
+  const page = await newPage(browser, VIEWPORTS.desktop);
+  await openZip(page, zip.zip);
+  assert.ok(zip.plans.length >= BUDGET_PLANS, `the zip has ${zip.plans.length} plans`);
+  assert.equal(await page.locator('#plan-list > li.plan-card:not([hidden])').count(), zip.plans.length);
+  const tall = await page.evaluate(() => document.documentElement.scrollHeight);
+  console.log(`desktop: ${zip.plans.length} plans make a page ${tall}px tall, ${(tall / height).toFixed(2)} screens of ${height}px`);
+  assert.ok(tall <= MAX_VIEWPORTS_TALL * height, `the page is ${tall}px, more than ${MAX_VIEWPORTS_TALL} x ${height}px`);
+
+  // The filters are open beside the list, their disclosure not shown.
+  const tools = await page.locator('#plan-tools').boundingBox();
+  const list = await page.locator('#plan-list').boundingBox();
+  assert.ok(tools.x + tools.width <= list.x, 'the filters are left of the list');
+  assert.ok(await page.getByLabel('Sort by').isVisible());
+  assert.equal(await page.locator('.plan-filters-panel > summary').isVisible(), false);
+  await page.screenshot({ path: screenshotPath('zip-desktop-full'), fullPage: true });
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('a card shows the facts that decide and links to the rest', async () => {
+  const zip = zips[0];
+  const page = await newPage(browser, VIEWPORTS.phone);
+  await openZip(page, zip.zip);
+  for (const summary of zip.plans.slice(0, 10)) {
+    const plan = planJson(stack.siteDir, summary.plan_id);
+    const card = page.locator(`li[data-plan-id="${plan.plan_id}"]`);
+    const facts = await card.locator('.plan-card__fact').evaluateAll((els) => els.map((el) => [el.querySelector('dt').textContent, el.querySelector('dd').textContent]));
+    assert.deepEqual(facts, [
+      ['Monthly premium', usd(cents(plan.avg_monthly_cost))],
+      ['Annual deductible', usd(cents(plan.annual_deductible))],
+      ['Premiums and deductible for the year', `${usd(yearly(plan))} Drug costs not included`],
+    ]);
+    // The stars are drawn for the eye and said in words for everyone.
+    const rating = Number(plan.features.star_rating);
+    assert.equal((await card.locator('.plan-card__rating').textContent()).trim(), `${rating} out of 5 stars`);
+    assert.equal(await card.locator('.plan-stars').getAttribute('aria-hidden'), 'true');
+    assert.equal(await card.locator('.plan-stars svg').count(), 5);
+    const half = rating - Math.floor(rating) >= 0.5 ? 1 : 0;
+    assert.equal(await card.locator('.plan-stars__fill').count(), Math.floor(rating) + half, `${rating} stars`);
+    // Every feature is a click away; the card names no other fact.
+    assert.equal(await card.getByRole('link', { name: `All features and costs of ${plan.plan_name}` }).getAttribute('href'), `/plans/${plan.plan_id}/`);
+    assert.equal(await card.locator('dt, th').count(), 3);
+  }
+  await page.context().close();
+});
+
+test('a $0 premium, $0 deductible plan never reads as costing $0 a year', async () => {
+  const zip = zips[0];
+  const free = zip.plans.find((p) => cents(p.avg_monthly_cost) === 0 && cents(p.annual_deductible) === 0);
+  assert.ok(free, 'the zip has the $0/$0 plan');
+  // Any mention of a yearly figure of $0.00 must say that drug costs are left out.
+  const honest = (text, where) => {
+    assert.doesNotMatch(text, /estimated yearly cost/i, where);
+    for (const m of text.matchAll(/(year|yearly|annual cost)[^$]{0,60}\$0\.00/gi)) {
+      const around = text.slice(m.index, m.index + m[0].length + 60);
+      assert.match(around, /drug costs not included/i, `${where}: "${around}"`);
+    }
+  };
+
+  const page = await newPage(browser, VIEWPORTS.phone);
+  await openZip(page, zip.zip);
+  const card = page.locator(`li[data-plan-id="${free.plan_id}"]`);
+  const cardText = says(await card.innerText());
+  assert.match(cardText, /Premiums and deductible for the year \$0\.00 Drug costs not included/);
+  honest(cardText, 'the card');
+  // It is the cheapest before drugs, so it leads the list.
+  assert.equal(await firstCard(page).getAttribute('data-plan-id'), free.plan_id);
+
+  await page.goto(`${stack.baseUrl}/plans/${free.plan_id}/`);
+  const costs = says(await page.locator('.plan-costs').innerText());
+  assert.match(costs, /Premiums and deductible for the year \$0\.00 Drug costs not included/);
+  honest(says(await page.locator('main').innerText()), 'the plan page');
+
+  const other = zip.plans.find((p) => p.plan_id !== free.plan_id);
+  await page.goto(`${stack.baseUrl}/compare/?plans=${free.plan_id},${other.plan_id}`);
+  await page.locator('#compare table').waitFor();
+  const row = page.locator('#compare tbody tr', { has: page.locator('th', { hasText: 'Premiums and deductible for the year' }) });
+  assert.match(says(await row.locator('th').innerText()), /^Premiums and deductible for the year \(drug costs not included\)/);
+  assert.equal(says(await row.locator('td').first().innerText()), `${usd(0)} (lowest)`);
+  honest(says(await page.locator('main').innerText()), 'the comparison');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('on a phone the filters open and close from the keyboard, their line saying what is in force', async () => {
+  const zip = zips[0];
+  const page = await newPage(browser, VIEWPORTS.phone);
+  await openZip(page, zip.zip);
+  const panel = page.locator('details.plan-filters-panel');
+  const summary = panel.locator('> summary');
+  const sort = page.getByLabel('Sort by');
+  assert.equal(await panel.evaluate((d) => d.open), false, 'closed at first');
+  assert.equal(await sort.isVisible(), false);
+  assert.equal(says(await summary.innerText()), 'Filter and sort No filters');
+
+  await tabTo(page, summary);
+  await page.keyboard.press('Enter');
+  assert.equal(await panel.evaluate((d) => d.open), true, 'Enter opens it');
+  assert.ok(await sort.isVisible());
+  await page.screenshot({ path: screenshotPath('zip-phone-filters-open') });
+
+  // A yes/no feature, ticked with Space, shows in the line and narrows the list.
+  const [key] = boolFeatures(zip.plans);
+  const box = page.getByLabel(`Has ${humanize(key).toLowerCase()}`, { exact: true });
+  await tabTo(page, box);
+  await page.keyboard.press('Space');
+  assert.ok(await box.isChecked());
+  const kept = zip.plans.filter((p) => YES.test(p.features[key] || '')).length;
+  assert.equal(await page.locator('#plan-list > li.plan-card:not([hidden])').count(), kept);
+  assert.equal(says(await summary.innerText()), `Filter and sort 1 filter: has ${humanize(key).toLowerCase()}`);
+
+  // Back to the disclosure (Shift+Tab) and closed with Space: the line still tells.
+  for (let i = 0; i < 80 && !(await summary.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Shift+Tab');
+  assert.ok(await summary.evaluate((el) => el === document.activeElement), 'Shift+Tab reaches the disclosure');
+  await page.keyboard.press('Space');
+  assert.equal(await panel.evaluate((d) => d.open), false, 'Space closes it');
+  assert.equal(await sort.isVisible(), false);
+  assert.match(says(await summary.innerText()), /1 filter: has /);
+  const card = await firstCard(page).boundingBox();
+  assert.ok(card.y < VIEWPORTS.phone.height, 'the plans are on the first screen again');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('signed in on a phone, each card says in one line how it compares, details on demand', async () => {
+  const zip = zips[0];
+  const page = await newPage(browser, VIEWPORTS.phone);
+  await page.goto(`${stack.baseUrl}/signin/`);
+  await page.getByLabel('Username').fill(DEMO_USER.username);
+  await page.getByLabel('Password').fill(DEMO_USER.password);
+  await Promise.all([page.waitForURL('**/my-plan/'), page.locator('#signin-form [type="submit"]').click()]);
+  const current = (await page.evaluate(() => fetch('/api/me/enrollment').then((r) => r.json()))).current_plan;
+  assert.ok(current, 'the demo user has a current plan');
+
+  await openZip(page, zip.zip);
+  await page.locator('.plan-delta').first().waitFor();
+  const banner = says(await page.locator('#my-plan-banner').innerText());
+  assert.equal(banner, `Your plan: ${current.plan_name}, ${usd(cents(current.avg_monthly_cost))} a month. Each plan below says how its premium compares.`);
+  for (const plan of zip.plans.filter((p) => p.plan_id !== current.plan_id).slice(0, 10)) {
+    const delta = page.locator(`li[data-plan-id="${plan.plan_id}"] .plan-delta`);
+    const monthly = cents(plan.avg_monthly_cost) - cents(current.avg_monthly_cost);
+    const line = monthly === 0 ? 'Same monthly premium as your plan' : `${usd(Math.abs(monthly))} ${monthly > 0 ? 'more' : 'less'} a month than your plan`;
+    assert.equal(await delta.locator('.plan-delta__line').textContent(), line);
+    // The rest waits, closed, behind a disclosure.
+    const details = delta.locator('details');
+    assert.equal(await details.evaluate((d) => d.open), false);
+    const yearlyDiff = yearly(plan) - yearly(current);
+    const text = says(await details.textContent());
+    assert.ok(
+      text.includes(`Premiums and deductible for the year: ${yearlyDiff === 0 ? 'the same as your plan' : `${usd(Math.abs(yearlyDiff))} ${yearlyDiff > 0 ? 'more' : 'less'} than your plan`} (drug costs not included).`),
+      text,
+    );
+  }
+  const first = firstCard(page);
+  const box = await first.boundingBox();
+  assert.ok(box.y < VIEWPORTS.phone.height, `signed in, the first card starts at ${box.y}px`);
+  await page.screenshot({ path: screenshotPath('zip-phone-signed-in') });
+  // Opened from the keyboard like any native disclosure.
+  const summary = first.locator('.plan-delta details > summary');
+  if (await summary.count()) {
+    await summary.focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await first.locator('.plan-delta details').evaluate((d) => d.open), true);
+  }
+  const violations = await axeViolations(page);
+  assert.deepEqual(violations, [], `axe-core on the zip page signed in:\n${violations.join('\n')}`);
+  assert.deepEqual(page.problems, []);
   await page.context().close();
 });

@@ -50,6 +50,14 @@ pub struct ComparePage<'a> {
     pub assets: &'a AssetUrls,
 }
 
+/// What the yearly figure is called wherever it is shown: it adds up premiums
+/// and the deductible only, so its name must never suggest a total cost.
+pub const YEARLY_LABEL: &str = "Premiums and deductible for the year";
+
+/// Said beside the yearly figure, since without a drug list it leaves out
+/// what the person pays for their drugs.
+pub const YEARLY_NOTE: &str = "Drug costs not included";
+
 /// A plan's costs as they read on a page.
 pub struct Costs {
     /// Monthly premium.
@@ -58,7 +66,7 @@ pub struct Costs {
     pub deductible: Dollars,
     /// Copay.
     pub copay: Dollars,
-    /// 12 × premium + deductible.
+    /// 12 × premium + deductible, read with [`YEARLY_LABEL`] and [`YEARLY_NOTE`].
     pub yearly: Dollars,
     /// Who may join.
     pub ages: String,
@@ -73,6 +81,99 @@ impl Costs {
             copay: Dollars(plan.avg_copay_amount),
             yearly: Dollars(plan.estimated_yearly_cost()),
             ages: eligible_ages(plan.min_age, plan.max_age),
+        }
+    }
+
+    /// [`YEARLY_LABEL`], for templates.
+    pub fn yearly_label(&self) -> &'static str {
+        YEARLY_LABEL
+    }
+
+    /// [`YEARLY_NOTE`], for templates.
+    pub fn yearly_note(&self) -> &'static str {
+        YEARLY_NOTE
+    }
+}
+
+/// One of the five stars a rating is drawn with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Star {
+    /// Filled.
+    Full,
+    /// Left half filled.
+    Half,
+    /// Outline only.
+    Empty,
+}
+
+impl Star {
+    /// Whether the whole star is filled.
+    pub fn is_full(&self) -> bool {
+        *self == Star::Full
+    }
+
+    /// Whether the left half only is filled.
+    pub fn is_half(&self) -> bool {
+        *self == Star::Half
+    }
+}
+
+/// A plan's star rating (0 to 5, in tenths), from its `star_rating` feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StarRating {
+    tenths: u8,
+}
+
+impl StarRating {
+    /// The feature that holds the rating.
+    pub const FEATURE: &'static str = "star_rating";
+
+    /// Reads "3.5", "4" or "4.0"; anything else (a word, a value outside 0–5,
+    /// more than one decimal) is no rating, so a card never draws a made-up one.
+    pub fn parse(value: &str) -> Option<Self> {
+        let (whole, tenth) = match value.trim().split_once('.') {
+            Some((whole, tenth)) => (whole, tenth),
+            None => (value.trim(), "0"),
+        };
+        let digit = |s: &str| match s.as_bytes() {
+            [d @ b'0'..=b'9'] => Some(d - b'0'),
+            _ => None,
+        };
+        let tenths = digit(whole)? * 10 + digit(tenth)?;
+        (tenths <= 50).then_some(Self { tenths })
+    }
+
+    /// The rating of a plan, if its features hold a readable one.
+    pub fn of(plan: &PlanSummary) -> Option<Self> {
+        plan.features
+            .get(Self::FEATURE)
+            .and_then(|value| Self::parse(value))
+    }
+
+    /// The five stars: full up to the rating, a half star for a rating at
+    /// least half way to the next, empty after.
+    pub fn stars(&self) -> [Star; 5] {
+        std::array::from_fn(|i| {
+            let before = 10 * i as u8;
+            if self.tenths >= before + 10 {
+                Star::Full
+            } else if self.tenths >= before + 5 {
+                Star::Half
+            } else {
+                Star::Empty
+            }
+        })
+    }
+}
+
+/// "3.5 out of 5 stars", "4 out of 5 stars": the text the drawn stars stand for.
+impl fmt::Display for StarRating {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (whole, tenth) = (self.tenths / 10, self.tenths % 10);
+        if tenth == 0 {
+            write!(f, "{whole} out of 5 stars")
+        } else {
+            write!(f, "{whole}.{tenth} out of 5 stars")
         }
     }
 }
@@ -97,7 +198,8 @@ pub fn features(plan: &PlanSummary) -> Vec<Feature<'_>> {
 }
 
 /// One plan in a zip's list: rendered once per plan, reused on every zip page
-/// that lists it.
+/// that lists it. It holds only what decides between plans; every feature is
+/// on the plan's own page.
 #[derive(Template)]
 #[template(path = "plan_card.html")]
 pub struct PlanCard<'a> {
@@ -105,8 +207,8 @@ pub struct PlanCard<'a> {
     pub plan: &'a PlanSummary,
     /// Its costs.
     pub costs: Costs,
-    /// Its features.
-    pub features: Vec<Feature<'a>>,
+    /// Its star rating, if it has a readable one.
+    pub rating: Option<StarRating>,
 }
 
 impl<'a> PlanCard<'a> {
@@ -115,7 +217,7 @@ impl<'a> PlanCard<'a> {
         Self {
             plan,
             costs: Costs::of(plan),
-            features: features(plan),
+            rating: StarRating::of(plan),
         }
     }
 }
@@ -151,7 +253,7 @@ pub struct ZipPage<'a> {
     pub zip: &'a str,
     /// "24 plans".
     pub count: String,
-    /// The plans, cheapest estimated yearly cost first.
+    /// The plans, lowest premiums and deductible for the year first.
     pub cards: PlanCards<'a>,
 }
 
@@ -173,10 +275,47 @@ pub struct PlanPage<'a> {
     pub states: &'static [(&'static str, &'static str)],
 }
 
-/// The default order of a zip's list: lowest estimated yearly cost, then plan id.
+/// The default order of a zip's list: lowest premiums and deductible for the
+/// year, then plan id.
 pub fn yearly_cost_key(plan: &PlanSummary) -> (Money, &str) {
     (plan.estimated_yearly_cost(), plan.plan_id.as_str())
 }
 
 /// The places a mailing address can be in, for the mail form.
 pub use whatever_database::rules::states::STATES;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Star::{Empty, Full, Half};
+
+    #[test]
+    fn ratings_read_as_tenths_or_not_at_all() {
+        assert_eq!(StarRating::parse("3.5"), Some(StarRating { tenths: 35 }));
+        assert_eq!(StarRating::parse("4"), Some(StarRating { tenths: 40 }));
+        assert_eq!(StarRating::parse(" 5.0 "), Some(StarRating { tenths: 50 }));
+        assert_eq!(StarRating::parse("0.0"), Some(StarRating { tenths: 0 }));
+        for bad in ["5.5", "6", "3.25", "-1", "", ".5", "3.", "four", "3,5", "NaN"] {
+            assert_eq!(StarRating::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn stars_fill_up_to_the_rating_with_a_half_star() {
+        let stars = |v| StarRating::parse(v).unwrap().stars();
+        assert_eq!(stars("3.5"), [Full, Full, Full, Half, Empty]);
+        assert_eq!(stars("3.4"), [Full, Full, Full, Empty, Empty]);
+        assert_eq!(stars("3.9"), [Full, Full, Full, Half, Empty]);
+        assert_eq!(stars("5"), [Full; 5]);
+        assert_eq!(stars("0.5"), [Half, Empty, Empty, Empty, Empty]);
+        assert_eq!(stars("0"), [Empty; 5]);
+    }
+
+    #[test]
+    fn ratings_read_aloud_as_out_of_five() {
+        let text = |v| StarRating::parse(v).unwrap().to_string();
+        assert_eq!(text("3.5"), "3.5 out of 5 stars");
+        assert_eq!(text("4.0"), "4 out of 5 stars");
+        assert_eq!(text("1"), "1 out of 5 stars");
+    }
+}

@@ -8,6 +8,7 @@ use std::time::Duration;
 use whatever_database::DatabaseConfig;
 
 use crate::auth::keys::Keyring;
+use crate::auth::pseudonym::{self, Pseudonyms};
 use crate::client_addr::ClientAddrConfig;
 use crate::fulfillment::FulfillmentSettings;
 
@@ -93,6 +94,13 @@ pub struct AuthConfig {
     pub throttle: ThrottleConfig,
     /// Session lifetimes.
     pub session: SessionConfig,
+    /// `PSEUDONYM_KEY_FILE` (at least 32 bytes): keys the pseudonyms that
+    /// stand for usernames in the throttle tables and logs. Unset: an
+    /// ephemeral key, with a warning.
+    pub pseudonyms: Pseudonyms,
+    /// `WRAP_LEGACY_HASHES_AT_START`, default true: wrap any bcrypt hash
+    /// left in `"user"` into argon2id when the API starts.
+    pub wrap_legacy_at_start: bool,
 }
 
 impl AuthConfig {
@@ -105,12 +113,15 @@ impl AuthConfig {
                 per_user_client: parse_var("LOGIN_LIMIT_USER_CLIENT", "10/900")?,
                 per_account: parse_var("LOGIN_LIMIT_ACCOUNT", "100/86400")?,
                 per_client: parse_var("LOGIN_LIMIT_CLIENT", "50/60")?,
+                known_client: Duration::from_secs(parse_var("LOGIN_KNOWN_CLIENT_SECS", "7776000")?),
             },
             session: SessionConfig {
                 idle: Duration::from_secs(parse_var("SESSION_IDLE_SECS", "3600")?),
                 absolute: Duration::from_secs(parse_var("SESSION_MAX_SECS", "43200")?),
                 refresh_after: Duration::from_secs(parse_var("SESSION_REFRESH_SECS", "300")?),
             },
+            pseudonyms: pseudonyms_from_env()?,
+            wrap_legacy_at_start: parse_var("WRAP_LEGACY_HASHES_AT_START", "true")?,
         })
     }
 
@@ -121,8 +132,31 @@ impl AuthConfig {
             login_concurrency: 2,
             throttle: ThrottleConfig::default(),
             session: SessionConfig::default(),
+            // Fixed, so that replicas in one test count the same failures.
+            pseudonyms: Pseudonyms::new(b"test pseudonym key: public, never used outside tests")
+                .expect("long enough"),
+            wrap_legacy_at_start: false,
         }
     }
+}
+
+fn pseudonyms_from_env() -> Result<Pseudonyms, ConfigError> {
+    const NAME: &str = "PSEUDONYM_KEY_FILE";
+    let invalid = |reason: String| ConfigError::Invalid { name: NAME, reason };
+    let Some(path) = optional_var(NAME) else {
+        tracing::warn!(
+            "PSEUDONYM_KEY_FILE is not set: usernames are pseudonymized with an ephemeral key, \
+             so each process counts failed logins on its own. Fine locally, never in production."
+        );
+        return Pseudonyms::ephemeral().map_err(|e| invalid(e.to_string()));
+    };
+    let secret = std::fs::read(&path).map_err(|e| invalid(format!("cannot read {path}: {e}")))?;
+    Pseudonyms::new(secret.trim_ascii()).ok_or_else(|| {
+        invalid(format!(
+            "{path} holds fewer than {} bytes",
+            pseudonym::MIN_KEY_BYTES
+        ))
+    })
 }
 
 fn keyring_from_env() -> Result<Keyring, ConfigError> {
@@ -167,13 +201,21 @@ fn keyring_from_env() -> Result<Keyring, ConfigError> {
 /// a sliding window of SECONDS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThrottleConfig {
-    /// `LOGIN_LIMIT_USER_CLIENT`, default `10/900`: one username from one address.
+    /// `LOGIN_LIMIT_USER_CLIENT`, default `10/900`: one username from one
+    /// address. MAX failures come free; then each further try waits SECONDS
+    /// after the last failure, twice as long after every new one (at most
+    /// the account window).
     pub per_user_client: Limit,
-    /// `LOGIN_LIMIT_ACCOUNT`, default `100/86400`: one username from anywhere
-    /// (NIST 800-63B allows no more than 100).
+    /// `LOGIN_LIMIT_ACCOUNT`, default `100/86400`: one username from every
+    /// address it has not signed in from (NIST 800-63B allows no more than
+    /// 100). Addresses it signed in from are held only by `per_user_client`,
+    /// so guessing from elsewhere cannot lock the owner out.
     pub per_account: Limit,
     /// `LOGIN_LIMIT_CLIENT`, default `50/60`: one address, any username.
     pub per_client: Limit,
+    /// `LOGIN_KNOWN_CLIENT_SECS`, default 90 days: how long an address an
+    /// account signed in from stays exempt from that account's limit.
+    pub known_client: Duration,
 }
 
 impl Default for ThrottleConfig {
@@ -186,6 +228,7 @@ impl Default for ThrottleConfig {
             per_user_client: limit(10, 900),
             per_account: limit(100, 86_400),
             per_client: limit(50, 60),
+            known_client: Duration::from_secs(90 * 86_400),
         }
     }
 }

@@ -25,12 +25,6 @@ struct LoginResponse<'a> {
     expires_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// A short, non-reversible tag for logs: lets an operator correlate events
-/// of one account without the username appearing in the logs.
-fn log_tag(username: &str) -> String {
-    hex::encode(&throttle::account_key(username)[..6])
-}
-
 /// Checks the password and opens a session.
 pub async fn login<B>(state: &AppState, req: Request<B>) -> Result<Resp, ApiError>
 where
@@ -43,14 +37,11 @@ where
         .client_addr
         .client_ip(req.headers(), req.extensions().get::<PeerAddr>().copied());
     let LoginRequest { username, password } = read_json(req).await?;
-    let account = throttle::account_key(&username);
-    let user = log_tag(&username);
 
+    // Counted before the hash, so concurrent guesses cannot outrun the limits.
+    let attempt = throttle::reserve(&state.pool, auth, &username, client).await?;
+    let user = attempt.tag().to_string();
     let db = state.pool.get().await?;
-    if let Err(throttled) = throttle::check(&**db, &auth.throttle, &account, client).await {
-        tracing::warn!(%user, %client, "login throttled");
-        return Err(throttled);
-    }
     let stored: Option<String> = db
         .query_opt(
             r#"SELECT password FROM "user" WHERE username = $1"#,
@@ -62,12 +53,13 @@ where
     drop(db);
     let verdict = state.passwords.verify(password, stored.clone()).await?;
 
-    let db = state.pool.get().await?;
-    if verdict == Verdict::Rejected {
-        throttle::record_failure(&**db, &account, client).await?;
+    let signed_in = verdict != Verdict::Rejected;
+    throttle::settle(&state.pool, attempt, signed_in).await?;
+    if !signed_in {
         tracing::info!(%user, %client, "login failed");
         return Err(BAD_CREDENTIALS);
     }
+    let db = state.pool.get().await?;
     if let (Verdict::AcceptedRehash(new_hash), Some(old_hash)) = (&verdict, &stored) {
         // Compare-and-set: a concurrent password change wins over the upgrade.
         db.execute(
@@ -77,7 +69,6 @@ where
         .await?;
         tracing::info!(%user, "password hash upgraded to argon2id");
     }
-    throttle::clear_account(&**db, &account).await?;
     let issued = session::open(&auth.keys, &auth.session, &username)?;
     tracing::info!(%user, session = %issued.claims.sid, "signed in");
     let mut resp = json_response(

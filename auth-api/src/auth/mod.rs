@@ -4,6 +4,7 @@
 pub mod keys;
 pub mod login;
 pub mod password;
+pub mod pseudonym;
 pub mod session;
 pub mod throttle;
 pub mod token;
@@ -13,16 +14,30 @@ pub use session::{Session, authenticate};
 
 use crate::state::AppState;
 
-/// Every ten minutes, deletes revocations past their expiry and failures
-/// older than the longest throttling window. Several replicas doing it is
-/// harmless: the deletes are idempotent.
+/// Upkeep of the auth tables. Once at start (unless
+/// `WRAP_LEGACY_HASHES_AT_START=false`), wraps any legacy bcrypt hash into
+/// argon2id. Then every ten minutes, deletes revocations past their expiry,
+/// failures older than the longest throttling window and addresses not
+/// signed in from for longer than `LOGIN_KNOWN_CLIENT_SECS`. Several
+/// replicas doing it is harmless: every write is idempotent.
 pub async fn prune_periodically(state: AppState) {
+    if state.config.auth.wrap_legacy_at_start {
+        match state.passwords.wrap_legacy_hashes(&state.pool).await {
+            Ok(wrapped) => tracing::info!(wrapped, "legacy bcrypt hashes wrapped into argon2id"),
+            Err(error) => tracing::warn!(%error, "wrapping legacy bcrypt hashes failed"),
+        }
+    }
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         tick.tick().await;
-        let keep = state.config.auth.throttle.longest_window();
+        let limits = &state.config.auth.throttle;
         let outcome = match state.pool.get().await {
-            Ok(db) => session::prune(&**db, keep).await,
+            Ok(db) => match session::prune(&**db, limits.longest_window()).await {
+                Ok(n) => throttle::prune_known_clients(&**db, limits.known_client)
+                    .await
+                    .map(|m| n + m),
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e.into()),
         };
         match outcome {

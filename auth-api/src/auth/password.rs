@@ -1,16 +1,27 @@
-//! Password hashing: argon2id for everything new, bcrypt accepted once for
-//! hashes carried over from the old system.
+//! Password hashing: argon2id for everything new; hashes carried over from
+//! the old system's bcrypt are kept only wrapped in argon2id.
+//!
+//! Every check does the same work whatever is stored, and whether the user
+//! exists at all: one bcrypt at the old system's cost and one argon2id at
+//! today's parameters. A legacy hash is wrapped as argon2id(bcrypt(password))
+//! ([`wrap_legacy`], done to every bcrypt hash when the API starts), so it
+//! costs exactly that; an argon2id hash gets a bcrypt it does not need; an
+//! unknown user gets both. So the answer's timing tells nobody which kind of
+//! account, if any, a username has.
 //!
 //! Hashing is deliberately slow (tens of milliseconds of CPU), so it runs on
 //! the blocking pool and at most `LOGIN_CONCURRENCY` at a time: a login flood
 //! queues behind the semaphore instead of starving the async runtime that
 //! serves everyone else.
 
-use std::sync::Arc;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use deadpool_postgres::Pool;
 use tokio::sync::Semaphore;
 
 use crate::ApiError;
@@ -19,6 +30,14 @@ use crate::ApiError;
 use whatever_database::rules::password::{
     ARGON2_LANES as LANES, ARGON2_MEMORY_KIB as MEMORY_KIB, ARGON2_PASSES as PASSES,
 };
+
+/// The bcrypt cost the old system used (the Node bcrypt default): what every
+/// check spends on bcrypt, needed or not.
+pub const LEGACY_BCRYPT_COST: u32 = 10;
+
+/// How a wrapped legacy hash begins: `$bcrypt-argon2id$COST$SALT_HEX` then
+/// the argon2id PHC string of the bcrypt hash (in its `$2b$` form).
+const WRAPPED_PREFIX: &str = "$bcrypt-argon2id$";
 
 /// What checking a password found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,14 +51,24 @@ pub enum Verdict {
     AcceptedRehash(String),
 }
 
+/// The hashing one check performed (before any rehash of a right
+/// password): what its time is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Work {
+    /// The cost of the one bcrypt computed.
+    pub bcrypt_cost: u32,
+    /// Memory (KiB) and passes of the one argon2 computed.
+    pub argon2_memory_kib: u32,
+    /// Passes of that argon2.
+    pub argon2_passes: u32,
+}
+
 /// Hashes and verifies passwords off the async runtime, a bounded number at
 /// a time.
 #[derive(Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
-    /// Verified against when the user does not exist, so that an unknown
-    /// user costs the same time as a wrong password.
-    dummy_hash: Arc<str>,
+    checks: Arc<AtomicU64>,
 }
 
 fn argon2() -> Argon2<'static> {
@@ -50,38 +79,133 @@ fn argon2() -> Argon2<'static> {
 /// Hashes `password` with argon2id and a random salt, as a PHC string.
 /// Blocking: call it from a blocking thread (or a test).
 pub fn hash_password(password: &str) -> String {
+    argon2id_phc(password.as_bytes())
+}
+
+fn argon2id_phc(secret: &[u8]) -> String {
     let salt = SaltString::generate(&mut OsRng);
     argon2()
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password(secret, &salt)
         .expect("argon2 hashing cannot fail with valid parameters")
         .to_string()
 }
 
-/// Checks `password` against a stored PHC (argon2) or bcrypt hash.
+/// Verified against when there is no argon2 hash to check (unknown users,
+/// unwrapped bcrypt), so that those cost one argon2id too.
+fn dummy_argon2() -> PasswordHash<'static> {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let phc =
+        DUMMY.get_or_init(|| hash_password("not a real password: nothing verifies against this"));
+    PasswordHash::new(phc).expect("our own hash parses")
+}
+
+/// Wraps a legacy bcrypt hash into argon2id: the old password still
+/// verifies, the bcrypt hash itself is no longer stored, and checking costs
+/// what every other check costs. `None` if `bcrypt_hash` is not one.
 /// Blocking, like [`hash_password`].
+pub fn wrap_legacy(bcrypt_hash: &str) -> Option<String> {
+    let parts = bcrypt::HashParts::from_str(bcrypt_hash).ok()?;
+    let inner = argon2id_phc(parts.format_for_version(bcrypt::Version::TwoB).as_bytes());
+    Some(format!(
+        "{WRAPPED_PREFIX}{}${}{inner}",
+        parts.get_cost(),
+        hex::encode(parts.get_salt_raw())
+    ))
+}
+
+/// The bcrypt cost, bcrypt salt and argon2id PHC string of a wrapped hash.
+fn unwrap_legacy(stored: &str) -> Option<(u32, [u8; 16], PasswordHash<'_>)> {
+    let rest = stored.strip_prefix(WRAPPED_PREFIX)?;
+    let (cost, rest) = rest.split_once('$')?;
+    let (salt, rest) = rest.split_at_checked(32)?;
+    let mut raw = [0u8; 16];
+    hex::decode_to_slice(salt, &mut raw).ok()?;
+    Some((cost.parse().ok()?, raw, PasswordHash::new(rest).ok()?))
+}
+
+/// Checks `password` against a stored hash: argon2 PHC, wrapped legacy, or
+/// (until wrapped) bare bcrypt. Blocking, like [`hash_password`].
 pub fn verify_blocking(password: &str, stored: &str) -> Verdict {
-    if stored.starts_with("$2") {
-        return match bcrypt::verify(password, stored) {
-            Ok(true) => Verdict::AcceptedRehash(hash_password(password)),
-            _ => Verdict::Rejected,
-        };
-    }
-    let Ok(parsed) = PasswordHash::new(stored) else {
-        return Verdict::Rejected;
+    check(password, Some(stored)).0
+}
+
+/// Checks `password` against `stored`, or against nothing when there is no
+/// such user (always [`Verdict::Rejected`] then), and says what work that
+/// took: the same for every kind of stored hash at today's parameters.
+/// Blocking, like [`hash_password`].
+pub fn check(password: &str, stored: Option<&str>) -> (Verdict, Work) {
+    let mut work = Work {
+        bcrypt_cost: LEGACY_BCRYPT_COST,
+        argon2_memory_kib: MEMORY_KIB,
+        argon2_passes: PASSES,
     };
+    let verdict = match stored {
+        Some(stored) if stored.starts_with(WRAPPED_PREFIX) => match unwrap_legacy(stored) {
+            Some((cost, salt, inner)) => {
+                work.bcrypt_cost = cost;
+                let legacy = bcrypt::hash_with_salt(password, cost, salt)
+                    .map(|parts| parts.format_for_version(bcrypt::Version::TwoB));
+                // An error (a cost out of range) still pays for the argon2.
+                let legacy = legacy.unwrap_or_default();
+                if argon2_verify(legacy.as_bytes(), &inner, &mut work) && !legacy.is_empty() {
+                    Verdict::AcceptedRehash(hash_password(password))
+                } else {
+                    Verdict::Rejected
+                }
+            }
+            None => reject_with_dummy_work(password, &mut work),
+        },
+        Some(stored) if stored.starts_with("$2") => {
+            if let Ok(parts) = bcrypt::HashParts::from_str(stored) {
+                work.bcrypt_cost = parts.get_cost();
+            }
+            let right = matches!(bcrypt::verify(password, stored), Ok(true));
+            argon2_verify(password.as_bytes(), &dummy_argon2(), &mut work);
+            if right {
+                Verdict::AcceptedRehash(hash_password(password))
+            } else {
+                Verdict::Rejected
+            }
+        }
+        Some(stored) => match PasswordHash::new(stored) {
+            Ok(parsed) => {
+                dummy_bcrypt(password);
+                if !argon2_verify(password.as_bytes(), &parsed, &mut work) {
+                    Verdict::Rejected
+                } else if is_current(&parsed) {
+                    Verdict::Accepted
+                } else {
+                    Verdict::AcceptedRehash(hash_password(password))
+                }
+            }
+            Err(_) => reject_with_dummy_work(password, &mut work),
+        },
+        None => reject_with_dummy_work(password, &mut work),
+    };
+    (verdict, work)
+}
+
+/// Verifies `secret` against an argon2 hash and notes the work in `work`.
+fn argon2_verify(secret: &[u8], hash: &PasswordHash<'_>, work: &mut Work) -> bool {
+    if let Ok(params) = Params::try_from(hash) {
+        work.argon2_memory_kib = params.m_cost();
+        work.argon2_passes = params.t_cost();
+    }
     // Argon2's verifier takes its parameters from the stored hash, so old,
     // weaker hashes still verify; they are upgraded right after.
-    if Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_err()
-    {
-        return Verdict::Rejected;
-    }
-    if is_current(&parsed) {
-        Verdict::Accepted
-    } else {
-        Verdict::AcceptedRehash(hash_password(password))
-    }
+    Argon2::default().verify_password(secret, hash).is_ok()
+}
+
+/// The work of a check that cannot succeed, done anyway.
+fn reject_with_dummy_work(password: &str, work: &mut Work) -> Verdict {
+    dummy_bcrypt(password);
+    argon2_verify(password.as_bytes(), &dummy_argon2(), work);
+    Verdict::Rejected
+}
+
+/// One bcrypt at the legacy cost, result unused.
+fn dummy_bcrypt(password: &str) {
+    std::hint::black_box(bcrypt::hash_with_salt(password, LEGACY_BCRYPT_COST, [0; 16]).ok());
 }
 
 /// Whether a verified argon2 hash is argon2id with at least today's cost.
@@ -98,37 +222,78 @@ impl Passwords {
     /// Allows `concurrency` hashes at once. Computes the dummy hash, which
     /// takes one hash's time.
     pub fn new(concurrency: usize) -> Self {
+        dummy_argon2();
         Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            dummy_hash: hash_password("not a real password: unknown users verify against this")
-                .into(),
+            checks: Arc::default(),
         }
     }
 
-    /// Checks `password` against `stored`, or against the dummy hash when
-    /// there is no such user (always [`Verdict::Rejected`] then, in the same
-    /// time).
-    pub async fn verify(
+    /// How many passwords this process has checked: the number of guesses
+    /// that got past the throttle, counted where the hashing happens.
+    pub fn checks(&self) -> u64 {
+        self.checks.load(Ordering::Relaxed)
+    }
+
+    /// Runs `f` on the blocking pool, once a permit is free.
+    async fn blocking<T: Send + 'static>(
         &self,
-        password: String,
-        stored: Option<String>,
-    ) -> Result<Verdict, ApiError> {
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
         let _permit = self
             .permits
             .clone()
             .acquire_owned()
             .await
             .map_err(|_| ApiError::Unavailable("password hashing is shutting down".into()))?;
-        let dummy = self.dummy_hash.clone();
-        tokio::task::spawn_blocking(move || match stored {
-            Some(stored) => verify_blocking(&password, &stored),
-            None => {
-                let _ = verify_blocking(&password, &dummy);
-                Verdict::Rejected
-            }
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("password check panicked: {e}")))
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| ApiError::Internal(format!("password hashing panicked: {e}")))
+    }
+
+    /// Checks `password` against `stored`, or against nothing when there is
+    /// no such user (always [`Verdict::Rejected`] then, in the same time).
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<Verdict, ApiError> {
+        self.checks.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("password_checks_total").increment(1);
+        self.blocking(move || check(&password, stored.as_deref()).0)
+            .await
+    }
+
+    /// Wraps every bcrypt hash left in `"user"` into argon2id (see
+    /// [`wrap_legacy`]) and returns how many it wrapped. Each update is a
+    /// compare-and-set, so replicas doing it at once, or a password change
+    /// meanwhile, are harmless.
+    pub async fn wrap_legacy_hashes(&self, pool: &Pool) -> Result<u64, ApiError> {
+        let legacy = pool
+            .get()
+            .await?
+            .query(
+                r#"SELECT username, password FROM "user" WHERE password LIKE '$2%'"#,
+                &[],
+            )
+            .await?;
+        let mut wrapped = 0;
+        for row in legacy {
+            let (username, old): (String, String) = (row.get(0), row.get(1));
+            let from = old.clone();
+            let Some(new) = self.blocking(move || wrap_legacy(&from)).await? else {
+                continue;
+            };
+            wrapped += pool
+                .get()
+                .await?
+                .execute(
+                    r#"UPDATE "user" SET password = $1 WHERE username = $2 AND password = $3"#,
+                    &[&new, &username, &old],
+                )
+                .await?;
+        }
+        Ok(wrapped)
     }
 }
 
@@ -171,6 +336,73 @@ mod tests {
             verify_blocking("pw", &weak),
             Verdict::AcceptedRehash(_)
         ));
+    }
+
+    #[test]
+    fn a_wrapped_legacy_hash_keeps_the_old_password_and_not_the_bcrypt_hash() {
+        let legacy = bcrypt::hash("hunter2", 4).unwrap();
+        let wrapped = wrap_legacy(&legacy).unwrap();
+        assert!(wrapped.starts_with("$bcrypt-argon2id$4$"), "{wrapped}");
+        assert!(
+            !wrapped.contains(&legacy[29..]),
+            "the bcrypt digest is gone"
+        );
+        match verify_blocking("hunter2", &wrapped) {
+            Verdict::AcceptedRehash(new) => {
+                assert!(new.starts_with("$argon2id$"), "{new}");
+                assert_eq!(verify_blocking("hunter2", &new), Verdict::Accepted);
+            }
+            other => panic!("expected a rehash, got {other:?}"),
+        }
+        assert_eq!(verify_blocking("hunter3", &wrapped), Verdict::Rejected);
+        // $2a$ and $2y$ hashes of the old system differ from $2b$ only in name.
+        let old_style = legacy.replacen("$2b$", "$2a$", 1);
+        let wrapped = wrap_legacy(&old_style).unwrap();
+        assert!(matches!(
+            verify_blocking("hunter2", &wrapped),
+            Verdict::AcceptedRehash(_)
+        ));
+        assert_eq!(wrap_legacy("$argon2id$not bcrypt"), None);
+    }
+
+    #[test]
+    fn a_damaged_wrapped_hash_rejects() {
+        let wrapped = wrap_legacy(&bcrypt::hash("hunter2", 4).unwrap()).unwrap();
+        for broken in [
+            wrapped.replacen("$4$", "$x$", 1),
+            wrapped[..40].to_string(),
+            wrapped.replace("$argon2id$", "$argon2i$"),
+        ] {
+            assert_eq!(
+                verify_blocking("hunter2", &broken),
+                Verdict::Rejected,
+                "{broken}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_kind_of_account_costs_one_bcrypt_and_one_argon2id() {
+        // What the old system stored: bcrypt at its own cost.
+        let legacy = bcrypt::hash("pw", 10).unwrap();
+        let stored = [
+            ("unknown user", None),
+            ("argon2id", Some(hash_password("pw"))),
+            ("wrapped legacy", Some(wrap_legacy(&legacy).unwrap())),
+            ("unwrapped legacy", Some(legacy.clone())),
+            ("unreadable", Some("plaintext".to_string())),
+        ];
+        let expected = Work {
+            bcrypt_cost: 10,
+            argon2_memory_kib: 19 * 1024,
+            argon2_passes: 2,
+        };
+        for (kind, stored) in &stored {
+            for password in ["pw", "wrong"] {
+                let (_, work) = check(password, stored.as_deref());
+                assert_eq!(work, expected, "{kind}, password {password}");
+            }
+        }
     }
 
     #[test]

@@ -1,54 +1,111 @@
 //! Throttling of failed logins, kept in Postgres so every replica counts the
 //! same failures.
 //!
-//! Three limits apply, each "at most N failures within a sliding window"
-//! (see [`ThrottleConfig`]): per username and
-//! client address (a person mistyping), per account from anywhere (NIST
-//! 800-63B: at most 100 failures per account), and per client address across
-//! usernames (password spraying). Usernames are stored as a SHA-256 digest:
-//! people type passwords into the username field, and this table must not
-//! collect them.
+//! A login first reserves its attempt ([`reserve`]): under a lock on the
+//! account and one on the client address, the limits are checked and the
+//! attempt is written down as a failure, all in one transaction. Only then is
+//! the password hashed, and [`settle`] turns the reservation into a success
+//! if it was one. So concurrent guesses queue on the locks and each sees the
+//! ones before it: no more reach the hash than the limits allow.
+//!
+//! Three limits apply (see [`ThrottleConfig`](crate::config::ThrottleConfig)):
+//! - per account and client address, with growing delays: a few free
+//!   mistakes, then a wait after each failure that doubles every time;
+//! - per account, from addresses it has not signed in from (NIST 800-63B:
+//!   at most 100 failures), so guessing from many addresses stays bounded
+//!   while the owner, from an address they signed in from before, is held
+//!   only by the first limit and cannot be locked out by strangers;
+//! - per client address across usernames (password spraying).
+//!
+//! Accounts are stored as keyed pseudonyms
+//! ([`Pseudonyms`](super::pseudonym::Pseudonyms)), never as
+//! usernames: people type passwords into the username field.
 
 use std::net::IpAddr;
 
-use sha2::{Digest, Sha256};
+use deadpool_postgres::Pool;
 use tokio_postgres::GenericClient;
 
 use crate::ApiError;
-use crate::config::ThrottleConfig;
+use crate::config::AuthConfig;
 
-/// The digest a username is counted under.
-pub fn account_key(username: &str) -> Vec<u8> {
-    Sha256::digest(username.as_bytes()).to_vec()
+/// Advisory-lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).
+const ACCOUNT_LOCK: i32 = 0x6c67_6e61; // "lgna"
+const CLIENT_LOCK: i32 = 0x6c67_6e63; // "lgnc"
+
+/// One login attempt, counted as a failure until [`settle`] says otherwise.
+#[derive(Debug)]
+pub struct Attempt {
+    id: i64,
+    account: Vec<u8>,
+    client: IpAddr,
+    tag: String,
 }
 
-/// `Ok` if a login may be tried now, else 429 with the seconds until one of
-/// the exceeded windows frees a slot.
-pub async fn check(
-    db: &impl GenericClient,
-    limits: &ThrottleConfig,
-    account: &[u8],
+impl Attempt {
+    /// The account's pseudonymous tag, for logs.
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+}
+
+/// Reserves one login attempt of `username` from `client`, or answers 429
+/// with the seconds until the limit that holds it back frees a try.
+///
+/// The reservation is committed as a failure before this returns, so it
+/// counts against every later attempt even if this one never finishes.
+pub async fn reserve(
+    pool: &Pool,
+    auth: &AuthConfig,
+    username: &str,
     client: IpAddr,
-) -> Result<(), ApiError> {
-    // One round trip; each branch is a range scan on its own index.
-    let row = db
+) -> Result<Attempt, ApiError> {
+    let account = auth.pseudonyms.account(username);
+    let tag = auth.pseudonyms.log_tag(username);
+    let limits = &auth.throttle;
+    let mut db = pool.get().await?;
+    let tx = db.transaction().await?;
+    // Always the account first, then the address: no two logins ever wait
+    // for each other's locks in opposite orders.
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext(encode($2, 'hex')))",
+        &[&ACCOUNT_LOCK, &account],
+    )
+    .await?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext(host($2)))",
+        &[&CLIENT_LOCK, &client],
+    )
+    .await?;
+    let row = tx
         .query_one(
-            "WITH counted AS (
-                 SELECT count(*) AS n, min(failed_at) AS oldest, $3::int8 AS lim, $4::float8 AS secs
+            "WITH pair AS (
+                 SELECT count(*) AS n, max(failed_at) AS last
                    FROM login_failure
                   WHERE account = $1 AND client_addr = $2
-                    AND failed_at > now() - $4::float8 * interval '1 second'
-                 UNION ALL
-                 SELECT count(*), min(failed_at), $5::int8, $6::float8
+                    AND failed_at > now() - $9::float8 * interval '1 second'
+             ), account AS (
+                 SELECT count(*) AS n, min(failed_at) AS oldest
                    FROM login_failure
                   WHERE account = $1 AND failed_at > now() - $6::float8 * interval '1 second'
-                 UNION ALL
-                 SELECT count(*), min(failed_at), $7::int8, $8::float8
+             ), client AS (
+                 SELECT count(*) AS n, min(failed_at) AS oldest
                    FROM login_failure
                   WHERE client_addr = $2 AND failed_at > now() - $8::float8 * interval '1 second'
              )
-             SELECT max(ceil(extract(epoch FROM oldest + secs * interval '1 second' - now())))::int8
-               FROM counted WHERE n >= lim",
+             SELECT
+               CASE WHEN pair.n >= $3 THEN extract(epoch FROM pair.last - now()
+                    + least($4::float8 * power(2::float8, least(pair.n - $3, 40)), $6::float8)
+                      * interval '1 second')::float8 END,
+               CASE WHEN account.n >= $5 AND NOT EXISTS (
+                        SELECT 1 FROM login_known_client k
+                         WHERE k.account = $1 AND k.client_addr = $2
+                           AND k.last_success > now() - $10::float8 * interval '1 second')
+                    THEN extract(epoch FROM account.oldest - now()
+                         + $6::float8 * interval '1 second')::float8 END,
+               CASE WHEN client.n >= $7 THEN extract(epoch FROM client.oldest - now()
+                    + $8::float8 * interval '1 second')::float8 END
+             FROM pair, account, client",
             &[
                 &account,
                 &client,
@@ -58,39 +115,81 @@ pub async fn check(
                 &limits.per_account.window.as_secs_f64(),
                 &i64::from(limits.per_client.max),
                 &limits.per_client.window.as_secs_f64(),
+                &limits.longest_window().as_secs_f64(),
+                &limits.known_client.as_secs_f64(),
             ],
         )
         .await?;
-    match row.get::<_, Option<i64>>(0) {
-        Some(secs) => Err(ApiError::TooManyRequests {
-            retry_after: secs.max(1) as u64,
-        }),
-        None => Ok(()),
+    let held = ["account_client", "account", "client"]
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, limit)| Some((limit, row.get::<_, Option<f64>>(i)?)))
+        .filter(|(_, wait)| *wait > 0.0)
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some((limit, wait)) = held {
+        metrics::counter!("login_throttled_total", "limit" => limit).increment(1);
+        if limit == "account" {
+            // Many addresses guessing at one account: worth a look.
+            tracing::warn!(user = %tag, %client, "login limit of one account reached: guessing from many addresses");
+        } else {
+            tracing::warn!(user = %tag, %client, limit, "login throttled");
+        }
+        return Err(ApiError::TooManyRequests {
+            retry_after: (wait.ceil() as u64).max(1),
+        });
     }
+    let id: i64 = tx
+        .query_one(
+            "INSERT INTO login_failure (account, client_addr) VALUES ($1, $2) RETURNING id",
+            &[&account, &client],
+        )
+        .await?
+        .get(0);
+    tx.commit().await?;
+    Ok(Attempt {
+        id,
+        account,
+        client,
+        tag,
+    })
 }
 
-/// Counts one failed login.
-pub async fn record_failure(
+/// Settles a reserved attempt. A failure stays counted as it was reserved.
+/// A success is not a failure: it is taken back, the account's failures are
+/// forgotten (NIST: a success resets the count; the rows stay, detached
+/// from the account, so they still count against their addresses), and the
+/// address becomes one the account is known to sign in from.
+pub async fn settle(pool: &Pool, attempt: Attempt, signed_in: bool) -> Result<(), ApiError> {
+    if !signed_in {
+        return Ok(());
+    }
+    pool.get()
+        .await?
+        .execute(
+            "WITH taken_back AS (
+             DELETE FROM login_failure WHERE id = $1
+         ), forgotten AS (
+             UPDATE login_failure SET account = NULL WHERE account = $2 AND id <> $1
+         )
+         INSERT INTO login_known_client (account, client_addr) VALUES ($2, $3)
+         ON CONFLICT (account, client_addr) DO UPDATE SET last_success = now()",
+            &[&attempt.id, &attempt.account, &attempt.client],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Deletes addresses that have not signed in to their account for longer
+/// than `keep`.
+pub async fn prune_known_clients(
     db: &impl GenericClient,
-    account: &[u8],
-    client: IpAddr,
-) -> Result<(), ApiError> {
-    db.execute(
-        "INSERT INTO login_failure (account, client_addr) VALUES ($1, $2)",
-        &[&account, &client],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Forgets an account's failures after it signs in (NIST: a success resets
-/// the count). The rows stay, detached from the account, so they still count
-/// against the client addresses they came from.
-pub async fn clear_account(db: &impl GenericClient, account: &[u8]) -> Result<(), ApiError> {
-    db.execute(
-        "UPDATE login_failure SET account = NULL WHERE account = $1",
-        &[&account],
-    )
-    .await?;
-    Ok(())
+    keep: std::time::Duration,
+) -> Result<u64, ApiError> {
+    Ok(db
+        .execute(
+            "DELETE FROM login_known_client
+              WHERE last_success < now() - $1::float8 * interval '1 second'",
+            &[&keep.as_secs_f64()],
+        )
+        .await?)
 }

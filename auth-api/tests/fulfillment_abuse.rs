@@ -105,7 +105,10 @@ async fn wait_for(app: &TestApp, id: &str, want: &str) -> Value {
         if answer["status"] == want {
             return answer;
         }
-        assert!(Instant::now() < deadline, "{id} never became {want}: {answer}");
+        assert!(
+            Instant::now() < deadline,
+            "{id} never became {want}: {answer}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -173,8 +176,13 @@ async fn one_recipient_from_many_networks_hits_the_recipient_cap() {
     assert_eq!(again["request_id"], first["request_id"]);
     assert_eq!(headers["idempotent-replayed"], "true");
     // The same person written another way, from another network.
-    let (status, answer, _) =
-        post_from(&app, "2001:db8:9::1", &mail("ZOE OBRIEN", "1 MAIN ST #2"), None).await;
+    let (status, answer, _) = post_from(
+        &app,
+        "2001:db8:9::1",
+        &mail("ZOE OBRIEN", "1 MAIN ST #2"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
     // A third network, a third spelling: over the cap.
     let (status, answer, headers) = post_from(
@@ -209,8 +217,7 @@ async fn another_clients_idempotency_key_neither_replays_nor_blocks() {
     assert_eq!(status, StatusCode::ACCEPTED);
 
     // Same key, same body, another network: not the victim's request.
-    let (status, stolen, headers) =
-        post_from(&app, "198.51.100.9", &victim, Some("order-1")).await;
+    let (status, stolen, headers) = post_from(&app, "198.51.100.9", &victim, Some("order-1")).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{stolen}");
     assert_ne!(stolen["request_id"], first["request_id"]);
     assert!(headers.get("idempotent-replayed").is_none());
@@ -226,8 +233,7 @@ async fn another_clients_idempotency_key_neither_replays_nor_blocks() {
     assert_ne!(other["request_id"], first["request_id"]);
 
     // The owner's own retry still replays, from another address of its network.
-    let (status, replay, headers) =
-        post_from(&app, "203.0.113.7", &victim, Some("order-1")).await;
+    let (status, replay, headers) = post_from(&app, "203.0.113.7", &victim, Some("order-1")).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(replay["request_id"], first["request_id"]);
     assert_eq!(headers["idempotent-replayed"], "true");
@@ -243,9 +249,18 @@ async fn finished_requests_are_purged_after_the_retention_and_fresh_ones_kept() 
     };
     let app = app(settings).await;
     let worker = spawn_for(&app.state).unwrap().expect("a worker");
-    let (_, old, _) = post_from(&app, "203.0.113.7", &mail("Old One", "1 Main St"), Some("k1")).await;
+    let (_, old, _) = post_from(
+        &app,
+        "203.0.113.7",
+        &mail("Old One", "1 Main St"),
+        Some("k1"),
+    )
+    .await;
     let (_, fresh, _) = post_from(&app, "203.0.113.7", &mail("New One", "2 Main St"), None).await;
-    let (old, fresh) = (old["request_id"].as_str().unwrap(), fresh["request_id"].as_str().unwrap());
+    let (old, fresh) = (
+        old["request_id"].as_str().unwrap(),
+        fresh["request_id"].as_str().unwrap(),
+    );
     wait_for(&app, old, "sent").await;
     wait_for(&app, fresh, "sent").await;
     worker.stop().await;
@@ -288,7 +303,10 @@ async fn finished_requests_are_purged_after_the_retention_and_fresh_ones_kept() 
     let worker = spawn_for(&idle.state).unwrap().expect("a worker");
     let deadline = Instant::now() + PATIENCE;
     while status_of(&app, old).await.0 != StatusCode::NOT_FOUND {
-        assert!(Instant::now() < deadline, "the old request was never purged");
+        assert!(
+            Instant::now() < deadline,
+            "the old request was never purged"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let answer = wait_for(&app, stuck, "failed").await;
@@ -305,7 +323,11 @@ async fn finished_requests_are_purged_after_the_retention_and_fresh_ones_kept() 
         )
         .await
         .unwrap();
-    assert_eq!(row.get::<_, i64>(0), 0, "the purged request's key went with it");
+    assert_eq!(
+        row.get::<_, i64>(0),
+        0,
+        "the purged request's key went with it"
+    );
     assert!(row.get::<_, bool>(1), "an expired request keeps no address");
     assert_eq!(queued(&app).await, 2);
     assert!(common::logs().contains("finished fulfillment requests purged"));
@@ -371,7 +393,10 @@ async fn a_redirecting_upstream_gets_no_repost_and_the_request_fails() {
         elsewhere.received()
     );
     let logs = common::logs();
-    assert!(logs.contains("answered with a redirect; not followed"), "{logs}");
+    assert!(
+        logs.contains("answered with a redirect; not followed"),
+        "{logs}"
+    );
     assert!(!logs.contains("Main St"), "the address is never logged");
 }
 

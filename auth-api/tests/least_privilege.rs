@@ -46,7 +46,10 @@ async fn the_api_role_cannot_read_the_ssn_nor_change_the_schema() {
         "UPDATE beneficiary SET ssn = NULL",
     ] {
         let message = refused(&api, query).await;
-        assert_eq!(message, "permission denied for table beneficiary", "{query}");
+        assert_eq!(
+            message, "permission denied for table beneficiary",
+            "{query}"
+        );
     }
     // Data the API may read: every other column.
     let row = api
@@ -91,7 +94,15 @@ async fn every_route_works_under_the_api_role() {
         .await;
     let worker = spawn_for(&app.state).unwrap().expect("a worker");
 
-    assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     // A failed login (throttling writes), then a good one, the enrollment
     // (the beneficiary without its SSN, plans, revocations) and a logout.
     assert_eq!(app.login("zoe", "wrong-password").await.status(), 401);

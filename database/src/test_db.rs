@@ -86,7 +86,9 @@ impl TestDatabase {
                 quote_ident(group)
             ))
             .await
-            .map_err(Error::query(format!("creating login role {name} in {group}")))?;
+            .map_err(Error::query(format!(
+                "creating login role {name} in {group}"
+            )))?;
         let mut config = self.config.clone();
         config.pg.user(&name);
         Ok(TestLogin {

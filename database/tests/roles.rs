@@ -24,7 +24,12 @@ async fn denied(db: &tokio_postgres::Client, sql: &str) {
 #[tokio::test]
 async fn the_build_role_reads_the_catalog_and_cannot_write() {
     let db = TestDatabase::new().await.unwrap();
-    db.connect().await.unwrap().batch_execute(INSERT_PLAN).await.unwrap();
+    db.connect()
+        .await
+        .unwrap()
+        .batch_execute(INSERT_PLAN)
+        .await
+        .unwrap();
     let login = db.login_in("whatever_build_role").await.unwrap();
     let build = login.config().connect().await.unwrap();
     for table in ["plan", "plan_feature", "plan_to_zip", "applied_delta"] {

@@ -323,7 +323,11 @@ mod tests {
             ("Ms. Zoe O\u{2019}Brien", "1 main street unit 2"),
             ("zoë o'brien", "1 Main St., Apartment 2"),
         ] {
-            assert_eq!(recipient(name, address, "02134"), base, "{name} / {address}");
+            assert_eq!(
+                recipient(name, address, "02134"),
+                base,
+                "{name} / {address}"
+            );
         }
         assert_eq!(
             recipient("Ann Lee", "12 North Elm Avenue", "02134"),

@@ -296,8 +296,11 @@ async fn expire_and_purge(
         }
     }
     if expired > 0 {
-        tracing::warn!(expired, max_age_secs = settings.max_age.as_secs(),
-            "fulfillment requests never delivered expired");
+        tracing::warn!(
+            expired,
+            max_age_secs = settings.max_age.as_secs(),
+            "fulfillment requests never delivered expired"
+        );
         metrics::counter!("fulfillment_deliveries_total", "outcome" => "expired")
             .increment(expired);
     }
@@ -310,8 +313,11 @@ async fn expire_and_purge(
         }
     }
     if purged > 0 {
-        tracing::info!(purged, retention_days = settings.retention.as_secs() / 86_400,
-            "finished fulfillment requests purged");
+        tracing::info!(
+            purged,
+            retention_days = settings.retention.as_secs() / 86_400,
+            "finished fulfillment requests purged"
+        );
     }
     Ok(())
 }

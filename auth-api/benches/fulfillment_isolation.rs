@@ -80,6 +80,7 @@ async fn scenario(mode: Mode, concurrency: usize, seconds: u64) -> anyhow::Resul
     config.database.pool_size = 16;
     config.fulfillment = FulfillmentSettings {
         url: Some(fake.url()),
+        allow_http: true,
         ..FulfillmentSettings::from_env()?
     };
     let server = ApiServer::start(config, None)?;

@@ -33,6 +33,10 @@ pub enum ConfigError {
 pub struct Config {
     /// `DATABASE_URL` (and `DATABASE_POOL_SIZE`).
     pub database: DatabaseConfig,
+    /// `RUN_MIGRATIONS` (default true): migrate the schema at start. False in
+    /// production, where the API's role may not change the schema and
+    /// migrations are a deploy step of their own.
+    pub run_migrations: bool,
     /// `LISTEN_ADDR`, default `127.0.0.1:8080`.
     pub listen_addr: SocketAddr,
     /// `ADMIN_LISTEN_ADDR` for `/metrics`, default `127.0.0.1:9090`.
@@ -55,6 +59,7 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
             database: DatabaseConfig::from_env()?,
+            run_migrations: parse_var("RUN_MIGRATIONS", "true")?,
             listen_addr: parse_var("LISTEN_ADDR", "127.0.0.1:8080")?,
             admin_listen_addr: parse_var("ADMIN_LISTEN_ADDR", "127.0.0.1:9090")?,
             request_timeout: Duration::from_millis(parse_var("REQUEST_TIMEOUT_MS", "10000")?),
@@ -69,6 +74,7 @@ impl Config {
     pub fn for_tests(database: DatabaseConfig) -> Self {
         Self {
             database,
+            run_migrations: true,
             listen_addr: "127.0.0.1:0".parse().expect("valid address"),
             admin_listen_addr: "127.0.0.1:0".parse().expect("valid address"),
             request_timeout: Duration::from_secs(10),

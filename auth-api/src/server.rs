@@ -18,9 +18,12 @@ use crate::{auth, metrics, routes};
 /// A slow client must send its headers within this time.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Migrates, binds `LISTEN_ADDR` and serves until a shutdown signal.
+/// Migrates (unless `RUN_MIGRATIONS=false`), binds `LISTEN_ADDR` and serves
+/// until a shutdown signal.
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    whatever_database::migrations::migrate(&config.database).await?;
+    if config.run_migrations {
+        whatever_database::migrations::migrate(&config.database).await?;
+    }
     let listener = TcpListener::bind(config.listen_addr).await?;
     let admin = TcpListener::bind(config.admin_listen_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, admin = %admin.local_addr()?, "auth-api listening");

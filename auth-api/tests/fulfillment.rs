@@ -499,6 +499,7 @@ async fn a_process_killed_mid_delivery_loses_nothing() {
         .env("ADMIN_LISTEN_ADDR", "127.0.0.1:0")
         .env("LOG_FORMAT", "json")
         .env("FULFILLMENT_URL", fake.url())
+        .env("FULFILLMENT_ALLOW_HTTP", "true")
         .env("FULFILLMENT_TIMEOUT_MS", "3000")
         .env("FULFILLMENT_LEASE_MS", "4000")
         .stderr(std::process::Stdio::piped())

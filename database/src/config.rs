@@ -33,11 +33,18 @@ impl std::fmt::Debug for DatabaseConfig {
 
 impl DatabaseConfig {
     /// Reads `DATABASE_URL` (default [`DEFAULT_DATABASE_URL`]; add
-    /// `?sslmode=require` for TLS), `DATABASE_POOL_SIZE` (default 16) and
-    /// `DATABASE_CA_FILE` (optional PEM bundle that verifies the server).
+    /// `?sslmode=require` for TLS), `DATABASE_POOL_SIZE` (default 16),
+    /// `DATABASE_CA_FILE` (optional PEM bundle that verifies the server) and
+    /// `DATABASE_ROLE` (optional: the group role every session acts as, see
+    /// [`Self::act_as`]).
     pub fn from_env() -> Result<Self> {
         let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
         let mut config = Self::from_url_named(&url, "DATABASE_URL")?;
+        if let Ok(role) = std::env::var("DATABASE_ROLE")
+            && !role.is_empty()
+        {
+            config.act_as(&role)?;
+        }
         if let Ok(size) = std::env::var("DATABASE_POOL_SIZE") {
             config.pool_size = size.parse().map_err(|_| Error::InvalidUrl {
                 source_name: "DATABASE_POOL_SIZE".into(),
@@ -71,6 +78,29 @@ impl DatabaseConfig {
             pool_size: 16,
             ca_file: None,
         })
+    }
+
+    /// Makes every session act as `role` (`SET ROLE` at connection), one of
+    /// the groups the login is a member of: the pipeline's login migrates
+    /// as the owner (`whatever_app`) and builds as the read-only
+    /// `whatever_build_role`, so neither step can do what the other may.
+    pub fn act_as(&mut self, role: &str) -> Result<()> {
+        let plain = !role.is_empty()
+            && role
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !plain {
+            return Err(Error::InvalidUrl {
+                source_name: "DATABASE_ROLE".into(),
+                reason: format!("{role:?} is not a role name (lower case, digits, _)"),
+            });
+        }
+        let options = match self.pg.get_options() {
+            Some(existing) if !existing.is_empty() => format!("{existing} -c role={role}"),
+            _ => format!("-c role={role}"),
+        };
+        self.pg.options(&options);
+        Ok(())
     }
 
     /// The database name.

@@ -280,7 +280,7 @@ def test_waf_is_global_attached_and_rate_limits_login_and_fulfillment():
     limited = {}
     for r in acl["Rules"]:
         rate = r["Statement"].get("RateBasedStatement")
-        if rate:
+        if rate and "ByteMatchStatement" in rate["ScopeDownStatement"]:
             match = rate["ScopeDownStatement"]["ByteMatchStatement"]
             assert match["FieldToMatch"] == {"UriPath": {}}
             limited[match["SearchString"]] = r
@@ -290,6 +290,27 @@ def test_waf_is_global_attached_and_rate_limits_login_and_fulfillment():
     logging = resources(SITE, "AWS::WAFv2::LoggingConfiguration")["WafLogging"]
     redacted = {f["SingleHeader"]["Name"] for f in logging["RedactedFields"]}
     assert {"authorization", "cookie"} <= redacted
+
+
+def test_waf_refuses_a_burst_of_mail_requests_from_one_client():
+    acl = resources(SITE, "AWS::WAFv2::WebACL")["WebAcl"]
+    (burst,) = [r for r in acl["Rules"] if r["Name"] == "fulfillment-burst"]
+    rate = burst["Statement"]["RateBasedStatement"]
+    assert rate["EvaluationWindowSec"] == 60, "a minute: shorter than the five-minute rule"
+    assert rate["AggregateKeyType"] == "IP"
+    assert rate["Limit"] == {"Ref": "FulfillmentBurstLimit"}
+    assert SITE["Parameters"]["FulfillmentBurstLimit"]["Default"] <= 10
+    matches = [s["ByteMatchStatement"] for s in rate["ScopeDownStatement"]["AndStatement"]["Statements"]]
+    assert {"FieldToMatch": {"Method": {}}, "SearchString": "POST"}.items() <= matches[0].items()
+    assert matches[0]["PositionalConstraint"] == "EXACTLY"
+    assert matches[1]["FieldToMatch"] == {"UriPath": {}}
+    assert matches[1]["SearchString"] == "/api/fulfillment"
+    assert burst["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    # evaluated before the managed rule groups, and no two rules share a priority
+    priorities = [r["Priority"] for r in acl["Rules"]]
+    assert len(set(priorities)) == len(priorities)
+    managed = [r["Priority"] for r in acl["Rules"] if "ManagedRuleGroupStatement" in r["Statement"]]
+    assert burst["Priority"] < min(managed)
 
 
 # --- the CloudFront function (run in node) ---------------------------------------
@@ -453,6 +474,67 @@ def alarm_metrics(alarm) -> set:
         for m in alarm["Metrics"]
         if "MetricStat" in m
     }
+
+
+def test_the_api_never_migrates_and_posts_addresses_only_over_https():
+    import re
+
+    td = resources(API, "AWS::ECS::TaskDefinition")["TaskDefinition"]
+    api = next(c for c in td["ContainerDefinitions"] if c["Name"] == "auth-api")
+    env = {e["Name"]: e["Value"] for e in api["Environment"]}
+    assert env["RUN_MIGRATIONS"] == "false", "the API's role may not change the schema"
+    assert "FULFILLMENT_ALLOW_HTTP" not in env
+    pattern = re.compile(API["Parameters"]["FulfillmentUrl"]["AllowedPattern"])
+    assert pattern.fullmatch("https://fulfillment.example.gov")
+    assert pattern.fullmatch(""), "empty: requests queue until it is set"
+    for bad in ("http://fulfillment.example.gov", "fulfillment.example.gov", "https://a b"):
+        assert not pattern.fullmatch(bad), bad
+    admin = resources(API, "AWS::ECS::TaskDefinition")["AdminTaskDefinition"]
+    assert admin["ContainerDefinitions"][0]["Command"] == ["bootstrap-db"]
+    assert "DATABASE_ROLE=whatever_app exec generator migrate" in (DOCKER / "bootstrap-db").read_text()
+
+
+def test_database_logs_never_carry_bind_parameters():
+    params = resources(DATA, "AWS::RDS::DBParameterGroup")["DbParameters"]["Parameters"]
+    assert params["log_parameter_max_length"] == "0"
+    assert params["log_parameter_max_length_on_error"] == "0"
+    # still there: what made the parameters worth hiding
+    assert params["log_min_duration_statement"] == "500"
+
+
+ALL_TEMPLATES = {p.name: cfn_yaml.load(str(p)) for p in sorted(CFN.glob("*.yaml"))}
+
+
+def _sub_text(value) -> str:
+    """The template string of a name given as a plain string or `!Sub`."""
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        value = value["Fn::Sub"]
+        return value if isinstance(value, str) else value[0]
+    return value
+
+
+def test_every_log_group_expires_including_those_aws_would_create():
+    declared = {}
+    for name, template in ALL_TEMPLATES.items():
+        for res_name, group in resources(template, "AWS::Logs::LogGroup").items():
+            assert group.get("RetentionInDays"), f"{name} {res_name} keeps logs forever"
+            declared[_sub_text(group["LogGroupName"])] = group["RetentionInDays"]
+    # Groups AWS creates on first write, without a retention, unless declared:
+    implicit = []
+    for name, template in ALL_TEMPLATES.items():
+        for fn in resources(template, "AWS::Lambda::Function").values():
+            implicit.append("/aws/lambda/" + _sub_text(fn["FunctionName"]))
+        for fn in resources(template, "AWS::CloudFront::Function").values():
+            implicit.append("/aws/cloudfront/function/" + _sub_text(fn["Name"]))
+        for rotation in resources(template, "AWS::SecretsManager::RotationSchedule").values():
+            if "HostedRotationLambda" in rotation:
+                implicit.append("/aws/lambda/" + _sub_text(rotation["HostedRotationLambda"]["RotationLambdaName"]))
+        for db in resources(template, "AWS::RDS::DBInstance").values():
+            for export in db.get("EnableCloudwatchLogsExports", []):
+                implicit.append(f"/aws/rds/instance/{_sub_text(db['DBInstanceIdentifier'])}/{export}")
+    assert len(implicit) >= 6
+    missing = [g for g in implicit if g not in declared]
+    assert not missing, f"created by AWS without a retention: {missing}"
 
 
 def test_alarms_cover_errors_latency_outbox_and_the_nightly_pipeline():
@@ -792,13 +874,28 @@ def throwaway_postgres():
         shutil.rmtree(root, ignore_errors=True)
 
 
-def test_bootstrap_creates_roles_that_share_one_owner(throwaway_postgres):
+def _secret_username(resource: str) -> str:
+    template = DATA["Resources"][resource]["Properties"]["GenerateSecretString"]["SecretStringTemplate"]
+    return json.loads(template["Fn::Sub"][0].replace("${Master}", "arn"))["username"]
+
+
+MIGRATIONS = sorted((INFRA.parent / "migrations").glob("V*__*.sql"), key=lambda p: int(p.name[1:].split("__")[0]))
+
+
+def test_bootstrap_and_migrations_give_each_login_only_its_own_privileges(throwaway_postgres):
     env, psql = throwaway_postgres
+    # the users the templates' secrets hold are the ones the bootstrap sets up
+    api_user = _secret_username("ApiDatabaseSecret")
+    pipeline_user = _secret_username("PipelineDatabaseSecret")
+    assert (api_user, pipeline_user) == ("whatever_api", "whatever_pipeline")
     secret = {"host": env["PGHOST"], "port": int(env["PGPORT"]), "dbname": "whatever"}
+    # An instance bootstrapped by the earlier script: every login a member of the owner.
+    psql("CREATE ROLE whatever_app NOLOGIN")
+    psql(f"CREATE ROLE {api_user} LOGIN IN ROLE whatever_app")
     run_env = {
         "MASTER_DB_SECRET_JSON": json.dumps({"username": "whatever_admin", "password": "m"}),
-        "API_DB_SECRET_JSON": json.dumps({**secret, "username": "whatever_api", "password": "a1"}),
-        "DB_SECRET_JSON": json.dumps({**secret, "username": "whatever_pipeline_clone", "password": "p1"}),
+        "API_DB_SECRET_JSON": json.dumps({**secret, "username": api_user, "password": "a1"}),
+        "DB_SECRET_JSON": json.dumps({**secret, "username": pipeline_user + "_clone", "password": "p1"}),
         "BOOTSTRAP_SQL": str(DOCKER / "bootstrap-roles.sql"),
         "SKIP_MIGRATE": "1",
         "PATH": f"{DOCKER}:{os.environ['PATH']}",
@@ -809,25 +906,78 @@ def test_bootstrap_creates_roles_that_share_one_owner(throwaway_postgres):
         assert result.returncode == 0, result.stderr
 
     roles = psql("SELECT rolname FROM pg_roles WHERE rolname LIKE 'whatever_%' ORDER BY 1").stdout.split()
-    assert roles == ["whatever_admin", "whatever_api", "whatever_api_clone", "whatever_app",
-                     "whatever_pipeline", "whatever_pipeline_clone"]
+    assert roles == ["whatever_admin", "whatever_api", "whatever_api_clone", "whatever_api_role",
+                     "whatever_app", "whatever_build_role", "whatever_pipeline", "whatever_pipeline_clone",
+                     "whatever_sync_role"]
+    members = psql("SELECT r.rolname || ':' || string_agg(g.rolname, ',' ORDER BY g.rolname) "
+                   "FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member "
+                   "JOIN pg_roles g ON g.oid = m.roleid WHERE r.rolname LIKE 'whatever_%' "
+                   "GROUP BY r.rolname ORDER BY 1").stdout.split()
+    groups = "whatever_app,whatever_build_role,whatever_sync_role"
+    assert members == [
+        "whatever_admin:whatever_app",
+        "whatever_api:whatever_api_role",  # no longer the owner
+        "whatever_api_clone:whatever_api_role",
+        f"whatever_pipeline:{groups}",
+        f"whatever_pipeline_clone:{groups}",
+    ]
     # the secret's current users got their passwords; the others cannot log in yet
     with_password = psql("SELECT rolname FROM pg_authid WHERE rolpassword IS NOT NULL "
                          "AND rolname LIKE 'whatever_%' ORDER BY 1").stdout.split()
     assert with_password == ["whatever_api", "whatever_pipeline_clone"]
     assert psql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'whatever'").stdout.strip() == "whatever_app"
 
-    # What the pipeline's migrations create, the API (either alternate) can use and alter.
-    psql("CREATE TABLE plan (plan_id text PRIMARY KEY)", user="whatever_pipeline_clone", db="whatever")
-    owner = psql("SELECT tableowner FROM pg_tables WHERE tablename = 'plan'", db="whatever").stdout.strip()
-    assert owner == "whatever_app"
-    psql("INSERT INTO plan VALUES ('S5601-012-0')", user="whatever_api", db="whatever")
-    psql("ALTER TABLE plan ADD COLUMN note text", user="whatever_api_clone", db="whatever")
-    psql("CREATE INDEX ON plan (note)", user="whatever_pipeline", db="whatever")
+    # The deploy step: every migration, as bootstrap-db runs them (the
+    # pipeline's login acting as the owner, which may not create roles: the
+    # migrations' grants work only because the bootstrap made their roles).
+    as_owner = "-c role=whatever_app"
+
+    def run(sql_or_file, user, options="", check=True):
+        args = ["-f", str(sql_or_file)] if isinstance(sql_or_file, pathlib.Path) else ["-c", sql_or_file]
+        return subprocess.run(
+            ["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-U", user, "-d", "whatever", *args],
+            env={**os.environ, **env, "PGOPTIONS": options}, capture_output=True, text=True, check=check,
+        )
+
+    run("CREATE TABLE refinery_schema_history (version int PRIMARY KEY)", "whatever_pipeline", as_owner)
+    for migration in MIGRATIONS:
+        result = run(migration, "whatever_pipeline_clone", as_owner, check=False)
+        assert result.returncode == 0, f"{migration.name}: {result.stderr}"
+    assert run("SELECT tableowner FROM pg_tables WHERE tablename = 'beneficiary'", "whatever_admin").stdout.strip() == "whatever_app"
+
+    def denied(sql, user, options=""):
+        result = run(sql, user, options, check=False)
+        return result.returncode != 0 and ("permission denied" in result.stderr or "must be owner" in result.stderr)
+
+    seed_plan = ("INSERT INTO plan (plan_id, plan_name, insurer_name, status, avg_monthly_cost, "
+                 "avg_copay_amount, annual_deductible) VALUES ('S5601-012-0', 'n', 'i', 'active', 1, 2, 3)")
+    # the pipeline acts as the sync role by default: data, no DDL
+    run(seed_plan, "whatever_pipeline")
+    run("INSERT INTO beneficiary (beneficiary_id, ssn) VALUES (1, '078-05-1120')", "whatever_pipeline_clone")
+    assert denied("ALTER TABLE plan ADD COLUMN note text", "whatever_pipeline")
+    assert denied("SELECT count(*) FROM login_failure", "whatever_pipeline")
+    # the build reads the catalog and writes nothing
+    build = "-c role=whatever_build_role"
+    assert run("SELECT count(*) FROM plan", "whatever_pipeline", build).stdout.strip() == "1"
+    assert denied("UPDATE plan SET plan_name = 'x'", "whatever_pipeline", build)
+    assert denied("CREATE TABLE scratch (i int)", "whatever_pipeline", build)
+    assert denied("SELECT count(*) FROM beneficiary", "whatever_pipeline", build)
+    # the API (either alternate): its own state, the beneficiary without the SSN, no DDL
+    for api in ("whatever_api", "whatever_api_clone"):
+        assert run("SELECT fname, zip_code FROM beneficiary", api).returncode == 0
+        assert denied("SELECT ssn FROM beneficiary", api)
+        assert denied("SELECT * FROM beneficiary", api)
+        assert denied("UPDATE plan SET plan_name = 'x'", api)
+        assert denied("ALTER TABLE plan ADD COLUMN note text", api)
+        assert denied("CREATE TABLE scratch (i int)", api)
+        assert denied("DROP TABLE login_failure", api)
+        run("INSERT INTO login_failure (account, client_addr) VALUES (NULL, '192.0.2.1')", api)
+        # asking to act as the owner is refused: it is not a member
+        assert denied("SELECT 1", api, as_owner)
     # and a role outside the scheme cannot even connect
     psql("CREATE ROLE outsider LOGIN")
-    denied = psql("SELECT 1", user="outsider", db="whatever", check=False)
-    assert denied.returncode != 0 and "permission denied" in denied.stderr
+    refused = psql("SELECT 1", user="outsider", db="whatever", check=False)
+    assert refused.returncode != 0 and "permission denied" in refused.stderr
 
 
 # --- rolling the bucket back to a moment (S3 versioning) ----------------------------

@@ -60,7 +60,7 @@ where
             format!("plan_id {:?} is not an active plan", request.plan_id),
         ));
     }
-    match store::enqueue(&mut client, &request, key_hash.as_deref()).await? {
+    match store::enqueue(&mut client, &request, key_hash.as_deref(), ip, settings).await? {
         Enqueued::New(request_id) => {
             state.fulfillment.notify();
             tracing::info!(%request_id, status = "queued", "fulfillment request accepted");

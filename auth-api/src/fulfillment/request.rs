@@ -87,6 +87,98 @@ impl MailRequest {
     }
 }
 
+impl MailRequest {
+    /// Who receives the mail, as one comparable string: the name (words in
+    /// any order, titles dropped) and the street address (abbreviated the
+    /// USPS way, unit designators dropped but their numbers kept) in the
+    /// ZIP code. Case, accents, punctuation and spacing make no difference,
+    /// so "Zoë O'Brien, 1 Main Street, Apt. 2" and "obrien zoe, 1 MAIN ST #2"
+    /// are one recipient.
+    pub fn recipient_key(&self) -> String {
+        let mut name: Vec<String> = words(&self.name)
+            .into_iter()
+            .filter(|w| !NAME_TITLES.contains(&w.as_str()))
+            .collect();
+        name.sort();
+        let street: Vec<String> = words(&self.address)
+            .into_iter()
+            .filter(|w| !UNIT_DESIGNATORS.contains(&w.as_str()))
+            .map(|w| abbreviate(&w))
+            .collect();
+        format!("{}|{}|{}", name.join(" "), street.join(" "), self.zip)
+    }
+}
+
+/// Words of the name that do not tell people apart.
+const NAME_TITLES: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "dr", "jr", "sr"];
+
+/// Words that only announce a unit number ("Apt 2", "#2", "Unit 2").
+const UNIT_DESIGNATORS: &[&str] = &["apt", "apartment", "unit", "ste", "suite", "no", "number"];
+
+/// USPS standard abbreviations of the street suffixes and directions most
+/// often written out.
+const ABBREVIATIONS: &[(&str, &str)] = &[
+    ("street", "st"),
+    ("avenue", "ave"),
+    ("av", "ave"),
+    ("road", "rd"),
+    ("drive", "dr"),
+    ("boulevard", "blvd"),
+    ("lane", "ln"),
+    ("court", "ct"),
+    ("place", "pl"),
+    ("terrace", "ter"),
+    ("circle", "cir"),
+    ("highway", "hwy"),
+    ("parkway", "pkwy"),
+    ("square", "sq"),
+    ("north", "n"),
+    ("south", "s"),
+    ("east", "e"),
+    ("west", "w"),
+    ("northeast", "ne"),
+    ("northwest", "nw"),
+    ("southeast", "se"),
+    ("southwest", "sw"),
+];
+
+fn abbreviate(word: &str) -> String {
+    ABBREVIATIONS
+        .iter()
+        .find(|(long, _)| *long == word)
+        .map_or_else(|| word.to_string(), |(_, short)| (*short).to_string())
+}
+
+/// Lower-case words of letters and digits, accents removed. Apostrophes and
+/// periods join ("O'Brien" is "obrien", "St." is "st"); any other mark
+/// separates.
+fn words(text: &str) -> Vec<String> {
+    let mut folded = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        match c {
+            '\'' | '\u{2019}' | '.' => {}
+            c if c.is_alphanumeric() => folded.push(unaccented(c)),
+            _ => folded.push(' '),
+        }
+    }
+    folded.split_whitespace().map(str::to_string).collect()
+}
+
+/// The base letter of the accented Latin letters common in US names.
+fn unaccented(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+        'ç' => 'c',
+        'è' | 'é' | 'ê' | 'ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' => 'i',
+        'ñ' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' => 'u',
+        'ý' | 'ÿ' => 'y',
+        c => c,
+    }
+}
+
 /// The error for a field whose value is not acceptable.
 pub fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::InvalidField {
@@ -203,6 +295,45 @@ mod tests {
         assert_eq!(a.digest(), b.digest());
         b.zip = "02135".into();
         assert_ne!(a.digest(), b.digest());
+    }
+
+    fn recipient(name: &str, address: &str, zip: &str) -> String {
+        let mut body = valid();
+        body["name"] = json!(name);
+        body["address"] = json!(address);
+        body["zip"] = json!(zip);
+        MailRequest::from_json(&body).unwrap().recipient_key()
+    }
+
+    #[test]
+    fn one_recipient_however_it_is_written() {
+        let base = recipient("Zoë O'Brien", "1 Main Street, Apt. 2", "02134");
+        assert_eq!(base, "obrien zoe|1 main st 2|02134");
+        for (name, address) in [
+            ("ZOE OBRIEN", "1 MAIN ST APT 2"),
+            ("  O'Brien,   Zoe ", "1 Main St. #2"),
+            ("Ms. Zoe O\u{2019}Brien", "1 main street unit 2"),
+            ("zoë o'brien", "1 Main St., Apartment 2"),
+        ] {
+            assert_eq!(
+                recipient(name, address, "02134"),
+                base,
+                "{name} / {address}"
+            );
+        }
+        assert_eq!(
+            recipient("Ann Lee", "12 North Elm Avenue", "02134"),
+            recipient("ann lee", "12 N Elm Ave", "02134")
+        );
+    }
+
+    #[test]
+    fn different_people_places_and_units_stay_apart() {
+        let base = recipient("Zoe OBrien", "1 Main St Apt 2", "02134");
+        assert_ne!(recipient("Zoe OBrian", "1 Main St Apt 2", "02134"), base);
+        assert_ne!(recipient("Zoe OBrien", "1 Main St Apt 3", "02134"), base);
+        assert_ne!(recipient("Zoe OBrien", "11 Main St Apt 2", "02134"), base);
+        assert_ne!(recipient("Zoe OBrien", "1 Main St Apt 2", "02135"), base);
     }
 
     #[test]

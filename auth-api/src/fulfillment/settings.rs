@@ -10,8 +10,13 @@ use crate::config::{ConfigError, optional_var, parse_var};
 #[derive(Debug, Clone)]
 pub struct FulfillmentSettings {
     /// `FULFILLMENT_URL`: base URL of the Fulfillment API; requests are
-    /// posted to `{url}/requests`. Unset: requests queue and wait.
+    /// posted to `{url}/requests`. Unset: requests queue and wait. Must be
+    /// `https://` unless [`Self::allow_http`].
     pub url: Option<String>,
+    /// `FULFILLMENT_ALLOW_HTTP` (default false): accept an `http://` URL, for
+    /// a fake upstream on this machine only. Names and addresses would
+    /// otherwise cross the network in clear text.
+    pub allow_http: bool,
     /// `FULFILLMENT_WORKER` (`true`/`false`, default true): whether this
     /// process runs a delivery worker.
     pub worker_enabled: bool,
@@ -40,10 +45,19 @@ pub struct FulfillmentSettings {
     /// `FULFILLMENT_CONCURRENCY` (default 8): upstream calls in flight per worker.
     pub concurrency: usize,
     /// `FULFILLMENT_RATE_LIMIT` (default 10, 0 = off): requests per client
-    /// per window.
+    /// network (an IPv6 /64, an IPv4 address) per window.
     pub rate_limit: u32,
     /// `FULFILLMENT_RATE_WINDOW_SECS` (default 600): the rate-limit window.
     pub rate_window: Duration,
+    /// `FULFILLMENT_RECIPIENT_LIMIT` (default 3, 0 = off): new requests per
+    /// recipient (normalized name and address) per recipient window, from
+    /// whatever networks they come.
+    pub recipient_limit: u32,
+    /// `FULFILLMENT_RECIPIENT_WINDOW_SECS` (default 86400): the recipient window.
+    pub recipient_window: Duration,
+    /// `FULFILLMENT_RETENTION_DAYS` (default 30): finished requests (sent or
+    /// failed) are deleted this long after they finished.
+    pub retention: Duration,
 }
 
 impl FulfillmentSettings {
@@ -54,6 +68,7 @@ impl FulfillmentSettings {
             .transpose()?;
         let settings = Self {
             url,
+            allow_http: parse_var("FULFILLMENT_ALLOW_HTTP", "false")?,
             worker_enabled: parse_var("FULFILLMENT_WORKER", "true")?,
             timeout: millis("FULFILLMENT_TIMEOUT_MS", "5000")?,
             lease: millis("FULFILLMENT_LEASE_MS", "60000")?,
@@ -66,15 +81,25 @@ impl FulfillmentSettings {
             concurrency: parse_var("FULFILLMENT_CONCURRENCY", "8")?,
             rate_limit: parse_var("FULFILLMENT_RATE_LIMIT", "10")?,
             rate_window: Duration::from_secs(parse_var("FULFILLMENT_RATE_WINDOW_SECS", "600")?),
+            recipient_limit: parse_var("FULFILLMENT_RECIPIENT_LIMIT", "3")?,
+            recipient_window: Duration::from_secs(parse_var(
+                "FULFILLMENT_RECIPIENT_WINDOW_SECS",
+                "86400",
+            )?),
+            retention: Duration::from_secs(
+                parse_var::<u64>("FULFILLMENT_RETENTION_DAYS", "30")?.saturating_mul(DAY),
+            ),
         };
         settings.check()?;
         Ok(settings)
     }
 
-    /// Settings for tests: no upstream, quick retries, a generous rate limit.
+    /// Settings for tests: no upstream (a fake one on this machine may be
+    /// plain HTTP), quick retries, generous limits.
     pub fn for_tests() -> Self {
         Self {
             url: None,
+            allow_http: true,
             worker_enabled: true,
             timeout: Duration::from_millis(500),
             lease: Duration::from_secs(2),
@@ -87,6 +112,9 @@ impl FulfillmentSettings {
             concurrency: 8,
             rate_limit: 1000,
             rate_window: Duration::from_secs(600),
+            recipient_limit: 1000,
+            recipient_window: Duration::from_secs(86_400),
+            retention: Duration::from_secs(30 * DAY),
         }
     }
 
@@ -110,15 +138,36 @@ impl FulfillmentSettings {
                 reason: "must be at least 1".into(),
             });
         }
-        if self.rate_window.is_zero() {
+        for (name, value) in [
+            ("FULFILLMENT_RATE_WINDOW_SECS", self.rate_window),
+            ("FULFILLMENT_RECIPIENT_WINDOW_SECS", self.recipient_window),
+            ("FULFILLMENT_RETENTION_DAYS", self.retention),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: "must be at least 1".into(),
+                });
+            }
+        }
+        if let Some(url) = &self.url
+            && !url.starts_with("https://")
+            && !self.allow_http
+        {
             return Err(ConfigError::Invalid {
-                name: "FULFILLMENT_RATE_WINDOW_SECS",
-                reason: "must be at least 1".into(),
+                name: "FULFILLMENT_URL",
+                reason: format!(
+                    "{url:?} is not https: names and addresses would cross the network \
+                     unencrypted. Use an https:// URL, or set FULFILLMENT_ALLOW_HTTP=true \
+                     for a fake upstream on this machine"
+                ),
             });
         }
         Ok(())
     }
 }
+
+const DAY: u64 = 24 * 3600;
 
 fn millis(name: &'static str, default: &str) -> Result<Duration, ConfigError> {
     Ok(Duration::from_millis(parse_var(name, default)?))
@@ -145,6 +194,23 @@ mod tests {
         assert_eq!(parse_url("http://x:1/").unwrap(), "http://x:1");
         let err = parse_url("x:1").unwrap_err().to_string();
         assert!(err.contains("FULFILLMENT_URL"), "{err}");
+    }
+
+    #[test]
+    fn plain_http_needs_the_explicit_allowance() {
+        let mut s = FulfillmentSettings {
+            url: Some("http://fulfillment.example".into()),
+            allow_http: false,
+            ..FulfillmentSettings::for_tests()
+        };
+        let err = s.check().unwrap_err().to_string();
+        assert!(err.starts_with("FULFILLMENT_URL: "), "{err}");
+        assert!(err.contains("FULFILLMENT_ALLOW_HTTP=true"), "{err}");
+        s.url = Some("https://fulfillment.example".into());
+        assert!(s.check().is_ok());
+        s.url = Some("http://127.0.0.1:8090".into());
+        s.allow_http = true;
+        assert!(s.check().is_ok());
     }
 
     #[test]

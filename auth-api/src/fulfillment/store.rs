@@ -3,13 +3,18 @@
 //! single committed statement, so no transaction is open while it waits on
 //! the upstream.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
 use tokio_postgres::Error;
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
+use super::rate_limit;
 use super::request::MailRequest;
+use super::settings::FulfillmentSettings;
+use crate::ApiError;
 
 // Ids cross the wire as text (`$n::uuid`, `request_id::text`): it keeps the
 // driver's features as they are for every crate of the workspace.
@@ -65,26 +70,35 @@ pub async fn plan_is_active(client: &impl GenericClient, plan_id: &str) -> Resul
 
 /// Queues `request`, recording `key_hash` (when the client sent a key) in
 /// the same transaction so a replay finds exactly this request.
+///
+/// A key belongs to the network of `ip` ([`rate_limit::client_network`]):
+/// the same key sent from another network is another key, so no client can
+/// claim a key another will use, nor learn another's request by its key.
+/// A new request (not a replay) is counted against its recipient's limit
+/// first; past it, nothing is queued and the answer is a 429.
 pub async fn enqueue(
     client: &mut deadpool_postgres::Client,
     request: &MailRequest,
     key_hash: Option<&[u8]>,
-) -> Result<Enqueued, Error> {
+    ip: IpAddr,
+    settings: &FulfillmentSettings,
+) -> Result<Enqueued, ApiError> {
     let body_hash = request.digest();
     let payload = serde_json::to_value(request).expect("a request serializes");
+    let scoped_key = key_hash.map(|key| scoped_key(key, ip));
     // A replay racing with housekeeping can find the key gone; trying again
     // then queues it afresh.
     for _ in 0..3 {
         let request_id = Uuid::new_v4();
         let id_text = request_id.to_string();
         let tx = client.transaction().await?;
-        if let Some(key_hash) = key_hash {
+        if let Some(key_hash) = &scoped_key {
             let inserted = tx
                 .query_opt(
                     "INSERT INTO fulfillment_idempotency (key_hash, body_hash, request_id)
                      VALUES ($1, $2, $3::text::uuid) ON CONFLICT (key_hash) DO NOTHING
                      RETURNING request_id",
-                    &[&key_hash, &body_hash, &id_text],
+                    &[key_hash, &body_hash, &id_text],
                 )
                 .await?;
             if inserted.is_none() {
@@ -93,7 +107,7 @@ pub async fn enqueue(
                     .query_opt(
                         "SELECT body_hash, request_id::text FROM fulfillment_idempotency
                          WHERE key_hash = $1",
-                        &[&key_hash],
+                        &[key_hash],
                     )
                     .await?;
                 match existing {
@@ -105,6 +119,15 @@ pub async fn enqueue(
                 }
             }
         }
+        // Inside the transaction: a refusal rolls the key back too, so the
+        // client may retry the same key once the window has passed.
+        rate_limit::check_recipient(
+            &*tx,
+            request,
+            settings.recipient_limit,
+            settings.recipient_window,
+        )
+        .await?;
         tx.execute(
             "INSERT INTO fulfillment_request (request_id, plan_id, payload)
              VALUES ($1::text::uuid, $2, $3)",
@@ -115,6 +138,17 @@ pub async fn enqueue(
         return Ok(Enqueued::New(request_id));
     }
     Ok(Enqueued::KeyReused)
+}
+
+/// The stored form of an idempotency key: the client's key hash bound to
+/// the network it came from.
+fn scoped_key(key_hash: &[u8], ip: IpAddr) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    hasher.update(b"fulfillment-idempotency-scope:");
+    hasher.update(rate_limit::client_network(ip).as_bytes());
+    hasher.update(b":");
+    hasher.update(key_hash);
+    hasher.finalize().to_vec()
 }
 
 /// The status of one request, if it exists.
@@ -249,9 +283,14 @@ pub async fn outbox_stats(client: &impl GenericClient) -> Result<(i64, f64), Err
     Ok((row.get(0), row.get(1)))
 }
 
-/// Forgets idempotency keys older than `keep` and finished rate-limit
-/// windows. Any replica may run it; the deletes are idempotent.
-pub async fn housekeeping(client: &impl GenericClient, keep: Duration) -> Result<(), Error> {
+/// Forgets idempotency keys older than `keep` and rate-limit windows that
+/// ended more than `longest_window` ago. Any replica may run it; the deletes
+/// are idempotent.
+pub async fn housekeeping(
+    client: &impl GenericClient,
+    keep: Duration,
+    longest_window: Duration,
+) -> Result<(), Error> {
     client
         .execute(
             "DELETE FROM fulfillment_idempotency
@@ -261,9 +300,59 @@ pub async fn housekeeping(client: &impl GenericClient, keep: Duration) -> Result
         .await?;
     client
         .execute(
-            "DELETE FROM fulfillment_rate_limit WHERE window_start < now() - interval '1 day'",
-            &[],
+            "DELETE FROM fulfillment_rate_limit
+              WHERE window_start < now() - make_interval(secs => $1)",
+            &[&longest_window.as_secs_f64()],
         )
         .await?;
     Ok(())
+}
+
+/// Fails up to `batch` queued requests accepted more than `max_age` ago
+/// that are not being delivered right now, erasing their addresses: those
+/// that never reached an upstream (none was configured) as much as those
+/// still retrying. Returns how many.
+pub async fn expire_queued(
+    client: &impl GenericClient,
+    max_age: Duration,
+    batch: i64,
+) -> Result<u64, Error> {
+    client
+        .execute(
+            "UPDATE fulfillment_request r
+                SET status = 'failed', payload = NULL, locked_until = NULL, finished_at = now(),
+                    reason = 'not delivered in time; please ask again'
+               FROM (SELECT request_id FROM fulfillment_request
+                      WHERE status = 'queued'
+                        AND created_at < now() - make_interval(secs => $1)
+                        AND (locked_until IS NULL OR locked_until <= now())
+                      ORDER BY created_at
+                      LIMIT $2
+                      FOR UPDATE SKIP LOCKED) old
+              WHERE r.request_id = old.request_id",
+            &[&max_age.as_secs_f64(), &batch],
+        )
+        .await
+}
+
+/// Deletes up to `batch` requests that finished (sent or failed) more than
+/// `retention` ago, with their idempotency keys. Returns how many.
+pub async fn purge_finished(
+    client: &impl GenericClient,
+    retention: Duration,
+    batch: i64,
+) -> Result<u64, Error> {
+    client
+        .execute(
+            "DELETE FROM fulfillment_request
+              WHERE request_id IN (
+                    SELECT request_id FROM fulfillment_request
+                     WHERE status IN ('sent', 'failed')
+                       AND finished_at < now() - make_interval(secs => $1)
+                     ORDER BY finished_at
+                     LIMIT $2
+                     FOR UPDATE SKIP LOCKED)",
+            &[&retention.as_secs_f64(), &batch],
+        )
+        .await
 }

@@ -1,7 +1,9 @@
 //! The client for the third-party Fulfillment API. Contract:
 //! `POST {url}/requests` with the JSON body and the request id as
 //! `Idempotency-Key`; 2xx is done, 4xx is a permanent refusal, anything else
-//! (5xx, timeout, no connection) may succeed later.
+//! (5xx, timeout, no connection) may succeed later. Redirects are never
+//! followed: a 3xx would re-post the name and address wherever it points, so
+//! it is a permanent failure, logged for operators.
 
 use std::time::Duration;
 
@@ -28,11 +30,16 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// A client posting to `{base_url}/requests`, each call bounded by `timeout`.
+    /// A client posting to `{base_url}/requests`, each call bounded by
+    /// `timeout`. Whether plain HTTP is acceptable at all is decided by the
+    /// settings ([`super::FulfillmentSettings::check`]); an https URL gets a
+    /// client that cannot speak anything else.
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(base_url.starts_with("https://"))
             .user_agent(concat!("whatever-auth-api/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self {
@@ -59,6 +66,24 @@ impl Upstream {
         let status = response.status();
         if status.is_success() {
             return Outcome::Delivered;
+        }
+        if status.is_redirection() {
+            // Where it pointed is for operators (it is no personal data);
+            // the request itself goes nowhere else.
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .chars()
+                .take(200)
+                .collect::<String>();
+            tracing::error!(%request_id, status = status.as_u16(), %location,
+                "the Fulfillment API answered with a redirect; not followed");
+            return Outcome::Rejected(format!(
+                "the Fulfillment API redirected the request (HTTP {}); redirects are not followed",
+                status.as_u16()
+            ));
         }
         if status.is_client_error() {
             // The body may echo the address back; keep only a short code.

@@ -24,6 +24,9 @@ use crate::state::AppState;
 /// that is making a new request.
 const KEEP_IDEMPOTENCY_KEYS: Duration = Duration::from_secs(7 * 24 * 3600);
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
+/// Rows expired or purged per statement, so a large backlog never holds
+/// many row locks or one long transaction.
+const PURGE_BATCH: i64 = 500;
 /// Connections of the worker's own pool, so it never competes with requests.
 const WORKER_POOL_SIZE: usize = 2;
 
@@ -111,7 +114,7 @@ impl Worker {
         let mut breaker = Breaker::new(self.settings.breaker_failures, self.settings.breaker_pause);
         let mut chores = Chores::default();
         while running(&stop) {
-            chores.run(&self.pool, self.settings.poll_interval).await;
+            chores.run(&self.pool, &self.settings).await;
             let limit = match breaker.permit(Instant::now()) {
                 Permit::All => self.settings.concurrency,
                 Permit::Probe => 1,
@@ -226,13 +229,14 @@ impl Worker {
     async fn idle(&self, stop: &mut watch::Receiver<bool>) {
         let mut chores = Chores::default();
         while running(stop) {
-            chores.run(&self.pool, self.settings.poll_interval).await;
+            chores.run(&self.pool, &self.settings).await;
             wait(stop, self.settings.poll_interval, None).await;
         }
     }
 }
 
-/// Periodic work besides delivering: the outbox gauges and cleanup.
+/// Periodic work besides delivering: the outbox gauges and cleanup (names
+/// and addresses are personal data, kept no longer than needed).
 #[derive(Default)]
 struct Chores {
     stats_at: Option<Instant>,
@@ -240,7 +244,8 @@ struct Chores {
 }
 
 impl Chores {
-    async fn run(&mut self, pool: &Pool, stats_every: Duration) {
+    async fn run(&mut self, pool: &Pool, settings: &FulfillmentSettings) {
+        let stats_every = settings.poll_interval;
         let now = Instant::now();
         let due = |at: Option<Instant>, every| at.is_none_or(|t| now.duration_since(t) >= every);
         let stats_due = due(self.stats_at, stats_every.max(Duration::from_secs(1)));
@@ -263,11 +268,58 @@ impl Chores {
         }
         if housekeeping_due {
             self.housekeeping_at = Some(now);
-            if let Err(error) = store::housekeeping(&**client, KEEP_IDEMPOTENCY_KEYS).await {
+            let longest_window = settings.rate_window.max(settings.recipient_window);
+            if let Err(error) =
+                store::housekeeping(&**client, KEEP_IDEMPOTENCY_KEYS, longest_window).await
+            {
                 tracing::warn!(%error, "fulfillment housekeeping failed");
+            }
+            if let Err(error) = expire_and_purge(&client, settings).await {
+                tracing::warn!(%error, "fulfillment retention failed");
             }
         }
     }
+}
+
+/// Fails queued requests older than the delivery limit, then deletes
+/// finished requests past their retention, batch by batch.
+async fn expire_and_purge(
+    client: &deadpool_postgres::Client,
+    settings: &FulfillmentSettings,
+) -> Result<(), tokio_postgres::Error> {
+    let mut expired = 0;
+    loop {
+        let n = store::expire_queued(&***client, settings.max_age, PURGE_BATCH).await?;
+        expired += n;
+        if n < PURGE_BATCH as u64 {
+            break;
+        }
+    }
+    if expired > 0 {
+        tracing::warn!(
+            expired,
+            max_age_secs = settings.max_age.as_secs(),
+            "fulfillment requests never delivered expired"
+        );
+        metrics::counter!("fulfillment_deliveries_total", "outcome" => "expired")
+            .increment(expired);
+    }
+    let mut purged = 0;
+    loop {
+        let n = store::purge_finished(&***client, settings.retention, PURGE_BATCH).await?;
+        purged += n;
+        if n < PURGE_BATCH as u64 {
+            break;
+        }
+    }
+    if purged > 0 {
+        tracing::info!(
+            purged,
+            retention_days = settings.retention.as_secs() / 86_400,
+            "finished fulfillment requests purged"
+        );
+    }
+    Ok(())
 }
 
 /// False once stop was asked for or its sender is gone.

@@ -86,6 +86,71 @@ impl TestDatabase {
     pub async fn connect(&self) -> Result<tokio_postgres::Client> {
         self.config.connect().await
     }
+
+    /// A new login role that is a member of `group` only (one of the roles
+    /// the migrations grant to, e.g. `whatever_api_role`), as production's
+    /// logins are: connect with [`TestLogin::config`].
+    pub async fn login_in(&self, group: &str) -> Result<TestLogin> {
+        let name = format!("{}_{}", unique_name(), group);
+        let admin = self.connect().await?;
+        admin
+            .batch_execute(&format!(
+                "CREATE ROLE {} LOGIN IN ROLE {}",
+                quote_ident(&name),
+                quote_ident(group)
+            ))
+            .await
+            .map_err(Error::query(format!(
+                "creating login role {name} in {group}"
+            )))?;
+        let mut config = self.config.clone();
+        config.pg.user(&name);
+        Ok(TestLogin {
+            name,
+            admin: self.config.clone(),
+            config,
+        })
+    }
+}
+
+/// A login role of a test database, dropped when this value is.
+pub struct TestLogin {
+    name: String,
+    admin: DatabaseConfig,
+    config: DatabaseConfig,
+}
+
+impl TestLogin {
+    /// The database, as this role.
+    pub fn config(&self) -> &DatabaseConfig {
+        &self.config
+    }
+
+    /// The role's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for TestLogin {
+    fn drop(&mut self) {
+        let admin = self.admin.clone();
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async move {
+                let admin = admin.connect().await.ok()?;
+                admin
+                    .batch_execute(&format!("DROP ROLE IF EXISTS {}", quote_ident(&name)))
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
 }
 
 impl Drop for TestDatabase {

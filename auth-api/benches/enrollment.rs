@@ -229,7 +229,7 @@ async fn login(addr: SocketAddr, user: &str) -> String {
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("whatever_session="))
+        .find_map(|c| c.strip_prefix("__Host-whatever_session="))
         .and_then(|rest| rest.split(';').next())
         .expect("a session cookie")
         .to_string()

@@ -48,6 +48,25 @@ impl ClientAddrConfig {
     }
 }
 
+/// The client address of a request (see [`client_ip`]), as an extractor:
+/// what every per-client limit takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl axum::extract::FromRequestParts<crate::state::AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        state: &crate::state::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<PeerAddr>().copied();
+        Ok(Self(
+            state.config.client_addr.client_ip(&parts.headers, peer),
+        ))
+    }
+}
+
 /// The TCP peer of the connection a request arrived on. The server puts it
 /// in every request's extensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

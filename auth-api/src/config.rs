@@ -45,6 +45,16 @@ pub struct Config {
     pub request_timeout: Duration,
     /// `DB_WAIT_MS`: longest wait for a pooled connection, default 2 s.
     pub db_wait: Duration,
+    /// `PERSONAL_POOL_SIZE`, default 8: connections kept for the signed-in
+    /// routes alone, so anonymous traffic (which uses `DATABASE_POOL_SIZE`)
+    /// can never leave them waiting.
+    pub personal_pool_size: usize,
+    /// `SHUTDOWN_DRAIN_MS`, default 5 s: after SIGTERM, how long `/readyz`
+    /// answers 503 while everything else is still served, so the load
+    /// balancer stops sending traffic before the listener closes.
+    pub shutdown_drain: Duration,
+    /// Limits on client connections.
+    pub connections: ConnectionLimits,
     /// `FULFILLMENT_*`: see [`FulfillmentSettings`].
     pub fulfillment: FulfillmentSettings,
     /// `TRUST_FORWARDED_FOR` and `TRUSTED_PROXY_HOPS`: who a client is, for
@@ -64,6 +74,9 @@ impl Config {
             admin_listen_addr: parse_var("ADMIN_LISTEN_ADDR", "127.0.0.1:9090")?,
             request_timeout: Duration::from_millis(parse_var("REQUEST_TIMEOUT_MS", "10000")?),
             db_wait: Duration::from_millis(parse_var("DB_WAIT_MS", "2000")?),
+            personal_pool_size: parse_var("PERSONAL_POOL_SIZE", "8")?,
+            shutdown_drain: Duration::from_millis(parse_var("SHUTDOWN_DRAIN_MS", "5000")?),
+            connections: ConnectionLimits::from_env()?,
             fulfillment: FulfillmentSettings::from_env()?,
             client_addr: ClientAddrConfig::from_env()?,
             auth: AuthConfig::from_env()?,
@@ -79,10 +92,55 @@ impl Config {
             admin_listen_addr: "127.0.0.1:0".parse().expect("valid address"),
             request_timeout: Duration::from_secs(10),
             db_wait: Duration::from_secs(2),
+            personal_pool_size: 4,
+            shutdown_drain: Duration::ZERO,
+            connections: ConnectionLimits::default(),
             fulfillment: FulfillmentSettings::for_tests(),
             client_addr: ClientAddrConfig::peer_only(),
             auth: AuthConfig::for_tests(),
         }
+    }
+}
+
+/// Bounds on what one client connection may hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// `MAX_CONNECTIONS`, default 1024: client connections served at once.
+    /// Further ones wait in the listen backlog until one closes.
+    pub max: usize,
+    /// `HEADER_READ_TIMEOUT_MS`, default 10 s: an HTTP/1 client must send
+    /// a request's headers within this time.
+    pub header_read_timeout: Duration,
+    /// `IDLE_TIMEOUT_MS`, default 75 s (longer than the load balancer's 60 s,
+    /// so it is the balancer that closes a quiet connection): a connection (HTTP/1 or HTTP/2)
+    /// with no request in flight and no bytes moving is closed after this.
+    pub idle_timeout: Duration,
+    /// `H2_KEEP_ALIVE_MS`, default 20 s: HTTP/2 pings an idle peer this
+    /// often, and closes the connection if the ping is not answered within
+    /// the same time.
+    pub h2_keep_alive: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            max: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(75),
+            h2_keep_alive: Duration::from_secs(20),
+        }
+    }
+}
+
+impl ConnectionLimits {
+    fn from_env() -> Result<Self, ConfigError> {
+        let ms = |name, default: &str| parse_var(name, default).map(Duration::from_millis);
+        Ok(Self {
+            max: parse_var("MAX_CONNECTIONS", "1024")?,
+            header_read_timeout: ms("HEADER_READ_TIMEOUT_MS", "10000")?,
+            idle_timeout: ms("IDLE_TIMEOUT_MS", "75000")?,
+            h2_keep_alive: ms("H2_KEEP_ALIVE_MS", "20000")?,
+        })
     }
 }
 

@@ -2,42 +2,32 @@
 //! and their enrollment history.
 //!
 //! This is the API's hot path, so it costs one round trip to Postgres: a
-//! prepared statement that checks the session is not revoked and returns the
-//! beneficiary, the history and the current plan with its features.
+//! prepared statement that checks the session is not revoked (with the
+//! rule's own SQL, [`session::revoked_sql`]) and returns the beneficiary,
+//! the history and the current plan with its features.
 
 use std::sync::LazyLock;
 
+use axum::extract::State;
 use chrono::NaiveDate;
-use http::{HeaderMap, StatusCode, header};
+use http::{StatusCode, header};
 use serde::{Deserialize, Serialize};
 use whatever_database::Plan;
 
 use crate::ApiError;
-use crate::auth::session;
+use crate::auth::session::{self, SignedIn};
 use crate::http::{Resp, json_response};
 use crate::state::AppState;
 
-/// The beneficiary as the API shows them: every column but the SSN.
+/// The beneficiary as the pages show them: the name they are greeted by.
+/// Nothing else about the person (birthdate, sex, address, ids) leaves the
+/// database on this route: a page that needs more must ask for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Beneficiary {
-    /// Identifier.
-    pub beneficiary_id: i64,
     /// First name.
     pub fname: Option<String>,
     /// Last name.
     pub lname: Option<String>,
-    /// Sex as recorded.
-    pub sex: Option<String>,
-    /// Date of birth.
-    pub birthdate: Option<NaiveDate>,
-    /// Street address.
-    pub address: Option<String>,
-    /// City.
-    pub city: Option<String>,
-    /// Two-letter state code.
-    pub state: Option<String>,
-    /// Zip code.
-    pub zip_code: Option<String>,
 }
 
 /// One enrollment row, latest start first.
@@ -68,9 +58,10 @@ pub struct EnrollmentView {
     pub history: Vec<Enrollment>,
 }
 
-/// Everything but the SSN, by explicit column list, and whether the
-/// session (`$2`, NULL for none) was revoked: the whole request in one round
-/// trip. Without such a user the row holds only `revoked`.
+/// The name, the history and the current plan, by explicit column list,
+/// and whether the session (`$2`, NULL for none) was revoked: the whole
+/// request in one round trip. Without such a user the row holds only
+/// `revoked`.
 ///
 /// The status of each enrollment row and the current plan, with its
 /// features, come from the same statement: nothing about a plan is kept
@@ -80,12 +71,10 @@ pub struct EnrollmentView {
 static QUERY: LazyLock<String> = LazyLock::new(|| {
     format!(
         r#"
-SELECT e.*,
-       EXISTS (SELECT 1 FROM revoked_session WHERE session_id = $2::text::uuid) AS revoked
+SELECT e.*, {revoked} AS revoked
   FROM (SELECT 1) AS one
   LEFT JOIN LATERAL (
-SELECT b.beneficiary_id, b.fname, b.lname, b.sex, b.birthdate, b.address, b.city,
-       b.state::text, b.zip_code,
+SELECT b.beneficiary_id, b.fname, b.lname,
        COALESCE(h.plan_ids, '{{}}') AS plan_ids, COALESCE(h.plan_names, '{{}}') AS plan_names,
        COALESCE(h.starts, '{{}}') AS starts, COALESCE(h.ends, '{{}}') AS ends,
        COALESCE(h.statuses, '{{}}') AS statuses, h.current_plan_id,
@@ -101,8 +90,8 @@ SELECT b.beneficiary_id, b.fname, b.lname, b.sex, b.birthdate, b.address, b.city
               array_agg(r.status ORDER BY r.start_date DESC, r.plan_id) AS statuses,
               min(r.plan_id) FILTER (WHERE r.status = 'current') AS current_plan_id
          FROM (SELECT bp.plan_id, p.plan_name, bp.start_date, bp.end_date,
-                      -- DESIGN.md: of the rows covering today, the one that
-                      -- started last is the current plan.
+                      -- Of the rows covering today, the one that started
+                      -- last is the current plan (docs/ARCHITECTURE.md).
                       CASE WHEN bp.start_date > CURRENT_DATE THEN 'upcoming'
                            WHEN bp.end_date < CURRENT_DATE THEN 'ended'
                            WHEN row_number() OVER (
@@ -115,18 +104,19 @@ SELECT b.beneficiary_id, b.fname, b.lname, b.sex, b.birthdate, b.address, b.city
   LEFT JOIN LATERAL (
        SELECT {plan} FROM plan p WHERE p.plan_id = h.current_plan_id) cp ON true
  WHERE u.username = $1) AS e ON true"#,
-        plan = *whatever_database::plans::PLAN_FULL_COLUMNS
+        plan = *whatever_database::plans::PLAN_FULL_COLUMNS,
+        revoked = session::revoked_sql(2),
     )
 });
 
 /// Where the current plan's [`whatever_database::plans::PLAN_FULL_COLUMNS`]
-/// start in a row of [`QUERY`]: after the beneficiary's nine columns and
+/// start in a row of [`QUERY`]: after the beneficiary's three columns and
 /// the six of the history.
-const PLAN_COLUMN: usize = 15;
+const PLAN_COLUMN: usize = 9;
 
 /// The enrollment of `username`; `None` when no such user has a
-/// beneficiary. With `session`, a revoked session is refused
-/// ([`session::UNAUTHORIZED`]) by the same query.
+/// beneficiary. With `session` (a [`SignedIn`]'s session id), a revoked
+/// session is refused ([`session::UNAUTHORIZED`]) by the same query.
 ///
 /// The statement is prepared once per pooled connection: this is the API's
 /// hot path, and preparing it on every call would double its round trips
@@ -134,27 +124,20 @@ const PLAN_COLUMN: usize = 15;
 pub async fn load(
     db: &deadpool_postgres::ClientWrapper,
     username: &str,
-    session: Option<uuid::Uuid>,
+    session: Option<SignedIn>,
 ) -> Result<Option<EnrollmentView>, ApiError> {
     let statement = db.prepare_cached(QUERY.as_str()).await?;
-    let session = session.map(|id| id.to_string());
-    let row = db.query_one(&statement, &[&username, &session]).await?;
-    if row.get::<_, bool>("revoked") {
-        return Err(session::UNAUTHORIZED);
+    let sid = session.as_ref().map(SignedIn::session_param);
+    let row = db.query_one(&statement, &[&username, &sid]).await?;
+    if let Some(session) = session {
+        session.confirm_with(row.get("revoked"))?;
     }
-    let Some(beneficiary_id) = row.get::<_, Option<i64>>(0) else {
+    if row.get::<_, Option<i64>>(0).is_none() {
         return Ok(None);
-    };
+    }
     let beneficiary = Beneficiary {
-        beneficiary_id,
         fname: row.get(1),
         lname: row.get(2),
-        sex: row.get(3),
-        birthdate: row.get(4),
-        address: row.get(5),
-        city: row.get(6),
-        state: row.get(7),
-        zip_code: row.get(8),
     };
     let ids: Vec<String> = row.get("plan_ids");
     let names: Vec<Option<String>> = row.get("plan_names");
@@ -195,19 +178,17 @@ pub async fn load(
     }))
 }
 
-/// Answers `GET /api/me/enrollment`.
-pub async fn get(state: &AppState, headers: &HeaderMap) -> Result<Resp, ApiError> {
-    let auth = &state.config.auth;
-    // The signature is checked before a connection is taken: a flood of
-    // forged tokens costs CPU, never the pool.
-    let session = session::verify_token(&auth.keys, &auth.session, headers)?;
-    let db = state.pool.get().await?;
-    let view = load(&db, &session.claims.sub, Some(session.claims.sid))
+/// Answers `GET /api/me/enrollment` from the personal pool.
+pub async fn get(State(state): State<AppState>, signed_in: SignedIn) -> Result<Resp, ApiError> {
+    let username = signed_in.username().to_string();
+    let refreshed = signed_in.refreshed();
+    let db = state.personal.get().await?;
+    let view = load(&db, &username, Some(signed_in))
         .await?
         .ok_or(ApiError::NotFound)?;
     drop(db);
     let mut resp = json_response(StatusCode::OK, &view);
-    if let Some(fresh) = session.refreshed {
+    if let Some(fresh) = refreshed {
         resp.headers_mut()
             .insert(header::SET_COOKIE, fresh.cookie());
     }

@@ -115,8 +115,29 @@ impl ApiError {
         }
     }
 
+    /// The error for an answer the framework or a layer produced on its
+    /// own (no route, wrong method, body over the limit, timeout): the
+    /// inverse of [`ApiError::status`], so such answers keep the contract.
+    pub fn from_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::UNAUTHORIZED => crate::auth::session::UNAUTHORIZED,
+            StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => {
+                Self::Unavailable(format!("answered {status} by a layer"))
+            }
+            StatusCode::TOO_MANY_REQUESTS => Self::TooManyRequests { retry_after: 1 },
+            s if s.is_client_error() => {
+                Self::bad_request("bad_request", "the request could not be understood")
+            }
+            s => Self::Internal(format!("answered {s} by a layer")),
+        }
+    }
+
     /// The error as the JSON answer the client sees.
-    pub fn into_response(self) -> Resp {
+    pub fn response(self) -> Resp {
         let status = self.status();
         let message = match &self {
             // Never leak internals: log them, send a fixed sentence.
@@ -140,6 +161,12 @@ impl ApiError {
                 .insert(http::header::RETRY_AFTER, retry_after.into());
         }
         resp
+    }
+}
+
+impl axum::response::IntoResponse for ApiError {
+    fn into_response(self) -> axum::response::Response {
+        self.response().into_response()
     }
 }
 

@@ -1,5 +1,6 @@
 //! Liveness and readiness for the load balancer.
 
+use axum::extract::State;
 use http::StatusCode;
 use serde_json::json;
 
@@ -9,12 +10,17 @@ use crate::state::AppState;
 
 /// `GET /healthz`: the process is up. Never touches the database, so a
 /// database outage does not get healthy replicas killed.
-pub fn healthz() -> Resp {
+pub async fn healthz() -> Resp {
     json_response(StatusCode::OK, &json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: the database answers within the pool's wait bound.
-pub async fn readyz(state: &AppState) -> Result<Resp, ApiError> {
+/// `GET /readyz`: the database answers within the pool's wait bound, and
+/// the process is not shutting down (after SIGTERM it answers 503 at once,
+/// so the load balancer stops routing here while requests still succeed).
+pub async fn readyz(State(state): State<AppState>) -> Result<Resp, ApiError> {
+    if state.is_draining() {
+        return Err(ApiError::Unavailable("shutting down".into()));
+    }
     let client = state.pool.get().await?;
     client.query_one("SELECT 1", &[]).await?;
     Ok(json_response(StatusCode::OK, &json!({"status": "ready"})))

@@ -1,8 +1,10 @@
 //! Small HTTP helpers shared by every route: JSON in, JSON out, limits, and
 //! the security headers every response carries.
 
+use axum::body::Body;
+use axum::extract::FromRequest;
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response, StatusCode, header};
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -26,14 +28,27 @@ pub fn json_response(status: StatusCode, value: &impl Serialize) -> Resp {
     resp
 }
 
-/// Reads a JSON body of at most [`MAX_BODY_BYTES`] and decodes it, with a
-/// clear 4xx for each way it can be wrong.
-pub async fn read_json<T, B>(req: Request<B>) -> Result<T, ApiError>
+/// A JSON request body of at most [`MAX_BODY_BYTES`], read and decoded in
+/// full before the handler runs: a handler taking it holds nothing scarce
+/// (no pooled connection, no permit) while a slow client sends its body.
+/// Each way the body can be wrong is a clear 4xx.
+#[derive(Debug, Clone)]
+pub struct JsonBody<T>(pub T);
+
+impl<T, S> FromRequest<S> for JsonBody<T>
 where
     T: DeserializeOwned,
-    B: hyper::body::Body,
-    B::Error: std::error::Error + Send + Sync + 'static,
+    S: Send + Sync,
 {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request<Body>, _state: &S) -> Result<Self, ApiError> {
+        read_json(req).await.map(JsonBody)
+    }
+}
+
+/// Reads a JSON body of at most [`MAX_BODY_BYTES`] and decodes it.
+async fn read_json<T: DeserializeOwned>(req: Request<Body>) -> Result<T, ApiError> {
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -62,9 +77,16 @@ where
         .collect()
         .await
         .map_err(|e| {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
+            // The body-limit layer and this reader share one limit; either
+            // may be the one that notices.
+            let too_big = e
+                .downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()
-            {
+                || std::error::Error::source(&*e).is_some_and(|s| {
+                    s.downcast_ref::<http_body_util::LengthLimitError>()
+                        .is_some()
+                });
+            if too_big {
                 ApiError::PayloadTooLarge
             } else {
                 ApiError::bad_request("bad_body", "the request body could not be read")
@@ -79,26 +101,26 @@ where
     })
 }
 
-/// Adds the headers every answer carries. Everything the API says is
-/// personal or transient, so nothing may be cached anywhere.
-pub fn add_security_headers(resp: &mut Resp) {
-    let h = resp.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
+/// The headers every answer carries. Everything the API says is personal
+/// or transient, so nothing may be cached anywhere.
+pub const SECURITY_HEADERS: [(HeaderName, &str); 6] = [
+    (header::CACHE_CONTROL, "no-store"),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-    );
-    h.insert(
+        "default-src 'none'; frame-ancestors 'none'",
+    ),
+    (
         header::STRICT_TRANSPORT_SECURITY,
-        HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-    );
+        "max-age=63072000; includeSubDomains",
+    ),
+];
+
+/// [`SECURITY_HEADERS`] as values, for the layer that sets them.
+pub fn security_headers() -> impl Iterator<Item = (HeaderName, HeaderValue)> {
+    SECURITY_HEADERS
+        .into_iter()
+        .map(|(name, value)| (name, HeaderValue::from_static(value)))
 }

@@ -2,8 +2,8 @@
 //! login, a beneficiary's own enrollment, and brokers "mail me this" requests
 //! to the Fulfillment API through a durable outbox.
 //!
-//! [`routes::handle`] is the whole API as a function of [`state::AppState`];
-//! [`server`] puts it on a socket.
+//! [`routes::app`] is the whole API as a tower service of
+//! [`state::AppState`]; [`server`] puts it on a socket.
 
 pub mod auth;
 pub mod client_addr;

@@ -3,10 +3,13 @@
 //! on the public one.
 
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http::{HeaderValue, Method, Response, StatusCode, header};
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -40,33 +43,30 @@ pub fn install() -> PrometheusHandle {
         .clone()
 }
 
-/// The route a path belongs to: a bounded set of labels, never raw paths
-/// (ids in paths would make a series per request).
-pub fn route_label(path: &str) -> &'static str {
-    match path {
-        "/api/login" => "/api/login",
-        "/api/logout" => "/api/logout",
-        "/api/me/enrollment" => "/api/me/enrollment",
-        "/api/fulfillment" => "/api/fulfillment",
-        "/healthz" => "/healthz",
-        "/readyz" => "/readyz",
-        p if p.starts_with("/api/fulfillment/") => "/api/fulfillment/{request_id}",
-        _ => "unmatched",
-    }
-}
-
-/// Counts one answered request and its latency.
-pub fn record_request(route: &'static str, method: &Method, status: StatusCode, elapsed: Duration) {
+/// Counts one answered request and its latency, labelled by the route
+/// that matched (its template, e.g. `/api/fulfillment/{request_id}`): a
+/// bounded set of labels, never raw paths (ids in paths would make a series
+/// per request). Requests no route matched share `unmatched`.
+pub async fn record(req: Request, next: Next) -> axum::response::Response {
+    let started = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().clone();
+    let resp = next.run(req).await;
     let labels = [
-        ("route", route.to_string()),
+        ("route", route),
         ("method", method.as_str().to_string()),
-        ("status", status.as_u16().to_string()),
+        ("status", resp.status().as_u16().to_string()),
     ];
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    resp
 }
 
-fn answer(handle: &PrometheusHandle, req: &Request<hyper::body::Incoming>) -> Resp {
+fn answer(handle: &PrometheusHandle, req: &http::Request<hyper::body::Incoming>) -> Resp {
     let (status, content_type, body) =
         if req.method() == Method::GET && req.uri().path() == "/metrics" {
             handle.run_upkeep();

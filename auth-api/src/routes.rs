@@ -1,71 +1,97 @@
-//! The route table: the whole API as one function of its state, callable by
-//! tests without a socket.
+//! The route table: every route declared once, with the layers every
+//! request passes through. [`app`] is the whole API as a tower service of
+//! its state, callable by tests without a socket.
 
-use std::time::Instant;
-
-use http::{Method, Request};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use http::header::CONTENT_TYPE;
+use http::{HeaderName, StatusCode};
+use tower::ServiceBuilder;
+use tower_http::ServiceBuilderExt;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::MakeRequestUuid;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 use crate::auth::login;
-use crate::http::{Resp, add_security_headers};
+use crate::http::{MAX_BODY_BYTES, security_headers};
 use crate::state::AppState;
 use crate::{ApiError, enrollment, fulfillment, health, metrics};
 
-/// Answers one request. Any body type works, so tests can pass a `Full`.
-pub async fn handle<B>(state: AppState, req: Request<B>) -> Resp
-where
-    B: hyper::body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
-    let started = Instant::now();
-    let route = metrics::route_label(req.uri().path());
-    let method = req.method().clone();
+/// The header carrying each request's id, echoed on the answer and logged.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The API: routes, then (innermost first) the body limit, the request
+/// timeout, errors as JSON, the security headers, metrics by matched route,
+/// the trace span and the request id.
+pub fn app(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
-    let mut resp = match tokio::time::timeout(timeout, route_request(state, req)).await {
-        Ok(Ok(resp)) => resp,
-        Ok(Err(error)) => error.into_response(),
-        Err(_) => ApiError::Unavailable("request timed out".into()).into_response(),
-    };
-    if resp.status() == http::StatusCode::METHOD_NOT_ALLOWED
-        && let Some(allow) = allowed_methods(route)
-    {
-        resp.headers_mut()
-            .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+    let router = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/api/login", post(login::login))
+        .route("/api/logout", post(login::logout))
+        .route("/api/me/enrollment", get(enrollment::get))
+        .merge(fulfillment::routes())
+        .fallback(|| async { ApiError::NotFound });
+    let mut router = router
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(middleware::from_fn(errors_as_json));
+    for (name, value) in security_headers() {
+        router = router.layer(SetResponseHeaderLayer::overriding(name, value));
     }
-    add_security_headers(&mut resp);
-    metrics::record_request(route, &method, resp.status(), started.elapsed());
-    resp
+    router
+        .layer(middleware::from_fn(metrics::record))
+        .layer(
+            ServiceBuilder::new()
+                .set_request_id(REQUEST_ID, MakeRequestUuid)
+                .layer(TraceLayer::new_for_http().make_span_with(span))
+                .propagate_request_id(REQUEST_ID),
+        )
+        .with_state(state)
 }
 
-async fn route_request<B>(state: AppState, req: Request<B>) -> Result<Resp, ApiError>
-where
-    B: hyper::body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
-    let path = req.uri().path().to_string();
-    let method = req.method().clone();
-    match (method, path.as_str()) {
-        (Method::GET, "/healthz") => Ok(health::healthz()),
-        (Method::GET, "/readyz") => health::readyz(&state).await,
-        (Method::POST, "/api/login") => login::login(&state, req).await,
-        (Method::POST, "/api/logout") => login::logout(&state, req).await,
-        (Method::GET, "/api/me/enrollment") => enrollment::get(&state, req.headers()).await,
-        (_, "/healthz" | "/readyz" | "/api/login" | "/api/logout" | "/api/me/enrollment") => {
-            Err(ApiError::MethodNotAllowed)
-        }
-        (_, p) if fulfillment::owns(p) => fulfillment::route(&state, req).await,
-        _ => Err(ApiError::NotFound),
-    }
+/// The span every request's logs are in: method, matched route, request id.
+fn span(req: &Request<Body>) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str());
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!("request", method = %req.method(), route, request_id = id)
 }
 
-/// The `Allow` header a 405 carries (RFC 9110), by route label.
-fn allowed_methods(route: &str) -> Option<&'static str> {
-    match route {
-        "/healthz" | "/readyz" | "/api/me/enrollment" | "/api/fulfillment/{request_id}" => {
-            Some("GET")
-        }
-        "/api/login" | "/api/logout" | "/api/fulfillment" => Some("POST"),
-        _ => None,
+/// Gives answers the framework or a layer made on its own (404, 405, 413,
+/// a timeout's 503) the `{"error":{...}}` body every other error has,
+/// through the one [`ApiError`] mapping. Their headers (`Allow`) stay.
+async fn errors_as_json(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let is_json = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || !(resp.status().is_client_error() || resp.status().is_server_error()) {
+        return resp;
     }
+    let (mut parts, _) = resp.into_parts();
+    let error = ApiError::from_status(parts.status).into_response();
+    let (fresh, body) = error.into_parts();
+    parts.status = fresh.status;
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    parts.headers.extend(fresh.headers);
+    Response::from_parts(parts, body)
 }

@@ -39,7 +39,7 @@ async fn login_sets_a_locked_down_cookie_and_the_token_works_both_ways() {
     let by_cookie = app
         .client
         .get(app.url("/api/me/enrollment"))
-        .header("cookie", format!("whatever_session={token}"))
+        .header("cookie", format!("__Host-whatever_session={token}"))
         .send()
         .await
         .unwrap();
@@ -121,7 +121,7 @@ async fn logout_makes_the_token_useless_and_clears_the_cookie() {
     assert_eq!(out.status(), 200);
     let cleared = out.headers()["set-cookie"].to_str().unwrap();
     assert!(
-        cleared.starts_with("whatever_session=;") && cleared.contains("Max-Age=0"),
+        cleared.starts_with("__Host-whatever_session=;") && cleared.contains("Max-Age=0"),
         "{cleared}"
     );
 

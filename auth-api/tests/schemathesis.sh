@@ -60,7 +60,7 @@ SQL
 token=$(curl -fsS -H 'content-type: application/json' \
   -d '{"username":"ada","password":"schemathesis-password"}' \
   -D - -o /dev/null "http://127.0.0.1:$port/api/login" \
-  | sed -n 's/^[Ss]et-[Cc]ookie: whatever_session=\([^;]*\);.*/\1/p')
+  | sed -n 's/^[Ss]et-[Cc]ookie: __Host-whatever_session=\([^;]*\);.*/\1/p')
 [[ -n "$token" ]] || { echo "could not sign in the fixture user" >&2; exit 1; }
 
 cd "$workdir"

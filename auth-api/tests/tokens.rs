@@ -14,6 +14,8 @@ fn claims_for(sub: &str, exp_in: i64) -> Claims {
     let now = chrono::Utc::now().timestamp();
     let id = uuid::Uuid::new_v4();
     Claims {
+        iss: token::ISSUER.into(),
+        aud: token::AUDIENCE.into(),
         sub: sub.into(),
         jti: id,
         sid: id,
@@ -143,4 +145,47 @@ async fn a_rotated_key_still_verifies_old_tokens() {
         .await;
     assert_eq!(later.enrollment(&new_token).await.status(), 200);
     assert_eq!(later.enrollment(&old_token).await.status(), 401);
+}
+
+#[tokio::test]
+async fn tokens_for_another_issuer_or_audience_or_without_them_are_refused() {
+    let pem = generate_pem().unwrap();
+    let keys = Keyring::from_pem(&pem, None).unwrap();
+    let app = TestApp::start_with(|c| c.auth.keys = keys.clone()).await;
+    let db = app.sql().await;
+    user_with_beneficiary(&db, "ada", "pw-ada-1234", 1).await;
+    // Signed with the service's own key, so only the claims can be at fault.
+    let sign = |payload: serde_json::Value| {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(keys.current_kid().to_string());
+        jsonwebtoken::encode(
+            &header,
+            &payload,
+            &EncodingKey::from_ed_pem(pem.as_bytes()).unwrap(),
+        )
+        .unwrap()
+    };
+    let good = serde_json::to_value(claims_for("ada", 600)).unwrap();
+    assert_eq!(
+        app.enrollment(&sign(good.clone())).await.status(),
+        200,
+        "control"
+    );
+    let cases = [
+        ("iss", Some("https://www.whatever.gov.evil.example")),
+        ("aud", Some("https://www.whatever.gov/other")),
+        ("iss", None),
+        ("aud", None),
+    ];
+    for (claim, value) in cases {
+        let mut payload = good.clone();
+        match value {
+            Some(v) => payload[claim] = v.into(),
+            None => {
+                payload.as_object_mut().unwrap().remove(claim);
+            }
+        }
+        let what = format!("a token with {claim} = {value:?}");
+        assert_refused(&app, &sign(payload), &what).await;
+    }
 }

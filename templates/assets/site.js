@@ -163,11 +163,14 @@
       return null;
     }
     if (!res.ok || !res.data) throw new Error(`enrollment: HTTP ${res.status}`);
-    storageSet(sessionStorage, ENROLLMENT_KEY, { at: Date.now(), data: res.data });
+    // Keep only what the pages show: the name, the current plan, the history.
+    const b = res.data.beneficiary || {};
+    const kept = { beneficiary: { fname: b.fname, lname: b.lname }, current_plan: res.data.current_plan || null, history: res.data.history || [] };
+    storageSet(sessionStorage, ENROLLMENT_KEY, { at: Date.now(), data: kept });
     // The API slides the session forward while it is used; follow it.
     const hint = sessionHint();
     if (hint && hint.ttl_ms) storageSet(localStorage, HINT_KEY, { ...hint, expires_at: new Date(Date.now() + hint.ttl_ms).toISOString() });
-    return res.data;
+    return kept;
   }
 
   // ---------- plan deltas against the current plan ----------

@@ -1,20 +1,23 @@
 //! `POST /api/login` and `POST /api/logout`.
 
-use http::{Request, StatusCode, header};
+use axum::extract::State;
+use http::{HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
 use super::password::Verdict;
-use super::{session, throttle};
+use super::session::{self, SignedIn};
+use super::throttle;
 use crate::ApiError;
-use crate::client_addr::PeerAddr;
-use crate::http::{Resp, json_response, read_json};
+use crate::client_addr::ClientIp;
+use crate::http::{JsonBody, Resp, json_response};
 use crate::state::AppState;
 
 /// The one message for an unknown user and a wrong password alike.
 const BAD_CREDENTIALS: ApiError = ApiError::Unauthorized("The username or password is incorrect.");
 
+/// The body of `POST /api/login`.
 #[derive(Deserialize)]
-struct LoginRequest {
+pub struct LoginRequest {
     username: String,
     password: String,
 }
@@ -25,18 +28,14 @@ struct LoginResponse<'a> {
     expires_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Checks the password and opens a session.
-pub async fn login<B>(state: &AppState, req: Request<B>) -> Result<Resp, ApiError>
-where
-    B: hyper::body::Body,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
+/// Checks the password and opens a session. The body is read in full
+/// before a connection is taken.
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    JsonBody(LoginRequest { username, password }): JsonBody<LoginRequest>,
+) -> Result<Resp, ApiError> {
     let auth = &state.config.auth;
-    let client = state
-        .config
-        .client_addr
-        .client_ip(req.headers(), req.extensions().get::<PeerAddr>().copied());
-    let LoginRequest { username, password } = read_json(req).await?;
 
     // Counted before the hash, so concurrent guesses cannot outrun the limits.
     let attempt = throttle::reserve(&state.pool, auth, &username, client).await?;
@@ -83,22 +82,40 @@ where
     Ok(resp)
 }
 
-/// Revokes the request's session and clears the cookie. The cookie is
-/// cleared even when the token is no longer valid, so the browser is never
-/// left holding a dead one.
-pub async fn logout<B>(state: &AppState, req: Request<B>) -> Result<Resp, ApiError> {
+/// What logout tells the browser to forget besides the cookie: whatever
+/// the pages kept in storage about the signed-in person.
+const CLEAR_SITE_DATA: HeaderValue = HeaderValue::from_static(r#""cookies", "storage""#);
+
+/// Revokes the request's session and clears the cookie and the site's
+/// storage. Both are cleared even when the token is no longer valid, so the
+/// browser is never left holding a dead one.
+pub async fn logout(
+    State(state): State<AppState>,
+    signed_in: Result<SignedIn, ApiError>,
+) -> Result<Resp, ApiError> {
     let auth = &state.config.auth;
-    let db = state.pool.get().await?;
-    let outcome = session::authenticate(&**db, &auth.keys, &auth.session, req.headers()).await;
+    let outcome = match signed_in {
+        Ok(signed_in) => {
+            let db = state.personal.get().await?;
+            match signed_in.confirm(&**db).await {
+                Ok(session) => {
+                    session::revoke(&**db, &auth.session, &session.claims).await?;
+                    Ok(session)
+                }
+                Err(error) => Err(error),
+            }
+        }
+        Err(error) => Err(error),
+    };
     let mut resp = match outcome {
         Ok(session) => {
-            session::revoke(&**db, &auth.session, &session.claims).await?;
             tracing::info!(session = %session.claims.sid, "signed out");
             json_response(StatusCode::OK, &serde_json::json!({"status": "signed_out"}))
         }
-        Err(error) => error.into_response(),
+        Err(error) => error.response(),
     };
-    resp.headers_mut()
-        .insert(header::SET_COOKIE, session::clearing_cookie());
+    let headers = resp.headers_mut();
+    headers.insert(header::SET_COOKIE, session::clearing_cookie());
+    headers.insert("clear-site-data", CLEAR_SITE_DATA);
     Ok(resp)
 }

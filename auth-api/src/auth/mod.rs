@@ -10,7 +10,7 @@ pub mod throttle;
 pub mod token;
 
 pub use crate::client_addr::PeerAddr;
-pub use session::{Session, authenticate};
+pub use session::{Session, SignedIn};
 
 use crate::state::AppState;
 

@@ -13,8 +13,9 @@
 //!
 //! Logout puts the session id in `revoked_session` until the last moment
 //! any of its tokens could be valid (`auth_time + absolute`): every token
-//! refreshed from the session dies with it. Every authenticated request
-//! checks that table by primary key.
+//! refreshed from the session dies with it. Every personal route takes a
+//! [`SignedIn`], which only yields the [`Session`] once that table was
+//! checked by primary key ([`revoked_sql`] is the one statement of the rule).
 
 use chrono::{DateTime, TimeZone, Utc};
 use http::{HeaderMap, HeaderValue, header};
@@ -25,10 +26,15 @@ use super::keys::Keyring;
 use super::token::{self, Claims};
 use crate::ApiError;
 use crate::config::SessionConfig;
+use crate::state::AppState;
 
-/// The cookie holding the token. Not `__Host-` prefixed: that prefix
-/// requires `Path=/`, and the token is for `/api` only.
-pub const COOKIE_NAME: &str = "whatever_session";
+/// The cookie holding the token. The `__Host-` prefix makes browsers
+/// accept it only from this exact host, over HTTPS, with `Path=/` and no
+/// `Domain`: no other `*.whatever.gov` host can plant or shadow it.
+pub const COOKIE_NAME: &str = "__Host-whatever_session";
+
+/// The attributes the session cookie is set (and cleared) with.
+const COOKIE_ATTRIBUTES: &str = "Path=/; HttpOnly; Secure; SameSite=Strict";
 
 /// The one answer to every authentication failure, so the client learns
 /// nothing about why (expired, forged, revoked or absent).
@@ -61,12 +67,11 @@ impl IssuedToken {
     }
 
     /// The `Set-Cookie` value carrying it: JavaScript cannot read it, it
-    /// travels over HTTPS only, never on cross-site requests, and only to
-    /// the API.
+    /// travels over HTTPS only and never on cross-site requests.
     pub fn cookie(&self) -> HeaderValue {
         let max_age = (self.claims.exp - Utc::now().timestamp()).max(0);
         HeaderValue::from_str(&format!(
-            "{COOKIE_NAME}={}; Path=/api; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict",
+            "{COOKIE_NAME}={}; Max-Age={max_age}; {COOKIE_ATTRIBUTES}",
             self.token
         ))
         .expect("a JWT is a valid header value")
@@ -75,9 +80,8 @@ impl IssuedToken {
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clearing_cookie() -> HeaderValue {
-    HeaderValue::from_static(
-        "whatever_session=; Path=/api; Max-Age=0; HttpOnly; Secure; SameSite=Strict",
-    )
+    HeaderValue::from_str(&format!("{COOKIE_NAME}=; Max-Age=0; {COOKIE_ATTRIBUTES}"))
+        .expect("a valid header value")
 }
 
 /// Signs a token for a new session of `username`.
@@ -102,6 +106,8 @@ fn issue(
     let exp =
         (now + config.idle.as_secs() as i64).min(auth_time + config.absolute.as_secs() as i64);
     let claims = Claims {
+        iss: token::ISSUER.into(),
+        aud: token::AUDIENCE.into(),
         sub,
         jti: if auth_time == now {
             sid
@@ -149,7 +155,7 @@ pub fn token_from(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Verifies the request's token without touching the database. Callers
-/// must also check revocation: [`authenticate`] does both.
+/// must also check revocation: [`SignedIn`] makes sure they do.
 pub fn verify_token(
     keys: &Keyring,
     config: &SessionConfig,
@@ -178,31 +184,74 @@ pub fn verify_token(
     Ok(Session { claims, refreshed })
 }
 
-/// Whether the session was ended by a logout: one primary-key lookup.
-pub async fn is_revoked(db: &impl GenericClient, sid: Uuid) -> Result<bool, ApiError> {
-    Ok(db
-        .query_opt(
-            // Bound as text: the driver is built without its uuid feature.
-            "SELECT 1 FROM revoked_session WHERE session_id = $1::text::uuid",
-            &[&sid.to_string()],
-        )
-        .await?
-        .is_some())
+/// The revocation rule as a SQL boolean: whether the session whose id is
+/// bound as text in parameter `$param` was ended by a logout (one
+/// primary-key lookup). A statement that must stay one round trip embeds
+/// it and hands the answer to [`SignedIn::confirm_with`].
+pub fn revoked_sql(param: usize) -> String {
+    // Bound as text: the driver is built without its uuid feature.
+    format!("EXISTS (SELECT 1 FROM revoked_session WHERE session_id = ${param}::text::uuid)")
 }
 
-/// The authentication step every personal route starts with: a valid token
-/// from a session that was not revoked, else the generic 401.
-pub async fn authenticate(
-    db: &impl GenericClient,
-    keys: &Keyring,
-    config: &SessionConfig,
-    headers: &HeaderMap,
-) -> Result<Session, ApiError> {
-    let session = verify_token(keys, config, headers)?;
-    if is_revoked(db, session.claims.sid).await? {
-        return Err(UNAUTHORIZED);
+/// Whether the session was ended by a logout.
+pub async fn is_revoked(db: &impl GenericClient, sid: Uuid) -> Result<bool, ApiError> {
+    let row = db
+        .query_one(&format!("SELECT {}", revoked_sql(1)), &[&sid.to_string()])
+        .await?;
+    Ok(row.get(0))
+}
+
+/// The authentication step every personal route starts with, as an
+/// extractor: a token with a valid signature, not expired, for this issuer
+/// and audience. The signature is checked before any connection is taken,
+/// so a flood of forged tokens costs CPU, never the pool. The [`Session`]
+/// comes out only once revocation was checked, by [`SignedIn::confirm`] or
+/// inside the route's own statement ([`SignedIn::confirm_with`]).
+#[derive(Debug)]
+pub struct SignedIn(Session);
+
+impl SignedIn {
+    /// The username the token was issued to, for the statement that checks
+    /// revocation with [`revoked_sql`].
+    pub fn username(&self) -> &str {
+        &self.0.claims.sub
     }
-    Ok(session)
+
+    /// The session id, as the text [`revoked_sql`]'s parameter expects.
+    pub fn session_param(&self) -> String {
+        self.0.claims.sid.to_string()
+    }
+
+    /// The refreshed token to send back if the route succeeds.
+    pub fn refreshed(&self) -> Option<IssuedToken> {
+        self.0.refreshed.clone()
+    }
+
+    /// Checks revocation with its own lookup.
+    pub async fn confirm(self, db: &impl GenericClient) -> Result<Session, ApiError> {
+        let revoked = is_revoked(db, self.0.claims.sid).await?;
+        self.confirm_with(revoked)
+    }
+
+    /// Takes the value [`revoked_sql`] had in the route's own statement.
+    pub fn confirm_with(self, revoked: bool) -> Result<Session, ApiError> {
+        if revoked {
+            return Err(UNAUTHORIZED);
+        }
+        Ok(self.0)
+    }
+}
+
+impl axum::extract::FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let auth = &state.config.auth;
+        verify_token(&auth.keys, &auth.session, &parts.headers).map(SignedIn)
+    }
 }
 
 /// Ends the session: none of its tokens is accepted again.
@@ -251,7 +300,7 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(
             header::COOKIE,
-            "a=b; whatever_session=cookie-token".parse().unwrap(),
+            "a=b; __Host-whatever_session=cookie-token".parse().unwrap(),
         );
         assert_eq!(token_from(&h), Some("cookie-token"));
         h.insert(

@@ -2,7 +2,9 @@
 //!
 //! Verification pins the algorithm (`EdDSA` only, so `alg: none` and
 //! HS256-with-the-public-key tricks fail), picks the key by `kid` among the
-//! current and previous keys, and requires `exp`, `iat`, `sub` and `jti`.
+//! current and previous keys, and requires `exp`, `iat`, `sub`, `jti`, and
+//! this service's `iss` and `aud`: a token some other issuer signed, or one
+//! meant for another audience, is refused even if a key matches.
 
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -10,9 +12,19 @@ use uuid::Uuid;
 
 use super::keys::Keyring;
 
+/// Who issues session tokens (`iss`).
+pub const ISSUER: &str = "https://www.whatever.gov";
+
+/// Who session tokens are for (`aud`): this API and nothing else.
+pub const AUDIENCE: &str = "https://www.whatever.gov/api";
+
 /// What a session token says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
+    /// The issuer: [`ISSUER`].
+    pub iss: String,
+    /// The audience: [`AUDIENCE`].
+    pub aud: String,
     /// The username.
     pub sub: String,
     /// This token's unique id.
@@ -56,7 +68,9 @@ pub fn verify(keys: &Keyring, token: &str) -> Result<Claims, TokenError> {
         .and_then(|kid| keys.verifying(kid))
         .ok_or(TokenError::UnknownKey)?;
     let mut validation = Validation::new(Algorithm::EdDSA);
-    validation.set_required_spec_claims(&["exp", "iat", "sub", "jti"]);
+    validation.set_required_spec_claims(&["exp", "iat", "sub", "jti", "iss", "aud"]);
+    validation.set_issuer(&[ISSUER]);
+    validation.set_audience(&[AUDIENCE]);
     // Tokens are short-lived; a little clock skew between replicas is all
     // the leeway they get.
     validation.leeway = 5;
@@ -71,6 +85,8 @@ mod tests {
         let now = chrono::Utc::now().timestamp();
         let id = Uuid::new_v4();
         Claims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
             sub: "ada".into(),
             jti: id,
             sid: id,
@@ -95,6 +111,17 @@ mod tests {
             verify(&other, &token),
             Err(TokenError::UnknownKey)
         ));
+    }
+
+    #[test]
+    fn another_issuer_or_audience_is_refused() {
+        let keys = Keyring::ephemeral().unwrap();
+        let mut wrong_iss = claims(60);
+        wrong_iss.iss = "https://evil.example".into();
+        assert!(verify(&keys, &sign(&keys, &wrong_iss).unwrap()).is_err());
+        let mut wrong_aud = claims(60);
+        wrong_aud.aud = "https://www.whatever.gov/other".into();
+        assert!(verify(&keys, &sign(&keys, &wrong_aud).unwrap()).is_err());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! `POST /api/fulfillment` and `GET /api/fulfillment/{request_id}`.
 
-use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -9,50 +12,34 @@ use super::rate_limit;
 use super::request::{MailRequest, invalid};
 use super::store::{self, Enqueued};
 use crate::ApiError;
-use crate::client_addr::PeerAddr;
-use crate::http::{Resp, json_response, read_json};
+use crate::client_addr::ClientIp;
+use crate::http::{JsonBody, Resp, json_response};
 use crate::state::AppState;
 
-const COLLECTION: &str = "/api/fulfillment";
+/// The fulfillment routes, merged into the API's route table.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/fulfillment", post(submit))
+        .route("/api/fulfillment/{request_id}", get(status))
+}
 
 /// Longest accepted `Idempotency-Key`.
 const MAX_KEY_LEN: usize = 255;
 
-/// Whether `path` belongs to this module.
-pub fn owns(path: &str) -> bool {
-    path == COLLECTION || path.starts_with("/api/fulfillment/")
-}
-
-/// Answers a request for a path [`owns`] accepts.
-pub async fn route<B>(state: &AppState, req: Request<B>) -> Result<Resp, ApiError>
-where
-    B: hyper::body::Body,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
-    let path = req.uri().path().to_string();
-    match (req.method(), path.strip_prefix("/api/fulfillment/")) {
-        (&Method::POST, None) => submit(state, req).await,
-        (&Method::GET, Some(id)) => status(state, id).await,
-        (_, None) => Err(ApiError::MethodNotAllowed),
-        (_, Some(id)) if !id.is_empty() && !id.contains('/') => Err(ApiError::MethodNotAllowed),
-        _ => Err(ApiError::NotFound),
-    }
-}
-
 /// Validates, rate-limits and queues a request; never waits on the upstream.
-async fn submit<B>(state: &AppState, req: Request<B>) -> Result<Resp, ApiError>
-where
-    B: hyper::body::Body,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
+/// The body is read and parsed before any connection is taken, so a slow
+/// client holds nothing shared.
+async fn submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Resp, ApiError> {
     let settings = &state.config.fulfillment;
-    let peer = req.extensions().get::<PeerAddr>().copied();
-    let ip = state.config.client_addr.client_ip(req.headers(), peer);
-    let key_hash = idempotency_key_hash(req.headers())?;
+    let key_hash = idempotency_key_hash(&headers)?;
     let mut client = state.pool.get().await?;
-    // Counted before anything else, so malformed floods are limited too.
+    // Counted before the body is validated, so malformed floods are limited too.
     rate_limit::check(&**client, ip, settings.rate_limit, settings.rate_window).await?;
-    let body: Value = read_json(req).await?;
     let request = MailRequest::from_json(&body)?;
     if !store::plan_is_active(&**client, &request.plan_id).await? {
         return Err(invalid(
@@ -83,8 +70,8 @@ where
 }
 
 /// `GET /api/fulfillment/{request_id}`: the status, never the address.
-async fn status(state: &AppState, id: &str) -> Result<Resp, ApiError> {
-    let Ok(request_id) = Uuid::try_parse(id) else {
+async fn status(State(state): State<AppState>, Path(id): Path<String>) -> Result<Resp, ApiError> {
+    let Ok(request_id) = Uuid::try_parse(&id) else {
         return Err(ApiError::NotFound);
     };
     let client = state.pool.get().await?;
@@ -133,14 +120,6 @@ fn idempotency_key_hash(headers: &HeaderMap) -> Result<Option<Vec<u8>>, ApiError
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_are_owned_precisely() {
-        assert!(owns("/api/fulfillment"));
-        assert!(owns("/api/fulfillment/abc"));
-        assert!(!owns("/api/fulfillments"));
-        assert!(!owns("/api/me/enrollment"));
-    }
 
     #[test]
     fn keys_are_hashed_and_checked() {

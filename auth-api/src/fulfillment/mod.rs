@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-pub use handlers::{owns, route};
+pub use handlers::routes;
 pub use settings::FulfillmentSettings;
 pub use worker::{Worker, WorkerHandle, spawn_for};
 

@@ -76,7 +76,8 @@ impl TestApp {
         Self::start_on(self.db.clone(), tweak).await
     }
 
-    async fn start_on(db: Arc<TestDatabase>, tweak: impl FnOnce(&mut Config)) -> Self {
+    /// A server on `db`, with its configuration adjusted by `tweak`.
+    pub async fn start_on(db: Arc<TestDatabase>, tweak: impl FnOnce(&mut Config)) -> Self {
         capture_logs();
         let mut config = Config::for_tests(db.config().clone());
         tweak(&mut config);
@@ -144,13 +145,13 @@ impl Drop for TestApp {
     }
 }
 
-/// The token in a response's `Set-Cookie: whatever_session=...`, if any.
+/// The token in a response's `Set-Cookie: __Host-whatever_session=...`, if any.
 pub fn session_cookie(resp: &reqwest::Response) -> Option<String> {
     resp.headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("whatever_session="))
+        .find_map(|c| c.strip_prefix("__Host-whatever_session="))
         .map(|rest| rest.split(';').next().unwrap_or("").to_string())
         .filter(|t| !t.is_empty())
 }

@@ -18,11 +18,14 @@ async fn login_sets_a_locked_down_cookie_and_the_token_works_both_ways() {
         "HttpOnly",
         "Secure",
         "SameSite=Strict",
-        "Path=/api",
+        "Path=/;",
         "Max-Age=3600",
     ] {
         assert!(cookie.contains(part), "{part} missing from {cookie}");
     }
+    // Host-only: no other *.whatever.gov host can set or shadow it.
+    assert!(cookie.starts_with("__Host-whatever_session="), "{cookie}");
+    assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
     let token = session_cookie(&resp).unwrap();
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["username"], "ada");
@@ -124,6 +127,7 @@ async fn logout_makes_the_token_useless_and_clears_the_cookie() {
         cleared.starts_with("__Host-whatever_session=;") && cleared.contains("Max-Age=0"),
         "{cleared}"
     );
+    assert_eq!(out.headers()["clear-site-data"], r#""cookies", "storage""#);
 
     assert_eq!(app.enrollment(&token).await.status(), 401);
     // Logging out again with the dead token is refused, and still clears.

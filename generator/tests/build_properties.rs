@@ -108,6 +108,21 @@ fn template_vocabulary() -> (BTreeSet<String>, BTreeSet<String>) {
             rest = &after[end..];
         }
         markup.push_str(rest);
+        // Attributes written inside template blocks sit outside any tag in
+        // the child template; find every `name="` as well.
+        for (i, _) in source.match_indices("=\"") {
+            let name: String = source[..i]
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            if !name.is_empty() {
+                attributes.insert(name.to_ascii_lowercase());
+            }
+        }
         for Ok(token) in Tokenizer::new(&markup) {
             if let Token::StartTag(tag) = token {
                 tags.insert(String::from_utf8_lossy(&tag.name).into_owned());

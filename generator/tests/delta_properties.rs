@@ -237,13 +237,13 @@ impl Model {
                 Some(Change::Delete(spec, key)) => {
                     m.rows(spec.name).remove(&key);
                     // Children of a deleted parent go with it.
-                    let children: &[(&str, usize)] = match spec.name {
+                    let children: &[(&'static str, usize)] = match spec.name {
                         "plan" => &[("plan_feature", 0), ("plan_to_zip", 0)],
                         "beneficiary" => &[("beneficiary_to_plan", 0)],
                         _ => &[],
                     };
                     for (child, column) in children {
-                        m.rows(child).retain(|_, r| r[*column] != key[0]);
+                        m.rows(*child).retain(|_, r| r[*column] != key[0]);
                     }
                 }
             }

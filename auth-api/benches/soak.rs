@@ -44,7 +44,10 @@ fn main() -> anyhow::Result<()> {
 
     let (db, fake) = runtime.block_on(async {
         let db = TestDatabase::new().await?;
-        db.connect().await?.batch_execute(&member_sql(USERS)).await?;
+        db.connect()
+            .await?
+            .batch_execute(&member_sql(USERS))
+            .await?;
         let fake = FakeFulfillment::start().await?;
         anyhow::Ok((db, fake))
     })?;
@@ -86,7 +89,9 @@ fn main() -> anyhow::Result<()> {
     while started.elapsed() < Duration::from_secs(seconds) {
         let left = Duration::from_secs(seconds).saturating_sub(started.elapsed());
         let length = Duration::from_secs(interval).min(left);
-        let routes = runtime.block_on(drive(&http, &api, &tokens, window, length, clients, logins, mails));
+        let routes = runtime.block_on(drive(
+            &http, &api, &tokens, window, length, clients, logins, mails,
+        ));
         let now = api.rss_kib()?;
         rss.push((started.elapsed(), now));
         println!(
@@ -211,10 +216,7 @@ fn memory_verdict(rss: &[(Duration, u64)]) -> String {
         mib(end),
         slope,
         if grew {
-            format!(
-                "GREW by {} after warm-up",
-                mib(end.saturating_sub(warm))
-            )
+            format!("GREW by {} after warm-up", mib(end.saturating_sub(warm)))
         } else {
             "did not grow beyond warm-up (within 10% + 4 MiB)".to_string()
         }

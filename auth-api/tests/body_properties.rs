@@ -82,10 +82,7 @@ fn body(path: String) -> impl Strategy<Value = Vec<u8>> {
         .unwrap_or_default();
     let mutated = (
         0..fields.len().max(1),
-        prop_oneof![
-            json_value().prop_map(Some),
-            Just(None)
-        ],
+        prop_oneof![json_value().prop_map(Some), Just(None)],
         proptest::option::of((any::<String>(), json_value())),
     )
         .prop_map(move |(i, replacement, extra)| {
@@ -152,8 +149,8 @@ fn case() -> impl Strategy<Value = Case> {
         token_garbage().prop_map(|t| [b"whatever_session=".to_vec(), t].concat()),
         header_bytes(300),
     ]);
-    (route, content_type, authorization, cookie)
-        .prop_flat_map(|((method, path), content_type, authorization, cookie)| {
+    (route, content_type, authorization, cookie).prop_flat_map(
+        |((method, path), content_type, authorization, cookie)| {
             (
                 body(path.clone()),
                 proptest::option::of(header_bytes(300)),
@@ -169,12 +166,19 @@ fn case() -> impl Strategy<Value = Case> {
                     idempotency_key,
                     forwarded_for,
                 })
-        })
+        },
+    )
 }
 
-async fn check(client: &reqwest::Client, api: &ApiProcess, case: Case) -> Result<(), TestCaseError> {
+async fn check(
+    client: &reqwest::Client,
+    api: &ApiProcess,
+    case: Case,
+) -> Result<(), TestCaseError> {
     let method = reqwest::Method::from_bytes(case.method.as_bytes()).unwrap();
-    let mut request = client.request(method, api.url(&case.path)).body(case.body.clone());
+    let mut request = client
+        .request(method, api.url(&case.path))
+        .body(case.body.clone());
     let headers = [
         ("content-type", &case.content_type),
         ("authorization", &case.authorization),
@@ -259,7 +263,11 @@ fn any_body_and_header_gets_a_json_answer_below_500() {
     }
     // Still serving as before.
     let ready = runtime.block_on(async {
-        client.get(api.url("/readyz")).send().await.map(|r| r.status())
+        client
+            .get(api.url("/readyz"))
+            .send()
+            .await
+            .map(|r| r.status())
     });
     assert_eq!(ready.ok().map(|s| s.as_u16()), Some(200));
 }

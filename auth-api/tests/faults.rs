@@ -45,7 +45,8 @@ fn enrollment_load(
             .build()
             .unwrap();
         let loops = (0..clients).map(|_| {
-            let (client, url, token, stop) = (client.clone(), url.clone(), token.clone(), stop.clone());
+            let (client, url, token, stop) =
+                (client.clone(), url.clone(), token.clone(), stop.clone());
             async move {
                 let mut samples = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
@@ -244,7 +245,11 @@ async fn restart_under_load() {
         latencies[latencies.len() / 2] <= DB_WAIT + Duration::from_millis(250),
         "half the outage's requests failed within the pool's wait bound: {latencies:?}"
     );
-    assert_eq!(ready_while_down, Some(503), "/readyz while the database is down");
+    assert_eq!(
+        ready_while_down,
+        Some(503),
+        "/readyz while the database is down"
+    );
 
     // Once the database is back, the same process serves again within a
     // few seconds, and then keeps serving.
@@ -260,8 +265,7 @@ async fn restart_under_load() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_under_load_turns_readyz_503_drains_then_refuses_and_finishes_in_flight_requests()
-{
+async fn sigterm_under_load_turns_readyz_503_drains_then_refuses_and_finishes_in_flight_requests() {
     tokio::time::timeout(Duration::from_secs(90), sigterm_under_load())
         .await
         .expect("the whole scenario finishes within 90 s");
@@ -407,12 +411,18 @@ async fn sigterm_under_load() {
             Some(200),
             "request sent at {:?} (SIGTERM at {term_at:?}): {:?}",
             s.sent,
-            s.outcome.as_ref().map(|(st, _, b)| (st, String::from_utf8_lossy(b)))
+            s.outcome
+                .as_ref()
+                .map(|(st, _, b)| (st, String::from_utf8_lossy(b)))
         );
     }
     for s in &samples {
         if let Some(status) = status_of(s) {
-            assert!(status < 500, "request sent at {:?} answered {status}", s.sent);
+            assert!(
+                status < 500,
+                "request sent at {:?} answered {status}",
+                s.sent
+            );
         }
     }
 }

@@ -231,7 +231,10 @@ fn check_site(
             .map_err(|e| TestCaseError::fail(format!("{key} is not UTF-8: {e}")))?;
         let page = parse(html);
         for (tag, attributes) in &page.tags {
-            prop_assert!(vocabulary.0.contains(tag), "{key}: a <{tag}> no template writes");
+            prop_assert!(
+                vocabulary.0.contains(tag),
+                "{key}: a <{tag}> no template writes"
+            );
             for name in attributes.keys() {
                 prop_assert!(
                     vocabulary.1.contains(name),
@@ -240,7 +243,9 @@ fn check_site(
             }
             if tag == "script" {
                 prop_assert!(
-                    attributes.get("src").is_some_and(|s| s.starts_with("/assets/")),
+                    attributes
+                        .get("src")
+                        .is_some_and(|s| s.starts_with("/assets/")),
                     "{key}: a script that is not one of our assets: {attributes:?}"
                 );
             }
@@ -273,7 +278,12 @@ fn check_site(
             .as_object()
             .map(|o| {
                 o.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("<not a string>").to_string()))
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str().unwrap_or("<not a string>").to_string(),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -300,7 +310,10 @@ fn check_site(
             "{} meta description",
             page_key
         );
-        prop_assert!(page.text.contains(&as_parsed(&p.insurer)), "{page_key}: insurer");
+        prop_assert!(
+            page.text.contains(&as_parsed(&p.insurer)),
+            "{page_key}: insurer"
+        );
         if let Some(d) = p.description.as_ref().filter(|d| !d.is_empty()) {
             prop_assert!(page.text.contains(&as_parsed(d)), "{page_key}: description");
         }
@@ -328,7 +341,8 @@ fn check_site(
                 p.id,
                 zip
             );
-            let zip_page = parse(std::str::from_utf8(&site[&format!("zip/{zip}/index.html")]).unwrap());
+            let zip_page =
+                parse(std::str::from_utf8(&site[&format!("zip/{zip}/index.html")]).unwrap());
             prop_assert!(
                 zip_page.text.contains(&as_parsed(&p.name)),
                 "zip/{zip}/index.html shows {:?}",

@@ -138,16 +138,24 @@ fn canonical(kind: Kind, nullable: bool, v: &Value) -> Result<Option<String>, St
         State => text(|s| s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())),
         Date => text(|s| {
             s.len() == 10
-                && s.bytes()
-                    .enumerate()
-                    .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() })
+                && s.bytes().enumerate().all(|(i, b)| {
+                    if i == 4 || i == 7 {
+                        b == b'-'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                })
                 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
         }),
         Money => {
-            let f = v.as_f64().filter(|f| f.is_finite() && *f >= 0.0 && *f < 1e8);
+            let f = v
+                .as_f64()
+                .filter(|f| f.is_finite() && *f >= 0.0 && *f < 1e8);
             let cents = f.map(|f| f * 100.0);
             match cents {
-                Some(c) if (c - c.round()).abs() < 1e-6 => Ok(Some(format!("{:.2}", c.round() / 100.0))),
+                Some(c) if (c - c.round()).abs() < 1e-6 => {
+                    Ok(Some(format!("{:.2}", c.round() / 100.0)))
+                }
                 _ => Err(format!("{v} is not dollars and cents")),
             }
         }
@@ -179,12 +187,18 @@ fn read_line(bytes: &[u8], first: bool) -> Result<Option<Change>, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
     let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let o = v.as_object().ok_or("not an object")?;
-    if o.keys().any(|k| !["op", "table", "row", "key"].contains(&k.as_str())) {
+    if o.keys()
+        .any(|k| !["op", "table", "row", "key"].contains(&k.as_str()))
+    {
         return Err("unknown envelope field".into());
     }
     let table = o.get("table").and_then(Value::as_str).ok_or("no table")?;
     let spec = spec(table).ok_or("unknown table")?;
-    let (columns, object, upsert) = match (o.get("op").and_then(Value::as_str), o.get("row"), o.get("key")) {
+    let (columns, object, upsert) = match (
+        o.get("op").and_then(Value::as_str),
+        o.get("row"),
+        o.get("key"),
+    ) {
         (Some("upsert"), Some(row), None) => (spec.columns, row, true),
         (Some("delete"), None, Some(key)) => (&spec.columns[..spec.key_len], key, false),
         _ => return Err("bad op, row or key".into()),
@@ -259,7 +273,9 @@ impl Model {
                     return Err(format!("{child} row {row:?} points at a missing plan"));
                 }
                 if child == "beneficiary_to_plan" && !has(&people, &row[0]) {
-                    return Err(format!("{child} row {row:?} points at a missing beneficiary"));
+                    return Err(format!(
+                        "{child} row {row:?} points at a missing beneficiary"
+                    ));
                 }
             }
         }
@@ -271,15 +287,33 @@ impl Model {
 
 fn baseline_rows() -> Vec<(&'static str, Value)> {
     vec![
-        ("plan", json!({"plan_id":"S1","plan_name":"One","insurer_name":"Acme Health","status":"active","description":"A plan.","avg_monthly_cost":10,"avg_copay_amount":7.5,"annual_deductible":100,"min_age":65,"max_age":null})),
-        ("plan", json!({"plan_id":"S2","plan_name":"Two","insurer_name":"Acme Health","status":"active","description":"A plan.","avg_monthly_cost":20,"avg_copay_amount":7.5,"annual_deductible":100,"min_age":65,"max_age":null})),
-        ("plan_feature", json!({"plan_id":"S1","feature_key":"mail_order","feature_value":"yes"})),
-        ("plan_feature", json!({"plan_id":"S2","feature_key":"mail_order","feature_value":"no"})),
+        (
+            "plan",
+            json!({"plan_id":"S1","plan_name":"One","insurer_name":"Acme Health","status":"active","description":"A plan.","avg_monthly_cost":10,"avg_copay_amount":7.5,"annual_deductible":100,"min_age":65,"max_age":null}),
+        ),
+        (
+            "plan",
+            json!({"plan_id":"S2","plan_name":"Two","insurer_name":"Acme Health","status":"active","description":"A plan.","avg_monthly_cost":20,"avg_copay_amount":7.5,"annual_deductible":100,"min_age":65,"max_age":null}),
+        ),
+        (
+            "plan_feature",
+            json!({"plan_id":"S1","feature_key":"mail_order","feature_value":"yes"}),
+        ),
+        (
+            "plan_feature",
+            json!({"plan_id":"S2","feature_key":"mail_order","feature_value":"no"}),
+        ),
         ("plan_to_zip", json!({"plan_id":"S1","zip_code":"02134"})),
         ("plan_to_zip", json!({"plan_id":"S1","zip_code":"02135"})),
         ("plan_to_zip", json!({"plan_id":"S2","zip_code":"02134"})),
-        ("beneficiary", json!({"beneficiary_id":1,"fname":"Ann","lname":"Doe","sex":"F","ssn":"123-45-6789","birthdate":"1950-03-04","address":"1 Main St","city":"Boston","state":"MA","zip_code":"02134"})),
-        ("beneficiary_to_plan", json!({"beneficiary_id":1,"plan_id":"S1","start_date":"2025-01-01","end_date":null})),
+        (
+            "beneficiary",
+            json!({"beneficiary_id":1,"fname":"Ann","lname":"Doe","sex":"F","ssn":"123-45-6789","birthdate":"1950-03-04","address":"1 Main St","city":"Boston","state":"MA","zip_code":"02134"}),
+        ),
+        (
+            "beneficiary_to_plan",
+            json!({"beneficiary_id":1,"plan_id":"S1","start_date":"2025-01-01","end_date":null}),
+        ),
     ]
 }
 
@@ -289,16 +323,40 @@ fn baseline_rows() -> Vec<(&'static str, Value)> {
 fn valid_delta() -> Vec<Value> {
     use sync_support::{delete, upsert};
     vec![
-        upsert("plan", json!({"plan_id":"P9","plan_name":"Nine","insurer_name":"Acme Health","status":"active","description":"New.","avg_monthly_cost":12.5,"avg_copay_amount":0,"annual_deductible":250,"min_age":65,"max_age":90})),
-        upsert("plan", json!({"plan_id":"S2","plan_name":"Two <renamed> & \"quoted\"","insurer_name":"Acme Health","status":"inactive","description":null,"avg_monthly_cost":21.25,"avg_copay_amount":7.5,"annual_deductible":99999999.99,"min_age":null,"max_age":null})),
-        upsert("plan_feature", json!({"plan_id":"S1","feature_key":"network","feature_value":"CVS, Walgreens"})),
+        upsert(
+            "plan",
+            json!({"plan_id":"P9","plan_name":"Nine","insurer_name":"Acme Health","status":"active","description":"New.","avg_monthly_cost":12.5,"avg_copay_amount":0,"annual_deductible":250,"min_age":65,"max_age":90}),
+        ),
+        upsert(
+            "plan",
+            json!({"plan_id":"S2","plan_name":"Two <renamed> & \"quoted\"","insurer_name":"Acme Health","status":"inactive","description":null,"avg_monthly_cost":21.25,"avg_copay_amount":7.5,"annual_deductible":99999999.99,"min_age":null,"max_age":null}),
+        ),
+        upsert(
+            "plan_feature",
+            json!({"plan_id":"S1","feature_key":"network","feature_value":"CVS, Walgreens"}),
+        ),
         upsert("plan_to_zip", json!({"plan_id":"S2","zip_code":"00501"})),
         delete("plan_to_zip", json!({"plan_id":"S1","zip_code":"02135"})),
-        upsert("beneficiary", json!({"beneficiary_id":2,"fname":"Zoë","lname":"O'Brien","sex":"F","ssn":"078-05-1120","birthdate":"1948-02-29","address":"2 Elm St","city":"New York","state":"NY","zip_code":"10001"})),
-        upsert("beneficiary_to_plan", json!({"beneficiary_id":1,"plan_id":"S2","start_date":"2026-01-01","end_date":"2026-12-31"})),
-        delete("plan_feature", json!({"plan_id":"S2","feature_key":"mail_order"})),
-        upsert("beneficiary", json!({"beneficiary_id":1,"fname":"Anne","lname":"Doe","sex":"F","ssn":"123-45-6789","birthdate":"1950-03-04","address":"1 Main St","city":"Boston","state":"MA","zip_code":"02134"})),
-        delete("beneficiary_to_plan", json!({"beneficiary_id":1,"plan_id":"S1","start_date":"2025-01-01"})),
+        upsert(
+            "beneficiary",
+            json!({"beneficiary_id":2,"fname":"Zoë","lname":"O'Brien","sex":"F","ssn":"078-05-1120","birthdate":"1948-02-29","address":"2 Elm St","city":"New York","state":"NY","zip_code":"10001"}),
+        ),
+        upsert(
+            "beneficiary_to_plan",
+            json!({"beneficiary_id":1,"plan_id":"S2","start_date":"2026-01-01","end_date":"2026-12-31"}),
+        ),
+        delete(
+            "plan_feature",
+            json!({"plan_id":"S2","feature_key":"mail_order"}),
+        ),
+        upsert(
+            "beneficiary",
+            json!({"beneficiary_id":1,"fname":"Anne","lname":"Doe","sex":"F","ssn":"123-45-6789","birthdate":"1950-03-04","address":"1 Main St","city":"Boston","state":"MA","zip_code":"02134"}),
+        ),
+        delete(
+            "beneficiary_to_plan",
+            json!({"beneficiary_id":1,"plan_id":"S1","start_date":"2025-01-01"}),
+        ),
     ]
 }
 
@@ -500,7 +558,9 @@ fn baseline_model() -> Model {
         .into_iter()
         .map(|(table, row)| sync_support::upsert(table, row).to_string().into_bytes())
         .collect();
-    Model::default().apply(&lines).expect("the baseline is valid")
+    Model::default()
+        .apply(&lines)
+        .expect("the baseline is valid")
 }
 
 #[test]
@@ -583,7 +643,10 @@ fn a_mutated_line_is_refused_by_its_number_or_applied_exactly() {
 /// UTF-8).
 fn delta_file(lines: &[Vec<u8>]) -> tempfile::NamedTempFile {
     use std::io::Write;
-    let mut file = tempfile::Builder::new().suffix(".jsonl").tempfile().unwrap();
+    let mut file = tempfile::Builder::new()
+        .suffix(".jsonl")
+        .tempfile()
+        .unwrap();
     for l in lines {
         file.write_all(l).unwrap();
         file.write_all(b"\n").unwrap();

@@ -72,7 +72,11 @@ fn uswds_dist() -> std::path::PathBuf {
 /// that says the database could not be reached and where.
 fn assert_failed_naming_the_database(out: &Output, cluster: &PrivateCluster) {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "exit status {}: {stderr}", out.status);
+    assert!(
+        !out.status.success(),
+        "exit status {}: {stderr}",
+        out.status
+    );
     assert!(
         out.stdout.is_empty(),
         "no summary line: {}",

@@ -36,7 +36,9 @@ impl PrivateCluster {
             .tempdir()
             .context("creating the cluster's directory")?;
         if as_postgres {
-            run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()))?;
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path()))?;
         }
         let mut cluster = Self {
             dir,
@@ -131,7 +133,16 @@ impl PrivateCluster {
         let data = self.data_dir();
         self.pg(
             "pg_ctl",
-            &["-D", path_str(&data)?, "-m", "fast", "-w", "-t", "30", "stop"],
+            &[
+                "-D",
+                path_str(&data)?,
+                "-m",
+                "fast",
+                "-w",
+                "-t",
+                "30",
+                "stop",
+            ],
         )
         .map(drop)
     }

@@ -7,6 +7,15 @@
 //! answered (the most the server can do), [`open_loop`] at a fixed rate
 //! whatever the answers (latency at a given traffic), and [`Figures`]
 //! summarizes what they saw.
+//!
+//! For the robustness tests it also runs the auth-api as a process of its
+//! own ([`process::ApiProcess`]: signals, memory), a Postgres cluster a test
+//! may stop and start ([`postgres::PrivateCluster`]), and the fixed-seed
+//! property runner ([`properties::runner`]).
+
+pub mod postgres;
+pub mod process;
+pub mod properties;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -244,7 +244,10 @@ async fn a_card_draws_its_star_rating_with_the_words_beside() {
     let fills = |card: &str| card.matches(r#"class="plan-stars__fill""#).count();
 
     let three_and_a_half = rating(card("S0101-001-0"));
-    assert!(three_and_a_half.ends_with("</span> 3.5 out of 5 stars"), "{three_and_a_half}");
+    assert!(
+        three_and_a_half.ends_with("</span> 3.5 out of 5 stars"),
+        "{three_and_a_half}"
+    );
     assert!(three_and_a_half.contains(r#"<span class="plan-stars" aria-hidden="true">"#));
     assert_eq!(three_and_a_half.matches("<svg ").count(), 5);
     // Three full stars and a half one.

@@ -295,7 +295,9 @@ mod tests {
         assert_eq!(StarRating::parse("4"), Some(StarRating { tenths: 40 }));
         assert_eq!(StarRating::parse(" 5.0 "), Some(StarRating { tenths: 50 }));
         assert_eq!(StarRating::parse("0.0"), Some(StarRating { tenths: 0 }));
-        for bad in ["5.5", "6", "3.25", "-1", "", ".5", "3.", "four", "3,5", "NaN"] {
+        for bad in [
+            "5.5", "6", "3.25", "-1", "", ".5", "3.", "four", "3,5", "NaN",
+        ] {
             assert_eq!(StarRating::parse(bad), None, "{bad:?}");
         }
     }

@@ -98,8 +98,15 @@ async fn a_role_asked_for_by_name_is_the_one_sessions_act_as() {
     // A login cannot act as a role it is not a member of.
     let mut config = login.config().clone();
     config.act_as("whatever_sync_role").unwrap();
-    let err = config.connect().await.unwrap_err().to_string();
-    assert!(err.contains("permission denied to set role"), "{err}");
+    let err = config.connect().await.unwrap_err();
+    let whatever_database::Error::Connect { source, .. } = err else {
+        panic!("expected a refused connection, got {err}");
+    };
+    let message = source.as_db_error().expect("a server error").message();
+    assert!(
+        message.contains("permission denied to set role"),
+        "{message}"
+    );
     // Only plain role names are accepted.
     let err = config.act_as("x -c work_mem=1TB").unwrap_err().to_string();
     assert!(err.contains("DATABASE_ROLE"), "{err}");

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use fake_fulfillment::FakeFulfillment;
 use load_harness::{Figures, closed_loop, env_or, open_loop};
 use process_support::*;
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 /// Users who sign in during the soak (`soak0000`..).
 const USERS: u32 = 200;

@@ -15,7 +15,7 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::{Value, json};
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 /// One request as a client could send it.
 #[derive(Debug, Clone)]

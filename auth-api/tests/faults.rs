@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use load_harness::postgres::PrivateCluster;
 use process_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 /// The API's bound on any request, set for these tests.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);

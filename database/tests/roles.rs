@@ -3,7 +3,7 @@
 //! nothing; the sync writes the source of truth but not the schema.
 
 use tokio_postgres::error::SqlState;
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 const INSERT_PLAN: &str = "INSERT INTO plan (plan_id, plan_name, insurer_name, status, \
      avg_monthly_cost, avg_copay_amount, annual_deductible) \

@@ -21,7 +21,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::Value;
 use support::{PlanFixture, plan};
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 const ZIPS: [&str; 3] = ["02134", "00501", "99950"];
 

@@ -19,7 +19,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::TestCaseError;
 use serde_json::{Value, json};
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 // ---- the model: the delta format's contract, written out -------------------
 

@@ -28,7 +28,9 @@ fn expected_route(expect: &Value) -> Route {
     match expect {
         Value::String(s) if s == "api" => Route::Api,
         Value::String(s) if s == "not_found" => Route::NotFound,
-        Value::Object(o) if o.contains_key("key") => Route::Object(o["key"].as_str().unwrap().into()),
+        Value::Object(o) if o.contains_key("key") => {
+            Route::Object(o["key"].as_str().unwrap().into())
+        }
         Value::Object(o) => Route::Redirect {
             status: o["redirect"].as_u64().unwrap() as u16,
             location: o["location"].as_str().unwrap().into(),
@@ -47,7 +49,11 @@ fn every_routing_case_holds_for_serve() {
         let query = case["query"].as_str();
         let got = route(path, query);
         if got != expected_route(&case["expect"]) {
-            failures.push(format!("{path}?{}: got {got:?}, want {}", query.unwrap_or(""), case["expect"]));
+            failures.push(format!(
+                "{path}?{}: got {got:?}, want {}",
+                query.unwrap_or(""),
+                case["expect"]
+            ));
         }
         if let Route::Redirect { location, .. } = &got {
             // Never a Location a browser reads as another host.
@@ -76,7 +82,12 @@ async fn every_plan_id_case_holds_in_postgres() {
             .await
             .unwrap();
         let matched: bool = row.get(0);
-        assert_eq!(matched, case["publishable"].as_bool().unwrap(), "{:?}", case["why"]);
+        assert_eq!(
+            matched,
+            case["publishable"].as_bool().unwrap(),
+            "{:?}",
+            case["why"]
+        );
         checked += 1;
     }
     assert!(checked > 20);
@@ -100,5 +111,8 @@ fn the_browser_rules_pass_the_same_tables_under_node() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("# pass 3") && stdout.contains("# fail 0"), "{stdout}");
+    assert!(
+        stdout.contains("# pass 3") && stdout.contains("# fail 0"),
+        "{stdout}"
+    );
 }

@@ -226,7 +226,10 @@ async fn every_object_of_a_build_is_served_with_the_type_publish_stores() {
         .filter_map(|k| k.rsplit_once('.').map(|(_, ext)| ext.to_string()))
         .collect();
     for ext in ["html", "json", "css", "js", "svg", "png", "woff2"] {
-        assert!(extensions.contains(ext), "the build has a .{ext}: {extensions:?}");
+        assert!(
+            extensions.contains(ext),
+            "the build has a .{ext}: {extensions:?}"
+        );
     }
     let api = echo_api().await;
     let base = start(site.path(), &format!("http://{api}")).await;
@@ -243,7 +246,12 @@ async fn open_redirects_are_refused_over_http() {
     let site = tempfile::tempdir().unwrap();
     write(site.path(), "404.html", "not here");
     let base = start(site.path(), "http://127.0.0.1:9").await;
-    for path in ["//evil.example/x", "/%2F%2Fevil", "/%5Cevil", "/%5C%5Cevil.example/x"] {
+    for path in [
+        "//evil.example/x",
+        "/%2F%2Fevil",
+        "/%5Cevil",
+        "/%5C%5Cevil.example/x",
+    ] {
         let answer = get(&format!("{base}{path}")).await;
         assert_eq!(answer.status, 404, "{path}");
         assert_eq!(answer.header("location"), "", "{path}");

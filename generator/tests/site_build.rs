@@ -514,12 +514,21 @@ async fn rows_the_site_cannot_publish_are_skipped_counted_and_the_rest_builds() 
         .expect("run generator build");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "build failed: {stderr}");
-    let summary: Value = serde_json::from_str(String::from_utf8_lossy(&output.stdout).trim()).unwrap();
+    let summary: Value =
+        serde_json::from_str(String::from_utf8_lossy(&output.stdout).trim()).unwrap();
     assert_eq!(summary["skipped"], 3, "{summary}");
-    assert_eq!(stderr.matches("active plan left off the site").count(), 3, "{stderr}");
+    assert_eq!(
+        stderr.matches("active plan left off the site").count(),
+        3,
+        "{stderr}"
+    );
     let files = list_files(out.path());
     assert!(files.contains_key("plans/S0001-001-0/index.html"));
-    assert!(!files.keys().any(|k| k.contains("Bad") || k.contains("SSSS") || k.contains("S0002.001")));
+    assert!(
+        !files
+            .keys()
+            .any(|k| k.contains("Bad") || k.contains("SSSS") || k.contains("S0002.001"))
+    );
     let zip: Value = serde_json::from_slice(&files["data/zip/02134.json"]).unwrap();
     assert_eq!(zip["plans"].as_array().unwrap().len(), 1, "{zip}");
 }

@@ -144,7 +144,10 @@ async fn a_plan_id_the_site_cannot_publish_is_refused_by_line_and_nothing_applie
         upsert("plan", plan_row("S3", "Three", 30.0)),
         upsert("plan", plan_row(&long_id, "Long", 10.0)),
         upsert("plan", plan_row("S5601.012", "Dotted", 10.0)),
-        upsert("plan_feature", json!({"plan_id": "../x", "feature_key": "k", "feature_value": "v"})),
+        upsert(
+            "plan_feature",
+            json!({"plan_id": "../x", "feature_key": "k", "feature_value": "v"}),
+        ),
         // A delete may name any id: that is how a row from before the rule goes.
         delete("plan", json!({"plan_id": "old/../id"})),
     ]);
@@ -152,12 +155,19 @@ async fn a_plan_id_the_site_cannot_publish_is_refused_by_line_and_nothing_applie
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    for (line, column) in [(2, "plan.plan_id"), (3, "plan.plan_id"), (4, "plan_feature.plan_id")] {
+    for (line, column) in [
+        (2, "plan.plan_id"),
+        (3, "plan.plan_id"),
+        (4, "plan_feature.plan_id"),
+    ] {
         let expected = format!("line {line}: {column}: expected a plan id the site can publish");
         assert!(stderr.contains(&expected), "{expected} in {stderr}");
     }
     assert!(stderr.contains("(10000 characters)"), "{stderr}");
-    assert!(!stderr.contains("line 1:") && !stderr.contains("line 5:"), "{stderr}");
+    assert!(
+        !stderr.contains("line 1:") && !stderr.contains("line 5:"),
+        "{stderr}"
+    );
     assert!(stderr.len() < 5_000, "the long id is cut short: {stderr}");
     assert_eq!(snapshot(&c).await, before, "nothing is applied");
 }

@@ -30,7 +30,6 @@ const MAX_NAME: usize = 100;
 const MAX_ADDRESS: usize = 200;
 const MAX_CITY: usize = 100;
 
-
 impl MailRequest {
     /// Checks a decoded JSON body field by field. Text is trimmed; the state
     /// is upper-cased. Whether the plan exists is checked against the

@@ -75,7 +75,10 @@ mod tests {
             ("zip/02134/index.html", "text/html; charset=utf-8"),
             ("404.html", "text/html; charset=utf-8"),
             ("data/zip/02134.json", "application/json; charset=utf-8"),
-            ("assets/site-0a1b2c.js.map", "application/json; charset=utf-8"),
+            (
+                "assets/site-0a1b2c.js.map",
+                "application/json; charset=utf-8",
+            ),
             ("assets/site.0a1b2c.CSS", "text/css; charset=utf-8"),
             ("assets/site-0a1b2c.js", "text/javascript; charset=utf-8"),
             ("assets/mod.mjs", "text/javascript; charset=utf-8"),

@@ -6,8 +6,8 @@
 
 use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use whatever_database::rules::password::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES};
 use rayon::prelude::*;
+use whatever_database::rules::password::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES};
 
 use super::people::Beneficiary;
 use super::rng::Rng;

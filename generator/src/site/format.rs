@@ -33,7 +33,9 @@ impl askama::filters::HtmlSafe for Dollars {}
 
 /// Feature keys as labels and yes/no-like values as "Yes"/"No": the
 /// rule the browser script applies too (see `docs/rules.md`).
-pub use whatever_database::rules::feature_words::{display as feature_value, label as feature_label};
+pub use whatever_database::rules::feature_words::{
+    display as feature_value, label as feature_label,
+};
 
 /// Who may join, from the plan's age limits.
 pub fn eligible_ages(min_age: Option<i32>, max_age: Option<i32>) -> String {

@@ -203,10 +203,9 @@ fn value(column: &Column, v: &Value) -> Result<Option<String>, String> {
         | Kind::Status
         | Kind::Date
         | Kind::Zip
-        | Kind::State => {
-            v.as_str()
-                .ok_or_else(|| format!("expected a string, got {}", got()))?
-        }
+        | Kind::State => v
+            .as_str()
+            .ok_or_else(|| format!("expected a string, got {}", got()))?,
         Kind::Money => {
             return money(v)
                 .map(Some)

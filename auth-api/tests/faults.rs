@@ -280,12 +280,12 @@ async fn sigterm_under_load() {
         .await
         .unwrap();
     let url = db.url();
-    let drain = format!("{}s", DRAIN.as_secs());
+    let drain = DRAIN.as_millis().to_string();
     let mut api = ApiProcess::start(
         binary(),
         &[
             ("DATABASE_URL", url.as_str()),
-            ("SHUTDOWN_DRAIN", drain.as_str()),
+            ("SHUTDOWN_DRAIN_MS", drain.as_str()),
         ],
     )
     .expect("the auth-api starts");

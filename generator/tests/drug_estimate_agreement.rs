@@ -68,7 +68,9 @@ async fn rust_and_browser_estimates_agree_to_the_cent() {
             let drug = &data.drugs[d];
             let days = *rng.pick(&DaysSupply::ALL);
             let pharmacy = *rng.pick(&Pharmacy::ALL);
-            entries.push(json!({"rxcui": drug.rxcui, "days": days.days(), "pharmacy": pharmacy.as_str()}));
+            entries.push(
+                json!({"rxcui": drug.rxcui, "days": days.days(), "pharmacy": pharmacy.as_str()}),
+            );
             resolved.push(resolve(terms, drug, days, pharmacy));
         }
         let terms_of_plan = PlanTerms {
@@ -83,9 +85,8 @@ async fn rust_and_browser_estimates_agree_to_the_cent() {
                 .all(|r| matches!(r.coverage, Coverage::Covered { .. }));
             uncovered += usize::from(!all_covered);
             insulin += usize::from(resolved.iter().any(|r| r.is_insulin && all_covered));
-            threshold += usize::from(
-                all_covered && e.drugs.as_ref().unwrap().total == year.oop_threshold,
-            );
+            threshold +=
+                usize::from(all_covered && e.drugs.as_ref().unwrap().total == year.oop_threshold);
         }
         cases.push(json!({
             "plan_id": plan.plan_id, "year": year.year, "start_month": start, "entries": entries
@@ -100,7 +101,10 @@ async fn rust_and_browser_estimates_agree_to_the_cent() {
 
     let cases_file = site.path().join("cases.json");
     std::fs::write(&cases_file, serde_json::to_vec(&cases).unwrap()).unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/drug-estimate/agreement.mjs");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/drug-estimate/agreement.mjs"
+    );
     let out = Command::new("node")
         .arg(script)
         .arg(site.path())
@@ -116,7 +120,12 @@ async fn rust_and_browser_estimates_agree_to_the_cent() {
     assert_eq!(actual.len(), CASES);
     let disagreements: Vec<String> = (0..CASES)
         .filter(|&i| actual[i] != expected[i])
-        .map(|i| format!("{}\n  rust: {}\n  js:   {}", cases[i], expected[i], actual[i]))
+        .map(|i| {
+            format!(
+                "{}\n  rust: {}\n  js:   {}",
+                cases[i], expected[i], actual[i]
+            )
+        })
         .collect();
     assert!(
         disagreements.is_empty(),

@@ -11,7 +11,10 @@ use serde_json::Value;
 
 #[test]
 fn every_hand_computed_case_comes_out_to_the_cent() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/drug-estimate/cases.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/drug-estimate/cases.json"
+    );
     let table: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let year = year(&table["year"]);
     let cases = table["cases"].as_array().unwrap();

@@ -81,10 +81,22 @@ fn drug_baseline() -> Vec<Value> {
         upsert("formulary_drug", on_formulary("F2", "197361", 2)),
         upsert("plan", plan_with_formulary("S1", Some("F1"))),
         upsert("plan_tier_cost", tier_cost("S1", 1, "mail", 90, 0.0)),
-        upsert("plan_tier_cost", tier_cost("S1", 4, "preferred_retail", 30, 25.0)),
-        upsert("drug_price", json!({"rxcui": "197361", "days_supply": 30, "full_cost": 4.1})),
-        upsert("drug_price", json!({"rxcui": "197361", "days_supply": 90, "full_cost": 11.5})),
-        upsert("drug_price", json!({"rxcui": "311041", "days_supply": 30, "full_cost": 291.33})),
+        upsert(
+            "plan_tier_cost",
+            tier_cost("S1", 4, "preferred_retail", 30, 25.0),
+        ),
+        upsert(
+            "drug_price",
+            json!({"rxcui": "197361", "days_supply": 30, "full_cost": 4.1}),
+        ),
+        upsert(
+            "drug_price",
+            json!({"rxcui": "197361", "days_supply": 90, "full_cost": 11.5}),
+        ),
+        upsert(
+            "drug_price",
+            json!({"rxcui": "311041", "days_supply": 30, "full_cost": 291.33}),
+        ),
     ]
 }
 
@@ -146,15 +158,26 @@ async fn every_drug_table_is_upserted_updated_and_deleted() {
         [r#"{"tier":1,"pharmacy":"mail","days_supply":90,"cost_type":"copay","a":"5.00","d":false}"#]
     );
     assert_eq!(
-        rows(&c, "SELECT rxcui, days_supply, full_cost::text AS c FROM drug_price").await,
+        rows(
+            &c,
+            "SELECT rxcui, days_supply, full_cost::text AS c FROM drug_price"
+        )
+        .await,
         [
             r#"{"rxcui":"197361","days_supply":30,"c":"4.10"}"#,
             r#"{"rxcui":"311041","days_supply":30,"c":"291.33"}"#,
         ]
     );
     assert_eq!(
-        rows(&c, "SELECT year, oop_threshold::text AS t FROM benefit_year").await,
-        [r#"{"year":2026,"t":"2100.00"}"#, r#"{"year":2027,"t":"2150.50"}"#]
+        rows(
+            &c,
+            "SELECT year, oop_threshold::text AS t FROM benefit_year"
+        )
+        .await,
+        [
+            r#"{"year":2026,"t":"2100.00"}"#,
+            r#"{"year":2027,"t":"2150.50"}"#
+        ]
     );
     assert_eq!(
         rows(&c, "SELECT formulary_id FROM formulary").await,
@@ -199,7 +222,10 @@ async fn broken_references_name_their_line_and_apply_nothing() {
             &[
                 upsert("formulary_drug", on_formulary("F2", "311041", 3)),
                 upsert("formulary_drug", on_formulary("F9", "311041", 3)),
-                upsert("drug_price", json!({"rxcui": "999", "days_supply": 30, "full_cost": 1})),
+                upsert(
+                    "drug_price",
+                    json!({"rxcui": "999", "days_supply": 30, "full_cost": 1}),
+                ),
                 upsert("plan", plan_with_formulary("S2", Some("F7"))),
                 delete("formulary", json!({"formulary_id": "F1"})),
             ],
@@ -222,9 +248,18 @@ async fn malformed_drug_values_name_their_line() {
     let mut half_limit = on_formulary("F1", "197361", 1);
     half_limit["quantity_limit_amount"] = json!(30);
     let cases = [
-        (upsert("formulary_drug", on_formulary("F1", "197361", 7)), "tier from 1 to 6"),
-        (upsert("plan_tier_cost", tier_cost("S1", 1, "mail", 60, 1.0)), "30 or 90"),
-        (upsert("plan_tier_cost", tier_cost("S1", 1, "drive_thru", 30, 1.0)), "\"mail\""),
+        (
+            upsert("formulary_drug", on_formulary("F1", "197361", 7)),
+            "tier from 1 to 6",
+        ),
+        (
+            upsert("plan_tier_cost", tier_cost("S1", 1, "mail", 60, 1.0)),
+            "30 or 90",
+        ),
+        (
+            upsert("plan_tier_cost", tier_cost("S1", 1, "drive_thru", 30, 1.0)),
+            "\"mail\"",
+        ),
         (upsert("plan_tier_cost", bad_cost), "at most 100"),
         (upsert("drug", drug("12a", "X", false)), "RxNorm id"),
         (upsert("formulary_drug", half_limit), "both or neither"),

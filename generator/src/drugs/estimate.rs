@@ -250,7 +250,10 @@ fn drug_costs(year: &BenefitYear, plan: &PlanTerms, start: u32, entries: &[Entry
     for month in start..=12 {
         let mut paid = 0i64;
         for entry in entries.iter().filter(|e| e.days.fills_in(start, month)) {
-            let cost = entry.full_cost.expect("entries without gaps have a price").0;
+            let cost = entry
+                .full_cost
+                .expect("entries without gaps have a price")
+                .0;
             let Coverage::Covered {
                 cost: Some(terms), ..
             } = entry.coverage

@@ -26,7 +26,10 @@ pub fn hundredths(text: &str) -> Option<i64> {
     if whole.is_empty()
         || whole.len() > 15
         || frac.len() > 2
-        || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+        || !whole
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
     {
         return None;
     }

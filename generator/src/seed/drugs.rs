@@ -149,7 +149,10 @@ impl DrugSample {
 /// The drugs of [`LIST`]: per strength, the generic (if any) then each brand.
 fn drug_rows(seed: u64) -> Vec<DrugRow> {
     let mut out = Vec::new();
-    for line in LIST.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    for line in LIST
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         let fields: Vec<&str> = line.split('|').collect();
         let [kind, generic, brands, strengths, form] = fields[..] else {
             panic!("drugs.txt: a line needs 5 fields: {line}");
@@ -313,7 +316,11 @@ mod tests {
             .unwrap();
         assert_eq!(lipitor.generic_name, "atorvastatin");
         assert!(!lipitor.is_generic && !lipitor.is_insulin);
-        assert!(drugs.iter().any(|d| d.name == "Atorvastatin" && d.is_generic));
+        assert!(
+            drugs
+                .iter()
+                .any(|d| d.name == "Atorvastatin" && d.is_generic)
+        );
         assert!(drugs.iter().filter(|d| d.is_insulin).count() >= 8);
     }
 
@@ -338,7 +345,10 @@ mod tests {
         let rows = tier_costs(5, 0, "S0001-001-0");
         assert!(rows.len() >= 5 * 3 * 2 - 3);
         for r in &rows {
-            assert!(r.amount >= 0 && (!r.coinsurance || r.amount <= 100_00), "{r:?}");
+            assert!(
+                r.amount >= 0 && (!r.coinsurance || r.amount <= 100_00),
+                "{r:?}"
+            );
             assert!(r.coinsurance || r.amount % 100 == 0, "{r:?}");
         }
         assert!(

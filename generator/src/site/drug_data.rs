@@ -364,10 +364,7 @@ pub fn shard_of(name: &str) -> Option<String> {
 /// Every published drug file as (key, bytes), in no particular order:
 /// the drug files, the shards and their list, and the benefit years.
 /// Each is rendered on rayon and handed to `put` as soon as it is ready.
-pub fn render(
-    data: &DrugData,
-    put: &(dyn Fn(&str, &[u8]) -> Result<()> + Sync),
-) -> Result<u64> {
+pub fn render(data: &DrugData, put: &(dyn Fn(&str, &[u8]) -> Result<()> + Sync)) -> Result<u64> {
     let mut generics: HashMap<(&str, &str, &str), Vec<&str>> = HashMap::new();
     for d in data.drugs.iter().filter(|d| d.is_generic) {
         generics
@@ -400,22 +397,32 @@ pub fn render(
                 Vec::new()
             } else {
                 generics
-                    .get(&(d.generic_name.as_str(), d.strength.as_str(), d.dose_form.as_str()))
+                    .get(&(
+                        d.generic_name.as_str(),
+                        d.strength.as_str(),
+                        d.dose_form.as_str(),
+                    ))
                     .cloned()
                     .unwrap_or_default()
             },
             formularies: &d.formularies,
         };
-        put(&format!("data/drugs/{}.json", d.rxcui), &to_json(&file, &d.rxcui)?)
+        put(
+            &format!("data/drugs/{}.json", d.rxcui),
+            &to_json(&file, &d.rxcui)?,
+        )
     })?;
 
     let mut shards: BTreeMap<String, Vec<&Drug>> = BTreeMap::new();
     for d in &data.drugs {
         let by_name = shard_of(&d.name);
         let by_generic = shard_of(&d.generic_name);
-        for shard in [by_name.clone(), by_generic.filter(|g| Some(g) != by_name.as_ref())]
-            .into_iter()
-            .flatten()
+        for shard in [
+            by_name.clone(),
+            by_generic.filter(|g| Some(g) != by_name.as_ref()),
+        ]
+        .into_iter()
+        .flatten()
         {
             shards.entry(shard).or_default().push(d);
         }
@@ -423,8 +430,11 @@ pub fn render(
     shards.par_iter().try_for_each(|(shard, list)| {
         let mut list = list.clone();
         list.sort_by(|a, b| {
-            (a.name.to_lowercase(), &a.strength, &a.rxcui)
-                .cmp(&(b.name.to_lowercase(), &b.strength, &b.rxcui))
+            (a.name.to_lowercase(), &a.strength, &a.rxcui).cmp(&(
+                b.name.to_lowercase(),
+                &b.strength,
+                &b.rxcui,
+            ))
         });
         let entries: Vec<IndexEntry> = list
             .iter()
@@ -439,7 +449,10 @@ pub fn render(
             .collect();
         put(
             &format!("data/drugs/index/{shard}.json"),
-            &to_json(&serde_json::json!({ "shard": shard, "drugs": entries }), shard)?,
+            &to_json(
+                &serde_json::json!({ "shard": shard, "drugs": entries }),
+                shard,
+            )?,
         )
     })?;
     let names: Vec<&String> = shards.keys().collect();

@@ -128,7 +128,10 @@ fn columns(
     }
     let values = expected
         .iter()
-        .map(|c| value(c, object.get(c.name).unwrap_or(&Value::Null)).map_err(|e| format!("{}.{}: {e}", table.name, c.name)))
+        .map(|c| {
+            value(c, object.get(c.name).unwrap_or(&Value::Null))
+                .map_err(|e| format!("{}.{}: {e}", table.name, c.name))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     cross_checks(table, &values)?;
     Ok(values)
@@ -209,10 +212,9 @@ fn value(column: &Column, v: &Value) -> Result<Option<String>, String> {
         | Kind::State
         | Kind::Rxcui
         | Kind::Pharmacy
-        | Kind::CostType => {
-            v.as_str()
-                .ok_or_else(|| format!("expected a string, got {}", got()))?
-        }
+        | Kind::CostType => v
+            .as_str()
+            .ok_or_else(|| format!("expected a string, got {}", got()))?,
         Kind::Money => {
             return money(v)
                 .map(Some)
@@ -243,7 +245,10 @@ fn value(column: &Column, v: &Value) -> Result<Option<String>, String> {
             let (ok, expected): (fn(i64) -> bool, _) = match column.kind {
                 Kind::Tier => (|n| (1..=6).contains(&n), "a tier from 1 to 6"),
                 Kind::DaysSupply => (|n| n == 30 || n == 90, "30 or 90"),
-                Kind::Days => (|n| (1..=3660).contains(&n), "a number of days from 1 to 3660"),
+                Kind::Days => (
+                    |n| (1..=3660).contains(&n),
+                    "a number of days from 1 to 3660",
+                ),
                 _ => (|n| (2006..=2100).contains(&n), "a year from 2006 to 2100"),
             };
             return match v.as_i64() {
@@ -261,9 +266,7 @@ fn value(column: &Column, v: &Value) -> Result<Option<String>, String> {
         Kind::Zip => text.len() == 5 && text.bytes().all(|b| b.is_ascii_digit()),
         Kind::State => text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase()),
         Kind::Date => is_date(text),
-        Kind::Rxcui => {
-            (1..=10).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
-        }
+        Kind::Rxcui => (1..=10).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()),
         Kind::Pharmacy => matches!(text, "preferred_retail" | "standard_retail" | "mail"),
         Kind::CostType => text == "copay" || text == "coinsurance",
         _ => true,

@@ -409,7 +409,10 @@ mod tests {
         let of = |t: &str| table(t).unwrap().lookup_columns();
         assert_eq!(of("plan"), ["plan_id", "status", "formulary_id"]);
         assert_eq!(of("formulary_drug"), ["formulary_id", "rxcui"]);
-        assert_eq!(of("plan_tier_cost"), ["plan_id", "tier", "pharmacy", "days_supply"]);
+        assert_eq!(
+            of("plan_tier_cost"),
+            ["plan_id", "tier", "pharmacy", "days_supply"]
+        );
         assert_eq!(of("plan_feature"), ["plan_id", "feature_key"]);
         assert_eq!(of("plan_to_zip"), ["plan_id", "zip_code"]);
         assert_eq!(

@@ -7,6 +7,7 @@
 //! - [`serve`] serves a built site locally the way the CDN would.
 
 pub mod cli;
+pub mod drugs;
 pub mod error;
 pub mod publish;
 pub mod seed;

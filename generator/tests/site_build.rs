@@ -43,6 +43,9 @@ async fn every_active_plan_and_zip_has_its_pages_and_nothing_else() {
         "data/plans/H1234-567-8.json",
         "data/plans/S0001-001-0.json",
         "data/plans/S0002-001-0.json",
+        // Drug data: without drugs, the benefit years and an empty shard list.
+        "data/benefit-year.json",
+        "data/drugs/index/shards.json",
     ]
     .into();
     assert_eq!(page_keys(&site), expected);
@@ -118,6 +121,8 @@ async fn json_has_the_contract_shapes() {
     let plan: Value = serde_json::from_str(raw).unwrap();
     let mut plan_keys = summary_keys.clone();
     plan_keys.insert("description");
+    plan_keys.insert("formulary_id");
+    plan_keys.insert("tier_costs");
     let keys: BTreeSet<&str> = plan
         .as_object()
         .unwrap()

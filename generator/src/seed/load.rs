@@ -7,6 +7,7 @@ use indicatif::ProgressBar;
 use tokio_postgres::Transaction;
 
 use super::sample::Sample;
+use crate::drugs::estimate::DaysSupply;
 use crate::{Error, Result};
 
 /// The seed tables, in the order they are filled (referenced ones first).
@@ -17,6 +18,11 @@ pub const TABLES: &[&str] = &[
     "beneficiary",
     "beneficiary_to_plan",
     "\"user\"",
+    "formulary",
+    "drug",
+    "formulary_drug",
+    "plan_tier_cost",
+    "drug_price",
 ];
 
 /// Rows the database holds in each seed table, in [`TABLES`] order.
@@ -73,9 +79,44 @@ pub async fn copy_sample(
     bar: &ProgressBar,
 ) -> Result<Vec<u64>> {
     let mut written = Vec::new();
+    // Plans name their formulary: formularies and drugs go first, and are
+    // reported after the others in [`TABLES`] order.
+    let drugs = &sample.drugs;
+    let formularies = copy(
+        tx,
+        bar,
+        "formulary (formulary_id)",
+        drugs.formularies.iter(),
+        |line, (id, _)| line.text(id),
+    )
+    .await?;
+    let drug_rows = copy(
+        tx,
+        bar,
+        "drug (rxcui, name, generic_name, strength, dose_form, is_generic, is_insulin)",
+        drugs.drugs.iter(),
+        |line, d| {
+            line.text(&d.rxcui);
+            line.text(&d.name);
+            line.text(&d.generic_name);
+            line.text(&d.strength);
+            line.text(&d.dose_form);
+            line.raw(if d.is_generic { "t" } else { "f" });
+            line.raw(if d.is_insulin { "t" } else { "f" });
+        },
+    )
+    .await?;
     let plans = &sample.plans;
+    let plan_formulary = |i: usize| {
+        drugs
+            .plan_formulary
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|f| drugs.formularies[f].0.as_str())
+    };
     written.push(
-        copy(tx, bar, "plan (plan_id, plan_name, insurer_name, status, description, avg_monthly_cost, avg_copay_amount, annual_deductible, min_age, max_age)", plans.iter(), |line, p| {
+        copy(tx, bar, "plan (plan_id, plan_name, insurer_name, status, description, avg_monthly_cost, avg_copay_amount, annual_deductible, min_age, max_age, formulary_id)", plans.iter().enumerate(), |line, (i, p)| {
             line.text(&p.plan_id);
             line.text(&p.plan_name);
             line.text(&p.insurer_name);
@@ -86,6 +127,10 @@ pub async fn copy_sample(
             line.money(p.deductible_cents);
             line.opt_int(p.min_age);
             line.opt_int(p.max_age);
+            match plan_formulary(i) {
+                Some(id) => line.text(id),
+                None => line.null(),
+            }
         })
         .await?,
     );
@@ -166,6 +211,77 @@ pub async fn copy_sample(
                 line.text(&u.password);
                 line.text(&u.email);
                 line.raw(&u.beneficiary_id.to_string());
+            },
+        )
+        .await?,
+    );
+    written.push(formularies);
+    written.push(drug_rows);
+    let placements = drugs
+        .formularies
+        .iter()
+        .flat_map(|(id, list)| list.iter().map(move |p| (id, p)));
+    written.push(
+        copy(
+            tx,
+            bar,
+            "formulary_drug (formulary_id, rxcui, tier, prior_authorization, step_therapy, quantity_limit_amount, quantity_limit_days)",
+            placements,
+            |line, (id, p)| {
+                line.text(id);
+                line.text(&drugs.drugs[p.drug].rxcui);
+                line.raw(&p.tier.to_string());
+                line.raw(if p.prior_authorization { "t" } else { "f" });
+                line.raw(if p.step_therapy { "t" } else { "f" });
+                match p.quantity_limit {
+                    Some((amount, days)) => {
+                        line.raw(&amount.to_string());
+                        line.raw(&days.to_string());
+                    }
+                    None => {
+                        line.null();
+                        line.null();
+                    }
+                }
+            },
+        )
+        .await?,
+    );
+    written.push(
+        copy(
+            tx,
+            bar,
+            "plan_tier_cost (plan_id, tier, pharmacy, days_supply, cost_type, amount, deductible_applies)",
+            drugs.tier_costs.iter(),
+            |line, c| {
+                line.text(&plans[c.plan].plan_id);
+                line.raw(&c.tier.to_string());
+                line.raw(c.pharmacy.as_str());
+                line.raw(&c.days.days().to_string());
+                line.raw(if c.coinsurance { "coinsurance" } else { "copay" });
+                // Hundredths of a percent print like cents: 2500 is 25.00.
+                line.money(c.amount);
+                line.raw(if c.deductible_applies { "t" } else { "f" });
+            },
+        )
+        .await?,
+    );
+    let prices = drugs.drugs.iter().flat_map(|d| {
+        DaysSupply::ALL
+            .into_iter()
+            .zip(d.price_cents)
+            .map(move |(days, cents)| (d, days, cents))
+    });
+    written.push(
+        copy(
+            tx,
+            bar,
+            "drug_price (rxcui, days_supply, full_cost)",
+            prices,
+            |line, (d, days, cents)| {
+                line.text(&d.rxcui);
+                line.raw(&days.days().to_string());
+                line.money(cents);
             },
         )
         .await?,

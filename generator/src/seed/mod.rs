@@ -5,11 +5,13 @@
 //! - [`plans`] and [`features`]: drug plans laid out like the real market;
 //! - [`people`]: beneficiaries and their enrollment history;
 //! - [`users`]: demo logins with argon2id hashes;
+//! - [`drugs`]: drugs, shared formularies, prices and tier costs;
 //! - [`sample`] puts them together, [`load`] COPYs them in one transaction.
 //!
 //! Demo logins (password [`users::DEMO_PASSWORD`]): `demo01`…`demo25` have a
 //! current plan, `demo-noplan` has none, `legacy01` still has a bcrypt hash.
 
+pub mod drugs;
 pub mod features;
 pub mod load;
 pub mod people;
@@ -68,6 +70,16 @@ pub struct SeedSummary {
     pub beneficiary_to_plan: u64,
     /// Rows of `"user"`.
     pub user: u64,
+    /// Rows of `formulary`.
+    pub formulary: u64,
+    /// Rows of `drug`.
+    pub drug: u64,
+    /// Rows of `formulary_drug`.
+    pub formulary_drug: u64,
+    /// Rows of `plan_tier_cost`.
+    pub plan_tier_cost: u64,
+    /// Rows of `drug_price`.
+    pub drug_price: u64,
     /// Seconds spent generating plans and people.
     pub generate_seconds: f64,
     /// Seconds spent hashing passwords.
@@ -138,7 +150,11 @@ pub async fn seed(args: &SeedArgs, db: &DatabaseConfig) -> Result<SeedSummary> {
         + sample.coverage_count()
         + sample.beneficiaries.len()
         + sample.enrollments.len()
-        + sample.users.len()) as u64;
+        + sample.users.len()
+        + sample.drugs.formularies.len()
+        + sample.drugs.drugs.len() * 3
+        + sample.drugs.placement_count()
+        + sample.drugs.tier_costs.len()) as u64;
     let bar = ProgressBar::new(total).with_style(
         ProgressStyle::with_template(
             "{spinner} {msg:20} [{bar:40}] {human_pos}/{human_len} rows ({eta})",
@@ -165,6 +181,11 @@ pub async fn seed(args: &SeedArgs, db: &DatabaseConfig) -> Result<SeedSummary> {
         beneficiary: written[3],
         beneficiary_to_plan: written[4],
         user: written[5],
+        formulary: written[6],
+        drug: written[7],
+        formulary_drug: written[8],
+        plan_tier_cost: written[9],
+        drug_price: written[10],
         generate_seconds,
         hash_seconds,
         load_seconds,

@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 
+use super::drugs::DrugSample;
 use super::people::{Beneficiary, Enrollment, SsnMaker, StatePeople, Story, state_people};
 use super::plans::{Contracts, MAX_STATES, PlanRow, state_plans};
 use super::users::{UserRow, make_users};
@@ -25,6 +26,8 @@ pub struct Sample {
     pub enrollments: Vec<Enrollment>,
     /// Login users (empty until [`Sample::add_users`]).
     pub users: Vec<UserRow>,
+    /// Drugs, formularies and each plan's cost sharing.
+    pub drugs: DrugSample,
     stories: Vec<Vec<Story>>,
     people_per_state: Vec<usize>,
 }
@@ -88,6 +91,7 @@ impl Sample {
             sample.enrollments.extend(people.enrollments);
             sample.stories.push(people.stories);
         }
+        sample.drugs = DrugSample::generate(seed, &sample.plans);
         sample
     }
 

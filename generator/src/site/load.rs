@@ -55,6 +55,8 @@ pub struct Snapshot {
     pub skipped_plan_ids: Vec<String>,
     /// Zip codes left out because they are not five digits.
     pub skipped_zips: Vec<String>,
+    /// Drugs, formularies, prices and each plan's drug terms.
+    pub drugs: super::drug_data::DrugData,
 }
 
 impl Snapshot {
@@ -183,6 +185,7 @@ pub async fn load_snapshot(db: &DatabaseConfig) -> Result<Snapshot> {
         .iter()
         .map(|r| r.get(0))
         .collect();
+    let drugs = super::drug_data::load(&tx, ACTIVE_PLANS, plans.len()).await?;
     tx.commit()
         .await
         .map_err(Error::query("ending the snapshot transaction"))?;
@@ -194,6 +197,7 @@ pub async fn load_snapshot(db: &DatabaseConfig) -> Result<Snapshot> {
         feature_rows: feature_count,
         skipped_plan_ids,
         skipped_zips,
+        drugs,
     })
 }
 

@@ -14,6 +14,7 @@
 //! `ENROLL_URL_PATTERN` and `USWDS_DIST`.
 
 pub mod assets;
+pub mod drug_data;
 pub mod format;
 pub mod load;
 pub mod options;

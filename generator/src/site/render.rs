@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::assets::{AssetUrls, Assets};
+use super::drug_data;
 use super::load::Snapshot;
 use super::options::SiteOptions;
 use super::pages::{
@@ -91,8 +92,11 @@ impl Writer<'_> {
 /// between runs; contents never do.
 pub fn render(snapshot: &Snapshot, options: &SiteOptions, sink: &dyn Sink) -> Result<RenderStats> {
     let prepared = prepare(snapshot, options)?;
-    let total =
-        prepared.assets.files.len() + 5 + 2 * snapshot.plans.len() + 2 * snapshot.zips.len();
+    let total = prepared.assets.files.len()
+        + 5
+        + 2 * snapshot.plans.len()
+        + 2 * snapshot.zips.len()
+        + drug_data::file_count(&snapshot.drugs) as usize;
     let writer = Writer {
         sink,
         progress: progress_bar(total as u64),
@@ -105,6 +109,7 @@ pub fn render(snapshot: &Snapshot, options: &SiteOptions, sink: &dyn Sink) -> Re
         .files
         .par_iter()
         .try_for_each(|(key, bytes)| writer.put(key, bytes))?;
+    drug_data::render(&snapshot.drugs, &|key, bytes| writer.put(key, bytes))?;
     (0..snapshot.plans.len())
         .into_par_iter()
         .try_for_each_init(Scratch::default, |scratch, i| {
@@ -181,6 +186,8 @@ fn write_plan(
 
     scratch.json.clear();
     serde_json::to_writer(&mut scratch.json, plan).map_err(json_error(format!("plan {id}")))?;
+    let terms = prepared.snapshot.drugs.plans.get(i);
+    drug_data::append_plan_terms(&mut scratch.json, terms.unwrap_or(&drug_data::NO_TERMS))?;
     writer.put(&format!("data/plans/{id}.json"), &scratch.json)?;
 
     let page = PlanPage {

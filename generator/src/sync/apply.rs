@@ -6,14 +6,18 @@
 //! their foreign keys, and the statements run in the order that keeps those
 //! satisfied and reproduces file order:
 //!
-//! 1. deletes of child rows (features, zips, enrollments);
-//! 2. what the cascades did: every child of a plan or beneficiary the file
-//!    deletes *anywhere* was removed at that line in file order;
-//! 3. upserts of plans and beneficiaries;
+//! 1. deletes of child rows (features, zips, enrollments, formulary rows,
+//!    tier costs, prices);
+//! 2. what the cascades did: every child of a plan, beneficiary, formulary
+//!    or drug the file deletes *anywhere* was removed at that line in file
+//!    order;
+//! 3. upserts of the tables without a cascading parent (formularies, drugs,
+//!    plans, beneficiaries, benefit years), in that order;
 //! 4. upserts of child rows, except those a later delete of their parent
 //!    undid (see [`super::references::survives`]); they now find their
 //!    parents, whatever line created them;
-//! 5. deletes of plans and beneficiaries (their children are gone already).
+//! 5. deletes of those tables in reverse order (their children are gone
+//!    already, and a plan goes before the formulary it names).
 //!
 //! Only row locks are taken (INSERT/UPDATE/DELETE): API reads never wait on
 //! them. `lock_timeout` makes the sync fail rather than queue behind (and so
@@ -34,7 +38,7 @@ use tokio_postgres::Transaction;
 use super::pace::Pace;
 use super::references::survives;
 use super::report::TableCounts;
-use super::tables::{TABLES, Table};
+use super::tables::{TABLES, Table, has_cascading_parent};
 use crate::{Error, Result};
 
 /// Runs steps 1-5 and returns the counts per table.
@@ -48,7 +52,7 @@ pub async fn apply(
         .map(|t| (t.name.to_string(), TableCounts::default()))
         .collect();
     let (roots, children): (Vec<&Table>, Vec<&Table>) =
-        TABLES.iter().partition(|t| t.parents.is_empty());
+        TABLES.iter().partition(|t| !has_cascading_parent(t));
 
     let run = |staged: String, sql: String, what: String| Batched {
         tx,
@@ -104,7 +108,9 @@ pub async fn apply(
         c.updated += updated as u64;
         c.unchanged += (upserts - inserted - updated) as u64;
     }
-    for root in &roots {
+    // Children before what they point at: a plan goes before the
+    // formulary it names.
+    for root in roots.iter().rev() {
         counts.get_mut(root.name).expect("every table").deleted += delete_last(root).await?;
     }
     Ok(counts)

@@ -6,7 +6,7 @@
 use super::line::Change;
 use super::tables::MAX_COLUMNS;
 
-/// Appends one staging row (`line, tbl, op, c1..c10`) for `change`.
+/// Appends one staging row (`line, tbl, op, c1..c11`) for `change`.
 pub fn push_row(out: &mut Vec<u8>, line: u64, change: &Change) {
     out.extend_from_slice(line.to_string().as_bytes());
     out.push(b'\t');
@@ -51,7 +51,7 @@ mod tests {
     }
 
     #[test]
-    fn a_row_has_three_fixed_and_ten_value_columns() {
+    fn a_row_has_three_fixed_and_eleven_value_columns() {
         let change = parse(
             br#"{"op":"delete","table":"plan_to_zip","key":{"plan_id":"S\\1","zip_code":"02134"}}"#,
         )
@@ -61,7 +61,7 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text,
-            "42\tplan_to_zip\tdelete\tS\\\\1\t02134\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n"
+            "42\tplan_to_zip\tdelete\tS\\\\1\t02134\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n"
         );
     }
 }

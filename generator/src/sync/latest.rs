@@ -11,7 +11,7 @@
 //! at about 150 MB on a million-line delta).
 //!
 //! The input rows are in the COPY text format of
-//! [`super::copy_text::push_row`]: `line, tbl, op, c1..c10`, tab-separated,
+//! [`super::copy_text::push_row`]: `line, tbl, op, c1..c11`, tab-separated,
 //! escaped, so a tab always separates columns and the key's text is the
 //! text of its columns. The output is COPY text too: for every table in
 //! [`TABLES`] order, `line, op` and that table's own columns; for every

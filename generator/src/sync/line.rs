@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use whatever_database::rules::{plan_id, states};
 
 use super::tables::{Column, Kind, TABLES, Table, table};
+use crate::drugs::money::hundredths;
 
 /// Upsert (the row as a whole) or delete (by key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +121,7 @@ fn columns(
     }
     let missing: Vec<_> = expected
         .iter()
-        .filter(|c| !object.contains_key(c.name))
+        .filter(|c| !c.optional && !object.contains_key(c.name))
         .map(|c| c.name)
         .collect();
     if !missing.is_empty() {
@@ -132,7 +133,10 @@ fn columns(
     }
     let values = expected
         .iter()
-        .map(|c| value(c, &object[c.name]).map_err(|e| format!("{}.{}: {e}", table.name, c.name)))
+        .map(|c| {
+            value(c, object.get(c.name).unwrap_or(&Value::Null))
+                .map_err(|e| format!("{}.{}: {e}", table.name, c.name))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     cross_checks(table, &values)?;
     Ok(values)
@@ -174,6 +178,34 @@ fn cross_checks(table: &Table, values: &[Option<String>]) -> Result<(), String> 
             ));
         }
     }
+    if let Some(("coinsurance", amount)) = pair("cost_type", "amount")
+        && hundredths(amount).is_none_or(|h| h > 100_00)
+    {
+        return Err(format!(
+            "{}: a coinsurance amount is a percent, at most 100, got {amount}",
+            table.name
+        ));
+    }
+    if let (Some((amount, _)), Some((days, _))) = (
+        table.column("quantity_limit_amount"),
+        table.column("quantity_limit_days"),
+    ) && values.len() == table.columns.len()
+        && values[amount].is_some() != values[days].is_some()
+    {
+        return Err(format!(
+            "{}: quantity_limit_amount and quantity_limit_days go together (both or neither)",
+            table.name
+        ));
+    }
+    if let Some((i, _)) = table.column("quantity_limit_amount")
+        && let Some(Some(amount)) = values.get(i)
+        && hundredths(amount) == Some(0)
+    {
+        return Err(format!(
+            "{}: quantity_limit_amount must be above 0 (use null for no limit)",
+            table.name
+        ));
+    }
     // ISO dates order as text.
     if let Some((start, end)) = pair("start_date", "end_date")
         && end < start
@@ -203,7 +235,10 @@ fn value(column: &Column, v: &Value) -> Result<Option<String>, String> {
         | Kind::Status
         | Kind::Date
         | Kind::Zip
-        | Kind::State => v
+        | Kind::State
+        | Kind::Rxcui
+        | Kind::Pharmacy
+        | Kind::CostType => v
             .as_str()
             .ok_or_else(|| format!("expected a string, got {}", got()))?,
         Kind::Money => {
@@ -226,6 +261,27 @@ fn value(column: &Column, v: &Value) -> Result<Option<String>, String> {
                 .map(|n| Some(n.to_string()))
                 .ok_or_else(|| format!("expected a whole number, got {}", got()));
         }
+        Kind::Bool => {
+            return v
+                .as_bool()
+                .map(|b| Some(b.to_string()))
+                .ok_or_else(|| format!("expected true or false, got {}", got()));
+        }
+        Kind::Tier | Kind::DaysSupply | Kind::Days | Kind::Year => {
+            let (ok, expected): (fn(i64) -> bool, _) = match column.kind {
+                Kind::Tier => (|n| (1..=6).contains(&n), "a tier from 1 to 6"),
+                Kind::DaysSupply => (|n| n == 30 || n == 90, "30 or 90"),
+                Kind::Days => (
+                    |n| (1..=3660).contains(&n),
+                    "a number of days from 1 to 3660",
+                ),
+                _ => (|n| (2006..=2100).contains(&n), "a year from 2006 to 2100"),
+            };
+            return match v.as_i64() {
+                Some(n) if ok(n) => Ok(Some(n.to_string())),
+                _ => Err(format!("expected {expected}, got {}", got())),
+            };
+        }
     };
     if text.contains('\0') {
         return Err("contains a NUL character (\\u0000), which Postgres text cannot hold".into());
@@ -236,6 +292,9 @@ fn value(column: &Column, v: &Value) -> Result<Option<String>, String> {
         Kind::Zip => text.len() == 5 && text.bytes().all(|b| b.is_ascii_digit()),
         Kind::State => states::is_state_code(text),
         Kind::Date => is_date(text),
+        Kind::Rxcui => (1..=10).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()),
+        Kind::Pharmacy => matches!(text, "preferred_retail" | "standard_retail" | "mail"),
+        Kind::CostType => text == "copay" || text == "coinsurance",
         _ => true,
     };
     if !ok {
@@ -244,6 +303,9 @@ fn value(column: &Column, v: &Value) -> Result<Option<String>, String> {
             Kind::Status => "\"active\" or \"inactive\"",
             Kind::Zip => "5 digits as a string, e.g. \"02134\"",
             Kind::State => "a USPS state code, e.g. \"MA\"",
+            Kind::Rxcui => "an RxNorm id of 1 to 10 digits as a string, e.g. \"197361\"",
+            Kind::Pharmacy => "\"preferred_retail\", \"standard_retail\" or \"mail\"",
+            Kind::CostType => "\"copay\" or \"coinsurance\"",
             _ => "a date as \"YYYY-MM-DD\"",
         };
         return Err(format!("expected {expected}, got {}", got()));

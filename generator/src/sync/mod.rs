@@ -2,7 +2,9 @@
 //!
 //! The delta (its format is in `docs/delta.md`) is JSON Lines: upserts of whole rows and deletes by
 //! key on plan, plan_feature, plan_to_zip, beneficiary and
-//! beneficiary_to_plan, meant in file order. The phases:
+//! beneficiary_to_plan, and on the drug-coverage tables (drug, formulary,
+//! formulary_drug, plan_tier_cost, drug_price, benefit_year; see
+//! `docs/drug-data.md`), meant in file order. The phases:
 //!
 //! 1. hash the file; if that SHA-256 is in `applied_delta`, say so and stop;
 //! 2. read it line by line (bounded) and check every line, keeping the valid

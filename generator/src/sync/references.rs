@@ -92,7 +92,7 @@ fn dangling_sql(child: &Table, parent: &Parent) -> String {
     format!(
         "SELECT s.line, s.{col}::text, lp.line, count(*) OVER () FROM sync_last_{c} s
          LEFT JOIN sync_last_{p} lp ON lp.{pkey} = s.{col}
-         WHERE s.op = 'upsert'{survives}
+         WHERE s.op = 'upsert'{survives} AND s.{col} IS NOT NULL
            AND CASE WHEN lp.op IS NULL
                     THEN NOT EXISTS (SELECT 1 FROM {p} live WHERE live.{pkey} = s.{col})
                     ELSE lp.op = 'delete' END

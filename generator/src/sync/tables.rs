@@ -28,18 +28,44 @@ pub enum Kind {
     Zip,
     /// A USPS state code (`whatever_database::rules::states`).
     State,
+    /// A JSON `true` or `false`.
+    Bool,
+    /// An RxNorm concept id: 1 to 10 ASCII digits, as a string.
+    Rxcui,
+    /// A formulary tier, 1 to 6.
+    Tier,
+    /// A days supply: 30 or 90.
+    DaysSupply,
+    /// `preferred_retail`, `standard_retail` or `mail`.
+    Pharmacy,
+    /// `copay` or `coinsurance`.
+    CostType,
+    /// A whole number of days, 1 to 3660.
+    Days,
+    /// A benefit year, 2006 to 2100.
+    Year,
 }
 
 impl Kind {
     /// The Postgres type the staged text is cast to.
     pub fn sql_type(self) -> &'static str {
         match self {
-            Kind::Text | Kind::Id | Kind::PlanId | Kind::Status | Kind::Zip => "text",
+            Kind::Text
+            | Kind::Id
+            | Kind::PlanId
+            | Kind::Status
+            | Kind::Zip
+            | Kind::Rxcui
+            | Kind::Pharmacy
+            | Kind::CostType => "text",
             Kind::Money => "numeric(10,2)",
             Kind::Age => "int",
             Kind::BigInt => "bigint",
             Kind::Date => "date",
             Kind::State => "char(2)",
+            Kind::Bool => "boolean",
+            Kind::Tier | Kind::DaysSupply => "smallint",
+            Kind::Days | Kind::Year => "int",
         }
     }
 }
@@ -55,6 +81,9 @@ pub struct Column {
     pub nullable: bool,
     /// Personal data: error messages describe such a value, never show it.
     pub sensitive: bool,
+    /// Added after the delta format was fixed: an upserted row may leave it
+    /// out, which means null (older feeds keep working).
+    pub optional: bool,
 }
 
 /// A foreign key from a synced table to another.
@@ -119,6 +148,18 @@ const fn col(name: &'static str, kind: Kind, nullable: bool) -> Column {
         kind,
         nullable,
         sensitive: false,
+        optional: false,
+    }
+}
+
+/// A nullable column that an upsert may leave out (see [`Column::optional`]).
+const fn optional(name: &'static str, kind: Kind) -> Column {
+    Column {
+        name,
+        kind,
+        nullable: true,
+        sensitive: false,
+        optional: true,
     }
 }
 
@@ -128,15 +169,36 @@ const fn personal(name: &'static str, kind: Kind) -> Column {
         kind,
         nullable: true,
         sensitive: true,
+        optional: false,
     }
 }
 
 /// Most columns any table has: the width of the staging table.
-pub const MAX_COLUMNS: usize = 10;
+pub const MAX_COLUMNS: usize = 11;
 
 /// Every table a delta may change, parents before children. `"user"` is not
 /// here on purpose: accounts belong to the auth-api, not to the data feed.
 pub const TABLES: &[Table] = &[
+    Table {
+        name: "formulary",
+        columns: &[col("formulary_id", Kind::Id, false)],
+        key_len: 1,
+        parents: &[],
+    },
+    Table {
+        name: "drug",
+        columns: &[
+            col("rxcui", Kind::Rxcui, false),
+            col("name", Kind::Id, false),
+            col("generic_name", Kind::Id, false),
+            col("strength", Kind::Text, false),
+            col("dose_form", Kind::Text, false),
+            col("is_generic", Kind::Bool, false),
+            col("is_insulin", Kind::Bool, false),
+        ],
+        key_len: 1,
+        parents: &[],
+    },
     Table {
         name: "plan",
         columns: &[
@@ -150,9 +212,17 @@ pub const TABLES: &[Table] = &[
             col("annual_deductible", Kind::Money, false),
             col("min_age", Kind::Age, true),
             col("max_age", Kind::Age, true),
+            optional("formulary_id", Kind::Id),
         ],
         key_len: 1,
-        parents: &[],
+        // V20 declares this key ON DELETE SET NULL; a delta is stricter and
+        // refuses to delete a formulary that plans still name (a plan losing
+        // its drug coverage should be an explicit change).
+        parents: &[Parent {
+            table: "formulary",
+            column: "formulary_id",
+            cascade: false,
+        }],
     },
     Table {
         name: "beneficiary",
@@ -222,11 +292,85 @@ pub const TABLES: &[Table] = &[
             },
         ],
     },
+    Table {
+        name: "formulary_drug",
+        columns: &[
+            col("formulary_id", Kind::Id, false),
+            col("rxcui", Kind::Rxcui, false),
+            col("tier", Kind::Tier, false),
+            col("prior_authorization", Kind::Bool, false),
+            col("step_therapy", Kind::Bool, false),
+            col("quantity_limit_amount", Kind::Money, true),
+            col("quantity_limit_days", Kind::Days, true),
+        ],
+        key_len: 2,
+        parents: &[
+            Parent {
+                table: "formulary",
+                column: "formulary_id",
+                cascade: true,
+            },
+            Parent {
+                table: "drug",
+                column: "rxcui",
+                cascade: true,
+            },
+        ],
+    },
+    Table {
+        name: "plan_tier_cost",
+        columns: &[
+            col("plan_id", Kind::PlanId, false),
+            col("tier", Kind::Tier, false),
+            col("pharmacy", Kind::Pharmacy, false),
+            col("days_supply", Kind::DaysSupply, false),
+            col("cost_type", Kind::CostType, false),
+            col("amount", Kind::Money, false),
+            col("deductible_applies", Kind::Bool, false),
+        ],
+        key_len: 4,
+        parents: &[Parent {
+            table: "plan",
+            column: "plan_id",
+            cascade: true,
+        }],
+    },
+    Table {
+        name: "drug_price",
+        columns: &[
+            col("rxcui", Kind::Rxcui, false),
+            col("days_supply", Kind::DaysSupply, false),
+            col("full_cost", Kind::Money, false),
+        ],
+        key_len: 2,
+        parents: &[Parent {
+            table: "drug",
+            column: "rxcui",
+            cascade: true,
+        }],
+    },
+    Table {
+        name: "benefit_year",
+        columns: &[
+            col("year", Kind::Year, false),
+            col("deductible_cap", Kind::Money, false),
+            col("oop_threshold", Kind::Money, false),
+            col("insulin_monthly_cap", Kind::Money, false),
+        ],
+        key_len: 1,
+        parents: &[],
+    },
 ];
 
 /// The table called `name`.
 pub fn table(name: &str) -> Option<&'static Table> {
     TABLES.iter().find(|t| t.name == name)
+}
+
+/// Whether deleting a row of some parent deletes rows of `t`: such tables
+/// are applied after the others (see the sync's apply).
+pub fn has_cascading_parent(t: &Table) -> bool {
+    t.parents.iter().any(|p| p.cascade)
 }
 
 /// The tables that are some table's parent (their key is one column).
@@ -262,13 +406,18 @@ mod tests {
             }
         }
         let parents: Vec<_> = parent_tables().map(|t| t.name).collect();
-        assert_eq!(parents, ["plan", "beneficiary"]);
+        assert_eq!(parents, ["formulary", "drug", "plan", "beneficiary"]);
     }
 
     #[test]
     fn lookup_columns_are_keys_references_statuses_zips_and_dates() {
         let of = |t: &str| table(t).unwrap().lookup_columns();
-        assert_eq!(of("plan"), ["plan_id", "status"]);
+        assert_eq!(of("plan"), ["plan_id", "status", "formulary_id"]);
+        assert_eq!(of("formulary_drug"), ["formulary_id", "rxcui"]);
+        assert_eq!(
+            of("plan_tier_cost"),
+            ["plan_id", "tier", "pharmacy", "days_supply"]
+        );
         assert_eq!(of("plan_feature"), ["plan_id", "feature_key"]);
         assert_eq!(of("plan_to_zip"), ["plan_id", "zip_code"]);
         assert_eq!(

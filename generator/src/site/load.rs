@@ -185,7 +185,7 @@ pub async fn load_snapshot(db: &DatabaseConfig) -> Result<Snapshot> {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    let drugs = super::drug_data::load(&tx, ACTIVE_PLANS, plans.len()).await?;
+    let drugs = super::drug_data::load(&tx, &ACTIVE_PLANS, plans.len()).await?;
     tx.commit()
         .await
         .map_err(Error::query("ending the snapshot transaction"))?;

@@ -16,7 +16,7 @@ use generator::site::drug_data::{self, resolve};
 use generator::site::load_snapshot;
 use generator::site::sink::{DirSink, Sink};
 use serde_json::{Value, json};
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 const CASES: usize = 1_500;
 

@@ -6,7 +6,7 @@ use generator::Error;
 use generator::sync::{SyncOptions, TableCounts, sync};
 use serde_json::{Value, json};
 use sync_support::*;
-use whatever_database::test_db::TestDatabase;
+use whatever_test_db::TestDatabase;
 
 fn counts(inserted: u64, updated: u64, deleted: u64, unchanged: u64) -> TableCounts {
     TableCounts {

@@ -179,8 +179,17 @@ impl From<deadpool_postgres::PoolError> for ApiError {
 
 impl From<tokio_postgres::Error> for ApiError {
     fn from(e: tokio_postgres::Error) -> Self {
+        // A server shutting down or restarting ends its sessions with an
+        // error of class 57 (operator intervention), and a broken link is
+        // class 08: both are an outage to retry, not a fault of ours.
+        let outage = e.code().is_some_and(|code| {
+            let class = &code.code()[..2];
+            class == "57" || class == "08"
+        });
         if e.is_closed() {
             ApiError::Unavailable(format!("database connection closed: {e}"))
+        } else if outage {
+            ApiError::Unavailable(format!("database unavailable: {e}"))
         } else {
             ApiError::Internal(format!("database query: {e}"))
         }

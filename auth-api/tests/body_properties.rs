@@ -176,6 +176,7 @@ async fn check(
     case: Case,
 ) -> Result<(), TestCaseError> {
     let method = reqwest::Method::from_bytes(case.method.as_bytes()).unwrap();
+    let oversized = case.body.len() > auth_api::http::MAX_BODY_BYTES;
     let mut request = client
         .request(method, api.url(&case.path))
         .body(case.body.clone());
@@ -193,10 +194,14 @@ async fn check(
             request = request.header(name, value);
         }
     }
-    let resp = request
-        .send()
-        .await
-        .map_err(|e| TestCaseError::fail(format!("no answer: {e}")))?;
+    let resp = match request.send().await {
+        Ok(resp) => resp,
+        // A body over the limit may be refused before it has all arrived:
+        // the server answers and closes, and the client, still writing,
+        // can see the reset instead of the answer. Nothing was processed.
+        Err(_) if oversized => return Ok(()),
+        Err(e) => return Err(TestCaseError::fail(format!("no answer: {e}"))),
+    };
     let status = resp.status().as_u16();
     let content_type = resp
         .headers()

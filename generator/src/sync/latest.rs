@@ -213,7 +213,7 @@ mod tests {
         assert_eq!(
             split(&[ZIP, DELETE_ZIP, ZIP, PLAN]),
             [
-                "plan: 4\tupsert\tS1\tA\tI\tactive\t\\N\t1\t1\t1\t65\t\\N",
+                "plan: 4\tupsert\tS1\tA\tI\tactive\t\\N\t1\t1\t1\t65\t\\N\t\\N",
                 "plan_to_zip: 3\tupsert\tS1\t02134",
             ]
         );
@@ -242,7 +242,7 @@ mod tests {
         let rows = split(&[ZIP, DELETE_PLAN, PLAN, DELETE_PLAN, PLAN]);
         assert_eq!(
             rows[0],
-            "plan: 5\tupsert\tS1\tA\tI\tactive\t\\N\t1\t1\t1\t65\t\\N"
+            "plan: 5\tupsert\tS1\tA\tI\tactive\t\\N\t1\t1\t1\t65\t\\N\t\\N"
         );
         assert_eq!(
             rows[1..],
@@ -257,11 +257,12 @@ mod tests {
 
     #[test]
     fn a_key_with_escaped_tabs_is_still_one_key() {
-        let tab = ZIP.replace("S1", r"S\t1");
-        let delete = tab.replace("upsert", "delete").replace("row", "key");
+        // Plan ids cannot hold a tab; a feature key can.
+        let tab = r#"{"op":"upsert","table":"plan_feature","row":{"plan_id":"S1","feature_key":"a\tb","feature_value":"yes"}}"#;
+        let delete = r#"{"op":"delete","table":"plan_feature","key":{"plan_id":"S1","feature_key":"a\tb"}}"#;
         assert_eq!(
-            split(&[&tab, &delete]),
-            ["plan_to_zip: 2\tdelete\tS\\t1\t02134"]
+            split(&[tab, delete]),
+            ["plan_feature: 2\tdelete\tS1\ta\\tb"]
         );
     }
 

@@ -265,8 +265,13 @@ async fn the_same_seed_gives_the_same_database_and_another_seed_does_not() {
     let db = digest(&b.connect().await.unwrap()).await;
     let dc = digest(&c.connect().await.unwrap()).await;
     assert_eq!(da, db);
-    for (table, (x, y)) in da.iter().zip(&dc).enumerate() {
-        assert_ne!(x, y, "table #{table} did not change with the seed");
+    // The formulary ids and the drug catalog are fixed lists; which
+    // formulary a plan uses, what it covers and at what cost vary.
+    let fixed = ["formulary", "drug"];
+    for ((x, y), table) in da.iter().zip(&dc).zip(generator::seed::load::TABLES) {
+        if !fixed.contains(table) {
+            assert_ne!(x, y, "table {table} did not change with the seed");
+        }
     }
 }
 

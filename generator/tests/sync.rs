@@ -362,11 +362,12 @@ async fn hostile_strings_survive_staging_intact() {
         "emoji 😀🇺🇸 and accents éñ and 漢字",
         "",
     ];
-    let mut lines = vec![upsert("plan", plan_row("S\\N\t1", nasty[0], 1.0))];
+    // Plan ids follow the site's rule; a feature key still carries what COPY escapes.
+    let mut lines = vec![upsert("plan", plan_row("SN1", nasty[0], 1.0))];
     for (i, s) in nasty.iter().enumerate() {
         lines.push(upsert(
             "plan_feature",
-            json!({"plan_id": "S\\N\t1", "feature_key": format!("k{i}"), "feature_value": s}),
+            json!({"plan_id": "SN1", "feature_key": format!("\\N\tk{i}"), "feature_value": s}),
         ));
     }
     let mut ben = beneficiary_row(5, nasty[3]);
@@ -379,7 +380,7 @@ async fn hostile_strings_survive_staging_intact() {
         let got: Option<String> = c
             .query_one(
                 "SELECT feature_value FROM plan_feature WHERE plan_id = $1 AND feature_key = $2",
-                &[&"S\\N\t1", &format!("k{i}")],
+                &[&"SN1", &format!("\\N\tk{i}")],
             )
             .await
             .unwrap()
@@ -387,10 +388,7 @@ async fn hostile_strings_survive_staging_intact() {
         assert_eq!(got.as_deref(), Some(*s), "feature k{i}");
     }
     let plan_name: String = c
-        .query_one(
-            "SELECT plan_name FROM plan WHERE plan_id = $1",
-            &[&"S\\N\t1"],
-        )
+        .query_one("SELECT plan_name FROM plan WHERE plan_id = $1", &[&"SN1"])
         .await
         .unwrap()
         .get(0);
@@ -514,7 +512,11 @@ async fn a_sync_refreshes_the_statistics_of_lookup_columns_only() {
             "SELECT attname FROM pg_stats WHERE tablename = 'plan' ORDER BY attname"
         )
         .await,
-        [r#"{"attname":"plan_id"}"#, r#"{"attname":"status"}"#]
+        [
+            r#"{"attname":"formulary_id"}"#,
+            r#"{"attname":"plan_id"}"#,
+            r#"{"attname":"status"}"#
+        ]
     );
 }
 

@@ -171,12 +171,12 @@ async fn every_drug_table_is_upserted_updated_and_deleted() {
     assert_eq!(
         rows(
             &c,
-            "SELECT year, oop_threshold::text AS t FROM benefit_year"
+            "SELECT year, oop_threshold::text AS oop FROM benefit_year"
         )
         .await,
         [
-            r#"{"year":2026,"t":"2100.00"}"#,
-            r#"{"year":2027,"t":"2150.50"}"#
+            r#"{"year":2026,"oop":"2100.00"}"#,
+            r#"{"year":2027,"oop":"2150.50"}"#
         ]
     );
     assert_eq!(

@@ -75,7 +75,7 @@ impl DaysSupply {
 
     /// Whether an entry started in `start` fills in `month` (both 1-12).
     fn fills_in(self, start: u32, month: u32) -> bool {
-        (month - start) % (self.days() as u32 / 30) == 0
+        (month - start).is_multiple_of(self.days() as u32 / 30)
     }
 }
 

@@ -346,7 +346,7 @@ mod tests {
         assert!(rows.len() >= 5 * 3 * 2 - 3);
         for r in &rows {
             assert!(
-                r.amount >= 0 && (!r.coinsurance || r.amount <= 100_00),
+                r.amount >= 0 && (!r.coinsurance || r.amount <= 10_000),
                 "{r:?}"
             );
             assert!(r.coinsurance || r.amount % 100 == 0, "{r:?}");

@@ -259,7 +259,8 @@ mod tests {
     fn a_key_with_escaped_tabs_is_still_one_key() {
         // Plan ids cannot hold a tab; a feature key can.
         let tab = r#"{"op":"upsert","table":"plan_feature","row":{"plan_id":"S1","feature_key":"a\tb","feature_value":"yes"}}"#;
-        let delete = r#"{"op":"delete","table":"plan_feature","key":{"plan_id":"S1","feature_key":"a\tb"}}"#;
+        let delete =
+            r#"{"op":"delete","table":"plan_feature","key":{"plan_id":"S1","feature_key":"a\tb"}}"#;
         assert_eq!(
             split(&[tab, delete]),
             ["plan_feature: 2\tdelete\tS1\ta\\tb"]

@@ -179,7 +179,8 @@ fn cross_checks(table: &Table, values: &[Option<String>]) -> Result<(), String> 
         }
     }
     if let Some(("coinsurance", amount)) = pair("cost_type", "amount")
-        && hundredths(amount).is_none_or(|h| h > 100_00)
+        && hundredths(amount).is_none_or(|h| h > 10_000)
+    // 100.00 %, in hundredths
     {
         return Err(format!(
             "{}: a coinsurance amount is a percent, at most 100, got {amount}",

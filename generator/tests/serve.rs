@@ -244,6 +244,7 @@ async fn every_object_of_a_build_is_served_with_the_type_publish_stores() {
 #[tokio::test]
 async fn open_redirects_are_refused_over_http() {
     let site = tempfile::tempdir().unwrap();
+    write(site.path(), "index.html", "home");
     write(site.path(), "404.html", "not here");
     let base = start(site.path(), "http://127.0.0.1:9").await;
     for path in [

@@ -263,7 +263,7 @@ mod tests {
             r#"{"op":"delete","table":"plan_feature","key":{"plan_id":"S1","feature_key":"a\tb"}}"#;
         assert_eq!(
             split(&[tab, delete]),
-            ["plan_feature: 2\tdelete\tS1\ta\\tb"]
+            ["plan_feature: 2\tdelete\tS1\ta\\tb\t\\N"]
         );
     }
 

@@ -79,14 +79,13 @@ async fn rust_and_browser_estimates_agree_to_the_cent() {
         };
         let e = estimate(&year, &terms_of_plan, start, &resolved);
         with_gap += usize::from(!e.gaps.is_empty());
-        if e.drugs.is_some() {
+        if let Some(drugs) = &e.drugs {
             let all_covered = resolved
                 .iter()
                 .all(|r| matches!(r.coverage, Coverage::Covered { .. }));
             uncovered += usize::from(!all_covered);
             insulin += usize::from(resolved.iter().any(|r| r.is_insulin && all_covered));
-            threshold +=
-                usize::from(all_covered && e.drugs.as_ref().unwrap().total == year.oop_threshold);
+            threshold += usize::from(all_covered && drugs.total == year.oop_threshold);
         }
         cases.push(json!({
             "plan_id": plan.plan_id, "year": year.year, "start_month": start, "entries": entries

@@ -257,7 +257,7 @@ impl Model {
                         _ => &[],
                     };
                     for (child, column) in children {
-                        m.rows(*child).retain(|_, r| r[*column] != key[0]);
+                        m.rows(child).retain(|_, r| r[*column] != key[0]);
                     }
                 }
             }

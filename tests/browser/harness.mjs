@@ -127,7 +127,7 @@ export async function startStack(name, { beforeBuild } = {}) {
     const api = startDaemon(
       'auth-api',
       [],
-      { ...env, LISTEN_ADDR: `127.0.0.1:${apiPort}`, ADMIN_LISTEN_ADDR: `127.0.0.1:${adminPort}`, FULFILLMENT_URL: `http://127.0.0.1:${fulfillmentPort}`, FULFILLMENT_RATE_LIMIT: '1000' },
+      { ...env, LISTEN_ADDR: `127.0.0.1:${apiPort}`, ADMIN_LISTEN_ADDR: `127.0.0.1:${adminPort}`, FULFILLMENT_URL: `http://127.0.0.1:${fulfillmentPort}`, FULFILLMENT_RATE_LIMIT: '1000', FULFILLMENT_ALLOW_HTTP: 'true' },
       `${name}-auth-api.log`,
     );
     children.push(api);

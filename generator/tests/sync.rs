@@ -2,40 +2,16 @@
 
 mod sync_support;
 
-use generator::Error;
 use generator::sync::{Pace, SyncOptions, TableCounts, sync};
 use serde_json::json;
 use sync_support::*;
 use whatever_test_db::TestDatabase;
-
-fn counts(inserted: u64, updated: u64, deleted: u64, unchanged: u64) -> TableCounts {
-    TableCounts {
-        inserted,
-        updated,
-        deleted,
-        unchanged,
-    }
-}
 
 async fn apply(
     db: &TestDatabase,
     file: &tempfile::NamedTempFile,
 ) -> generator::Result<generator::sync::SyncReport> {
     sync(file.path(), db.config(), &SyncOptions::default()).await
-}
-
-/// The problems of a rejected delta.
-fn rejected(result: generator::Result<generator::sync::SyncReport>) -> (Vec<u64>, String) {
-    match result {
-        Err(error @ Error::Delta { .. }) => {
-            let text = error.to_string();
-            let Error::Delta { problems, .. } = error else {
-                unreachable!()
-            };
-            (problems.iter().map(|p| p.line).collect(), text)
-        }
-        other => panic!("expected a rejected delta, got {other:?}"),
-    }
 }
 
 #[tokio::test]

@@ -2,20 +2,10 @@
 
 mod sync_support;
 
-use generator::Error;
-use generator::sync::{SyncOptions, TableCounts, sync};
+use generator::sync::{SyncOptions, sync};
 use serde_json::{Value, json};
 use sync_support::*;
 use whatever_test_db::TestDatabase;
-
-fn counts(inserted: u64, updated: u64, deleted: u64, unchanged: u64) -> TableCounts {
-    TableCounts {
-        inserted,
-        updated,
-        deleted,
-        unchanged,
-    }
-}
 
 async fn apply(
     db: &TestDatabase,
@@ -23,20 +13,6 @@ async fn apply(
 ) -> generator::Result<generator::sync::SyncReport> {
     let file = delta_file(lines);
     sync(file.path(), db.config(), &SyncOptions::default()).await
-}
-
-/// The lines and text of a rejected delta.
-fn rejected(result: generator::Result<generator::sync::SyncReport>) -> (Vec<u64>, String) {
-    match result {
-        Err(error @ Error::Delta { .. }) => {
-            let text = error.to_string();
-            let Error::Delta { problems, .. } = error else {
-                unreachable!()
-            };
-            (problems.iter().map(|p| p.line).collect(), text)
-        }
-        other => panic!("expected a rejected delta, got {other:?}"),
-    }
 }
 
 fn drug(rxcui: &str, name: &str, insulin: bool) -> Value {

@@ -4,8 +4,34 @@
 
 use std::io::Write;
 
+use generator::Error;
+use generator::sync::{SyncReport, TableCounts};
 use serde_json::{Value, json};
 use tokio_postgres::Client;
+
+/// What a sync reports for one table.
+pub fn counts(inserted: u64, updated: u64, deleted: u64, unchanged: u64) -> TableCounts {
+    TableCounts {
+        inserted,
+        updated,
+        deleted,
+        unchanged,
+    }
+}
+
+/// The line numbers and the message of a rejected delta.
+pub fn rejected(result: generator::Result<SyncReport>) -> (Vec<u64>, String) {
+    match result {
+        Err(error @ Error::Delta { .. }) => {
+            let text = error.to_string();
+            let Error::Delta { problems, .. } = error else {
+                unreachable!()
+            };
+            (problems.iter().map(|p| p.line).collect(), text)
+        }
+        other => panic!("expected a rejected delta, got {other:?}"),
+    }
+}
 
 /// A delta file on disk, removed when dropped.
 pub fn delta_file(lines: &[Value]) -> tempfile::NamedTempFile {

@@ -8,9 +8,9 @@ use std::time::Duration;
 use whatever_database::DatabaseConfig;
 
 use crate::auth::keys::Keyring;
-use crate::auth::pseudonym::{self, Pseudonyms};
 use crate::client_addr::ClientAddrConfig;
 use crate::fulfillment::FulfillmentSettings;
+use crate::pseudonym::{self, Pseudonyms};
 
 /// Why the configuration could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +62,12 @@ pub struct Config {
     pub client_addr: ClientAddrConfig,
     /// Login, sessions and throttling.
     pub auth: AuthConfig,
+    /// `PSEUDONYM_KEY_FILE` (at least 32 bytes):
+    /// keys every pseudonym the API stores or logs: usernames in the login
+    /// throttle and the logs; recipients, client networks, idempotency keys
+    /// and request bodies in the fulfillment caps. Unset: an ephemeral key,
+    /// with a warning.
+    pub pseudonyms: Pseudonyms,
 }
 
 impl Config {
@@ -80,6 +86,7 @@ impl Config {
             fulfillment: FulfillmentSettings::from_env()?,
             client_addr: ClientAddrConfig::from_env()?,
             auth: AuthConfig::from_env()?,
+            pseudonyms: pseudonyms_from_env()?,
         })
     }
 
@@ -98,6 +105,9 @@ impl Config {
             fulfillment: FulfillmentSettings::for_tests(),
             client_addr: ClientAddrConfig::peer_only(),
             auth: AuthConfig::for_tests(),
+            // Fixed, so that replicas in one test count the same failures.
+            pseudonyms: Pseudonyms::new(b"test pseudonym key: public, never used outside tests")
+                .expect("long enough"),
         }
     }
 }
@@ -158,10 +168,6 @@ pub struct AuthConfig {
     pub throttle: ThrottleConfig,
     /// Session lifetimes.
     pub session: SessionConfig,
-    /// `PSEUDONYM_KEY_FILE` (at least 32 bytes): keys the pseudonyms that
-    /// stand for usernames in the throttle tables and logs. Unset: an
-    /// ephemeral key, with a warning.
-    pub pseudonyms: Pseudonyms,
     /// `WRAP_LEGACY_HASHES_AT_START`, default true: wrap any bcrypt hash
     /// left in `"user"` into argon2id when the API starts.
     pub wrap_legacy_at_start: bool,
@@ -184,7 +190,6 @@ impl AuthConfig {
                 absolute: Duration::from_secs(parse_var("SESSION_MAX_SECS", "43200")?),
                 refresh_after: Duration::from_secs(parse_var("SESSION_REFRESH_SECS", "300")?),
             },
-            pseudonyms: pseudonyms_from_env()?,
             wrap_legacy_at_start: parse_var("WRAP_LEGACY_HASHES_AT_START", "true")?,
         })
     }
@@ -196,9 +201,6 @@ impl AuthConfig {
             login_concurrency: 2,
             throttle: ThrottleConfig::default(),
             session: SessionConfig::default(),
-            // Fixed, so that replicas in one test count the same failures.
-            pseudonyms: Pseudonyms::new(b"test pseudonym key: public, never used outside tests")
-                .expect("long enough"),
             wrap_legacy_at_start: false,
         }
     }
@@ -209,8 +211,8 @@ fn pseudonyms_from_env() -> Result<Pseudonyms, ConfigError> {
     let invalid = |reason: String| ConfigError::Invalid { name: NAME, reason };
     let Some(path) = optional_var(NAME) else {
         tracing::warn!(
-            "PSEUDONYM_KEY_FILE is not set: usernames are pseudonymized with an ephemeral key, \
-             so each process counts failed logins on its own. Fine locally, never in production."
+            "PSEUDONYM_KEY_FILE is not set: pseudonyms use an ephemeral key, so each process \
+             counts failed logins and mail requests on its own. Fine locally, never in production."
         );
         return Pseudonyms::ephemeral().map_err(|e| invalid(e.to_string()));
     };

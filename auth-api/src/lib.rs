@@ -14,6 +14,7 @@ pub mod fulfillment;
 pub mod health;
 pub mod http;
 pub mod metrics;
+pub mod pseudonym;
 pub mod routes;
 pub mod server;
 pub mod state;

@@ -38,7 +38,14 @@ pub async fn login(
     let auth = &state.config.auth;
 
     // Counted before the hash, so concurrent guesses cannot outrun the limits.
-    let attempt = throttle::reserve(&state.pool, auth, &username, client).await?;
+    let attempt = throttle::reserve(
+        &state.pool,
+        auth,
+        &state.config.pseudonyms,
+        &username,
+        client,
+    )
+    .await?;
     let user = attempt.tag().to_string();
     let db = state.pool.get().await?;
     let stored: Option<String> = db

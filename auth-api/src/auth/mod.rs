@@ -4,7 +4,6 @@
 pub mod keys;
 pub mod login;
 pub mod password;
-pub mod pseudonym;
 pub mod session;
 pub mod throttle;
 pub mod token;

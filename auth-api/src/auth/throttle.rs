@@ -18,7 +18,7 @@
 //! - per client address across usernames (password spraying).
 //!
 //! Accounts are stored as keyed pseudonyms
-//! ([`Pseudonyms`](super::pseudonym::Pseudonyms)), never as
+//! ([`Pseudonyms`]), never as
 //! usernames: people type passwords into the username field.
 
 use std::net::IpAddr;
@@ -28,6 +28,7 @@ use tokio_postgres::GenericClient;
 
 use crate::ApiError;
 use crate::config::AuthConfig;
+use crate::pseudonym::Pseudonyms;
 
 /// Advisory-lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).
 const ACCOUNT_LOCK: i32 = 0x6c67_6e61; // "lgna"
@@ -57,11 +58,12 @@ impl Attempt {
 pub async fn reserve(
     pool: &Pool,
     auth: &AuthConfig,
+    pseudonyms: &Pseudonyms,
     username: &str,
     client: IpAddr,
 ) -> Result<Attempt, ApiError> {
-    let account = auth.pseudonyms.account(username);
-    let tag = auth.pseudonyms.log_tag(username);
+    let account = pseudonyms.account(username);
+    let tag = pseudonyms.log_tag(username);
     let limits = &auth.throttle;
     let mut db = pool.get().await?;
     let tx = db.transaction().await?;

@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::rate_limit;
@@ -36,10 +35,18 @@ async fn submit(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Resp, ApiError> {
     let settings = &state.config.fulfillment;
-    let key_hash = idempotency_key_hash(&headers)?;
+    let pseudonyms = &state.config.pseudonyms;
+    let key = idempotency_key(&headers)?;
     let mut client = state.pool.get().await?;
     // Counted before the body is validated, so malformed floods are limited too.
-    rate_limit::check(&**client, ip, settings.rate_limit, settings.rate_window).await?;
+    rate_limit::check(
+        &**client,
+        pseudonyms,
+        ip,
+        settings.rate_limit,
+        settings.rate_window,
+    )
+    .await?;
     let request = MailRequest::from_json(&body)?;
     if !store::plan_is_active(&**client, &request.plan_id).await? {
         return Err(invalid(
@@ -47,7 +54,16 @@ async fn submit(
             format!("plan_id {:?} is not an active plan", request.plan_id),
         ));
     }
-    match store::enqueue(&mut client, &request, key_hash.as_deref(), ip, settings).await? {
+    match store::enqueue(
+        &mut client,
+        pseudonyms,
+        &request,
+        key.as_deref(),
+        ip,
+        settings,
+    )
+    .await?
+    {
         Enqueued::New(request_id) => {
             state.fulfillment.notify();
             tracing::info!(%request_id, status = "queued", "fulfillment request accepted");
@@ -97,9 +113,10 @@ fn accepted(request_id: Uuid, status: &str, replayed: bool) -> Resp {
     resp
 }
 
-/// The hash of the `Idempotency-Key` header, if sent. Only the hash is
-/// stored, so the table cannot be used to learn other clients' keys.
-fn idempotency_key_hash(headers: &HeaderMap) -> Result<Option<Vec<u8>>, ApiError> {
+/// The `Idempotency-Key` header, if sent, once checked. Only its pseudonym
+/// is stored ([`store::enqueue`]), so the table cannot be used to learn
+/// other clients' keys.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(raw) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -113,8 +130,7 @@ fn idempotency_key_hash(headers: &HeaderMap) -> Result<Option<Vec<u8>>, ApiError
             ),
         ));
     }
-    let digest = Sha256::digest(format!("fulfillment-idempotency:{key}").as_bytes());
-    Ok(Some(digest.to_vec()))
+    Ok(Some(key.to_string()))
 }
 
 #[cfg(test)]
@@ -122,15 +138,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_are_hashed_and_checked() {
+    fn keys_are_checked() {
         let mut h = HeaderMap::new();
-        assert_eq!(idempotency_key_hash(&h).unwrap(), None);
+        assert_eq!(idempotency_key(&h).unwrap(), None);
         h.insert("idempotency-key", "order-1".parse().unwrap());
-        let a = idempotency_key_hash(&h).unwrap().unwrap();
-        assert_eq!(a.len(), 32);
-        assert!(!a.windows(7).any(|w| w == b"order-1"));
+        assert_eq!(idempotency_key(&h).unwrap().as_deref(), Some("order-1"));
         h.insert("idempotency-key", "has space".parse().unwrap());
-        let err = idempotency_key_hash(&h).unwrap_err();
+        let err = idempotency_key(&h).unwrap_err();
         assert!(matches!(
             err,
             ApiError::InvalidField {

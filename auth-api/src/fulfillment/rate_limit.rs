@@ -1,17 +1,19 @@
 //! Limits on accepted requests, counted in Postgres so every replica shares
 //! them: per client network (one IPv6 /64 or one IPv4 address, so rotating
 //! through the addresses of one allocation gains nothing) and per recipient
-//! (so many networks cannot bury one household in paper). Only hashes of
-//! what is counted are stored.
+//! (so many networks cannot bury one household in paper). Only keyed
+//! pseudonyms ([`Pseudonyms`]) of what is counted are stored: nobody who
+//! reads the table without the key can test a guessed name and address, or
+//! a network, against it.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
 use tokio_postgres::GenericClient;
 
 use super::request::MailRequest;
 use crate::ApiError;
+use crate::pseudonym::Pseudonyms;
 
 /// The network a client address is counted as: its /64 for IPv6 (what one
 /// subscriber is routed), the address itself for IPv4. IPv4-mapped IPv6
@@ -31,11 +33,12 @@ pub fn client_network(ip: IpAddr) -> String {
 /// `limit`.
 pub async fn check(
     client: &impl GenericClient,
+    pseudonyms: &Pseudonyms,
     ip: IpAddr,
     limit: u32,
     window: Duration,
 ) -> Result<(), ApiError> {
-    let bucket = bucket("fulfillment-rate", &client_network(ip));
+    let bucket = bucket(pseudonyms, "fulfillment-rate", &client_network(ip));
     hit(client, &bucket, limit, window).await
 }
 
@@ -44,17 +47,22 @@ pub async fn check(
 /// idempotent replay costs the recipient nothing.
 pub async fn check_recipient(
     client: &impl GenericClient,
+    pseudonyms: &Pseudonyms,
     request: &MailRequest,
     limit: u32,
     window: Duration,
 ) -> Result<(), ApiError> {
-    let bucket = bucket("fulfillment-recipient", &request.recipient_key());
+    let bucket = bucket(
+        pseudonyms,
+        "fulfillment-recipient",
+        &request.recipient_key(),
+    );
     hit(client, &bucket, limit, window).await
 }
 
-/// The stored key of a counter: a hash, so the table holds no address.
-fn bucket(kind: &str, value: &str) -> Vec<u8> {
-    Sha256::digest(format!("{kind}:{value}").as_bytes()).to_vec()
+/// The stored key of a counter: the pseudonym of `{kind}:{value}`.
+fn bucket(pseudonyms: &Pseudonyms, kind: &str, value: &str) -> Vec<u8> {
+    pseudonyms.keyed(format!("{kind}:{value}").as_bytes())
 }
 
 async fn hit(

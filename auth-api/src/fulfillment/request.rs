@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::ApiError;
+use crate::pseudonym::Pseudonyms;
 
 /// A validated request, exactly what is sent upstream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,10 +66,12 @@ impl MailRequest {
         })
     }
 
-    /// A stable digest of the request, to tell an idempotent replay from a
-    /// different request reusing a key.
-    pub fn digest(&self) -> Vec<u8> {
-        let mut hasher = Sha256::new();
+    /// A stable pseudonym of the whole request, to tell an idempotent replay
+    /// from a different request reusing a key without keeping the address:
+    /// the pseudonym of `fulfillment-body:` and every field, each preceded
+    /// by its length in bytes (8, big-endian).
+    pub fn digest(&self, pseudonyms: &Pseudonyms) -> Vec<u8> {
+        let mut input = b"fulfillment-body:".to_vec();
         for part in [
             &self.plan_id,
             &self.name,
@@ -79,10 +81,10 @@ impl MailRequest {
             &self.zip,
         ] {
             // Length-prefixed so ("ab","c") and ("a","bc") differ.
-            hasher.update((part.len() as u64).to_be_bytes());
-            hasher.update(part.as_bytes());
+            input.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            input.extend_from_slice(part.as_bytes());
         }
-        hasher.finalize().to_vec()
+        pseudonyms.keyed(&input)
     }
 }
 
@@ -289,11 +291,14 @@ mod tests {
 
     #[test]
     fn the_digest_tells_requests_apart() {
+        let key = Pseudonyms::new(&[7; 32]).unwrap();
+        let other_key = Pseudonyms::new(&[8; 32]).unwrap();
         let a = MailRequest::from_json(&valid()).unwrap();
         let mut b = a.clone();
-        assert_eq!(a.digest(), b.digest());
+        assert_eq!(a.digest(&key), b.digest(&key));
+        assert_ne!(a.digest(&key), a.digest(&other_key));
         b.zip = "02135".into();
-        assert_ne!(a.digest(), b.digest());
+        assert_ne!(a.digest(&key), b.digest(&key));
     }
 
     fn recipient(name: &str, address: &str, zip: &str) -> String {

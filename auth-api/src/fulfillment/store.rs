@@ -6,7 +6,6 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
 use tokio_postgres::Error;
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
@@ -15,6 +14,7 @@ use super::rate_limit;
 use super::request::MailRequest;
 use super::settings::FulfillmentSettings;
 use crate::ApiError;
+use crate::pseudonym::Pseudonyms;
 
 // Ids cross the wire as text (`$n::uuid`, `request_id::text`): it keeps the
 // driver's features as they are for every crate of the workspace.
@@ -68,8 +68,9 @@ pub async fn plan_is_active(client: &impl GenericClient, plan_id: &str) -> Resul
     Ok(row.is_some())
 }
 
-/// Queues `request`, recording `key_hash` (when the client sent a key) in
-/// the same transaction so a replay finds exactly this request.
+/// Queues `request`, recording the pseudonym of `key` (when the client sent
+/// one) with the pseudonym of the request in the same transaction, so a
+/// replay finds exactly this request.
 ///
 /// A key belongs to the network of `ip` ([`rate_limit::client_network`]):
 /// the same key sent from another network is another key, so no client can
@@ -78,14 +79,15 @@ pub async fn plan_is_active(client: &impl GenericClient, plan_id: &str) -> Resul
 /// first; past it, nothing is queued and the answer is a 429.
 pub async fn enqueue(
     client: &mut deadpool_postgres::Client,
+    pseudonyms: &Pseudonyms,
     request: &MailRequest,
-    key_hash: Option<&[u8]>,
+    key: Option<&str>,
     ip: IpAddr,
     settings: &FulfillmentSettings,
 ) -> Result<Enqueued, ApiError> {
-    let body_hash = request.digest();
+    let body_hash = request.digest(pseudonyms);
     let payload = serde_json::to_value(request).expect("a request serializes");
-    let scoped_key = key_hash.map(|key| scoped_key(key, ip));
+    let scoped_key = key.map(|key| scoped_key(pseudonyms, key, ip));
     // A replay racing with housekeeping can find the key gone; trying again
     // then queues it afresh.
     for _ in 0..3 {
@@ -123,6 +125,7 @@ pub async fn enqueue(
         // client may retry the same key once the window has passed.
         rate_limit::check_recipient(
             &*tx,
+            pseudonyms,
             request,
             settings.recipient_limit,
             settings.recipient_window,
@@ -140,15 +143,13 @@ pub async fn enqueue(
     Ok(Enqueued::KeyReused)
 }
 
-/// The stored form of an idempotency key: the client's key hash bound to
-/// the network it came from.
-fn scoped_key(key_hash: &[u8], ip: IpAddr) -> Vec<u8> {
-    let mut hasher = Sha256::new();
-    hasher.update(b"fulfillment-idempotency-scope:");
-    hasher.update(rate_limit::client_network(ip).as_bytes());
-    hasher.update(b":");
-    hasher.update(key_hash);
-    hasher.finalize().to_vec()
+/// The stored form of an idempotency key: the pseudonym of the key bound
+/// to the network it came from, `fulfillment-idempotency:{network}:{key}`.
+/// The network holds exactly one `/` and a two-digit prefix length after
+/// it, so where it ends and the key begins is never ambiguous.
+fn scoped_key(pseudonyms: &Pseudonyms, key: &str, ip: IpAddr) -> Vec<u8> {
+    let network = rate_limit::client_network(ip);
+    pseudonyms.keyed(format!("fulfillment-idempotency:{network}:{key}").as_bytes())
 }
 
 /// The status of one request, if it exists.

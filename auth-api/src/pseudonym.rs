@@ -1,10 +1,19 @@
-//! Pseudonyms for usernames: a keyed HMAC-SHA-256.
+//! Keyed pseudonyms: HMAC-SHA-256 under one secret key
+//! (`PSEUDONYM_KEY_FILE`), the only form in which the API keeps what it
+//! must recognise again but may not hold.
 //!
-//! The throttling tables and the logs need to tell accounts apart without
-//! holding usernames. People type passwords into the username field, so an
-//! unkeyed digest would be a fast hash of some passwords, checkable offline
-//! by anyone who reads the table or the logs. With a secret key it is not:
-//! without the key a pseudonym says nothing.
+//! The login throttle and the logs tell accounts apart by a pseudonym of
+//! the username; the fulfillment caps and idempotency records count
+//! recipients (name and address), client networks, idempotency keys and
+//! request bodies by pseudonyms of those. People type passwords into the
+//! username field, and names and addresses are few enough to guess: an
+//! unkeyed digest of any of them could be confirmed offline by anyone who
+//! reads the tables or the logs. Under a secret key it cannot; without the
+//! key a pseudonym says nothing.
+//!
+//! Every use goes through [`Pseudonyms::keyed`]. The fulfillment inputs
+//! start with a label of their use (`fulfillment-recipient:` and so on), so
+//! one value counted in two places never has the same pseudonym in both.
 
 use std::sync::Arc;
 
@@ -14,7 +23,7 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 /// The shortest key accepted: as long as the HMAC-SHA-256 output.
 pub const MIN_KEY_BYTES: usize = 32;
 
-/// Turns usernames into pseudonyms under one secret key.
+/// Turns values into pseudonyms under one secret key.
 #[derive(Clone)]
 pub struct Pseudonyms {
     key: Arc<hmac::Key>,
@@ -36,16 +45,24 @@ impl Pseudonyms {
     }
 
     /// A random key that lives as long as the process: pseudonyms then differ
-    /// between replicas and restarts, so failures are counted per process.
+    /// between replicas and restarts, so every count keyed by them (failed
+    /// logins, mail caps, idempotency keys) is kept per process.
     pub fn ephemeral() -> Result<Self, aws_lc_rs::error::Unspecified> {
         let mut secret = [0u8; MIN_KEY_BYTES];
         SystemRandom::new().fill(&mut secret)?;
         Ok(Self::new(&secret).expect("the key has the minimum length"))
     }
 
-    /// The value an account is counted under: HMAC-SHA-256(key, username).
+    /// The pseudonym of `input`: HMAC-SHA-256(key, input), 32 bytes.
+    pub fn keyed(&self, input: &[u8]) -> Vec<u8> {
+        hmac::sign(&self.key, input).as_ref().to_vec()
+    }
+
+    /// The value an account is counted under: the pseudonym of the
+    /// username itself, unlabelled (the form `login_failure.account` and
+    /// `login_known_client.account` hold).
     pub fn account(&self, username: &str) -> Vec<u8> {
-        hmac::sign(&self.key, username.as_bytes()).as_ref().to_vec()
+        self.keyed(username.as_bytes())
     }
 
     /// A short tag for logs: lets an operator follow one account's events

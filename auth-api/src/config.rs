@@ -1,6 +1,7 @@
 //! The one place the API reads its settings. Every variable has a default
 //! that works on a developer machine; an integration that is not configured
-//! is `None`, not a crash.
+//! is `None`, not a crash. With `APP_ENV=production` the secret keys whose
+//! local fallback is an ephemeral one are required instead.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -23,14 +24,48 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A variable production cannot do without is not set.
+    #[error("{name} must be set when APP_ENV=production: {why}")]
+    Required {
+        /// The environment variable.
+        name: &'static str,
+        /// What would go wrong without it.
+        why: &'static str,
+    },
     /// The database settings are unusable.
     #[error(transparent)]
     Database(#[from] whatever_database::Error),
 }
 
+/// `APP_ENV`: where the API runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AppEnv {
+    /// `development` (the default): a missing secret key is replaced by an
+    /// ephemeral one, with a warning.
+    #[default]
+    Development,
+    /// `production`: `JWT_SIGNING_KEY_FILE` and `PSEUDONYM_KEY_FILE` are
+    /// required; the API refuses to start without them.
+    Production,
+}
+
+impl std::str::FromStr for AppEnv {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "development" => Ok(Self::Development),
+            "production" => Ok(Self::Production),
+            other => Err(format!("expected development or production, got {other:?}")),
+        }
+    }
+}
+
 /// Everything the API needs to run.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// `APP_ENV`, default `development`.
+    pub env: AppEnv,
     /// `DATABASE_URL` (and `DATABASE_POOL_SIZE`).
     pub database: DatabaseConfig,
     /// `RUN_MIGRATIONS` (default true): migrate the schema at start. False in
@@ -62,18 +97,20 @@ pub struct Config {
     pub client_addr: ClientAddrConfig,
     /// Login, sessions and throttling.
     pub auth: AuthConfig,
-    /// `PSEUDONYM_KEY_FILE` (at least 32 bytes):
+    /// `PSEUDONYM_KEY_FILE` (at least 32 bytes; required in production):
     /// keys every pseudonym the API stores or logs: usernames in the login
     /// throttle and the logs; recipients, client networks, idempotency keys
-    /// and request bodies in the fulfillment caps. Unset: an ephemeral key,
-    /// with a warning.
+    /// and request bodies in the fulfillment caps. Unset in development: an
+    /// ephemeral key, with a warning.
     pub pseudonyms: Pseudonyms,
 }
 
 impl Config {
     /// Reads the configuration from the environment.
     pub fn from_env() -> Result<Self, ConfigError> {
+        let env = parse_var("APP_ENV", "development")?;
         Ok(Self {
+            env,
             database: DatabaseConfig::from_env()?,
             run_migrations: parse_var("RUN_MIGRATIONS", "true")?,
             listen_addr: parse_var("LISTEN_ADDR", "127.0.0.1:8080")?,
@@ -85,14 +122,15 @@ impl Config {
             connections: ConnectionLimits::from_env()?,
             fulfillment: FulfillmentSettings::from_env()?,
             client_addr: ClientAddrConfig::from_env()?,
-            auth: AuthConfig::from_env()?,
-            pseudonyms: pseudonyms_from_env()?,
+            auth: AuthConfig::from_env(env)?,
+            pseudonyms: pseudonyms_from_env(env)?,
         })
     }
 
     /// A configuration for tests: the given database, ephemeral ports.
     pub fn for_tests(database: DatabaseConfig) -> Self {
         Self {
+            env: AppEnv::Development,
             database,
             run_migrations: true,
             listen_addr: "127.0.0.1:0".parse().expect("valid address"),
@@ -157,9 +195,10 @@ impl ConnectionLimits {
 /// Login, sessions and throttling.
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
-    /// `JWT_SIGNING_KEY_FILE` (Ed25519 PKCS#8 PEM: signs and verifies) and
-    /// `JWT_PREVIOUS_KEY_FILE` (optional: verifies only, for rotation).
-    /// Neither set: an ephemeral key, with a warning.
+    /// `JWT_SIGNING_KEY_FILE` (Ed25519 PKCS#8 PEM: signs and verifies;
+    /// required in production) and `JWT_PREVIOUS_KEY_FILE` (optional:
+    /// verifies only, for rotation). Neither set in development: an
+    /// ephemeral key, with a warning.
     pub keys: Keyring,
     /// `LOGIN_CONCURRENCY`, default the number of cores: password hashes
     /// computed at once.
@@ -174,10 +213,10 @@ pub struct AuthConfig {
 }
 
 impl AuthConfig {
-    fn from_env() -> Result<Self, ConfigError> {
+    fn from_env(env: AppEnv) -> Result<Self, ConfigError> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
-            keys: keyring_from_env()?,
+            keys: keyring_from_env(env)?,
             login_concurrency: parse_var("LOGIN_CONCURRENCY", &cores.to_string())?,
             throttle: ThrottleConfig {
                 per_user_client: parse_var("LOGIN_LIMIT_USER_CLIENT", "10/900")?,
@@ -206,10 +245,18 @@ impl AuthConfig {
     }
 }
 
-fn pseudonyms_from_env() -> Result<Pseudonyms, ConfigError> {
+fn pseudonyms_from_env(env: AppEnv) -> Result<Pseudonyms, ConfigError> {
     const NAME: &str = "PSEUDONYM_KEY_FILE";
     let invalid = |reason: String| ConfigError::Invalid { name: NAME, reason };
     let Some(path) = optional_var(NAME) else {
+        if env == AppEnv::Production {
+            return Err(ConfigError::Required {
+                name: NAME,
+                why: "without it every process pseudonymizes under a key of its own, so login \
+                      throttling, the mail caps and idempotency keys would each be counted per \
+                      process and start afresh at every restart",
+            });
+        }
         tracing::warn!(
             "PSEUDONYM_KEY_FILE is not set: pseudonyms use an ephemeral key, so each process \
              counts failed logins and mail requests on its own. Fine locally, never in production."
@@ -225,7 +272,7 @@ fn pseudonyms_from_env() -> Result<Pseudonyms, ConfigError> {
     })
 }
 
-fn keyring_from_env() -> Result<Keyring, ConfigError> {
+fn keyring_from_env(env: AppEnv) -> Result<Keyring, ConfigError> {
     let read = |name: &'static str| -> Result<Option<String>, ConfigError> {
         optional_var(name)
             .map(|path| {
@@ -239,6 +286,13 @@ fn keyring_from_env() -> Result<Keyring, ConfigError> {
     let current = read("JWT_SIGNING_KEY_FILE")?;
     let previous = read("JWT_PREVIOUS_KEY_FILE")?;
     let Some(current) = current else {
+        if env == AppEnv::Production {
+            return Err(ConfigError::Required {
+                name: "JWT_SIGNING_KEY_FILE",
+                why: "without it every process signs with a key of its own, so sessions fail on \
+                      every other replica and end at every restart",
+            });
+        }
         tracing::warn!(
             "JWT_SIGNING_KEY_FILE is not set: signing with an ephemeral key, so every session \
              ends when this process does. Fine locally, never in production."

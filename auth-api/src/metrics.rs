@@ -38,9 +38,25 @@ pub fn install() -> PrometheusHandle {
             if metrics::set_global_recorder(recorder).is_err() {
                 tracing::warn!("a metrics recorder was already installed; /metrics stays empty");
             }
+            register_counters();
             handle
         })
         .clone()
+}
+
+/// Puts the counters that alarm in `/metrics` at zero from the start. The
+/// CloudWatch agent exports a counter's increase between two scrapes; a
+/// series that appeared only at its first increment would have that first
+/// increase taken as its starting point and never counted.
+fn register_counters() {
+    use crate::auth::throttle::{LIMITS, THROTTLED_METRIC};
+    metrics::describe_counter!(
+        THROTTLED_METRIC,
+        "Logins refused by the throttle, by the limit that held them back"
+    );
+    for limit in LIMITS {
+        metrics::counter!(THROTTLED_METRIC, "limit" => limit).increment(0);
+    }
 }
 
 /// Counts one answered request and its latency, labelled by the route

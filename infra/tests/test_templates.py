@@ -611,6 +611,118 @@ def test_the_metrics_sidecar_publishes_the_outbox_metric_by_that_name():
     assert mentions(env["PROMETHEUS_CONFIG_CONTENT"], "127.0.0.1:9090")
 
 
+# The throttle counter as the running API serves it on /metrics, written by
+# auth-api/tests/login_throttle_metric.rs: the alarms are checked against
+# what the API emits, not against a name copied by hand.
+THROTTLE_FIXTURE = INFRA / "tests" / "fixtures" / "login_throttled.prom"
+
+
+def parse_prometheus(text: str) -> tuple[dict, list]:
+    """The `# TYPE`s and the samples (name, labels, value) of a text page."""
+    import re
+
+    types, samples = {}, []
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            types[name] = kind
+        elif line and not line.startswith("#"):
+            m = re.fullmatch(r"([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})? (\S+)", line)
+            assert m, f"not a sample: {line!r}"
+            labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+            samples.append((m.group(1), labels, float(m.group(3))))
+    return types, samples
+
+
+def sidecar_config() -> tuple[dict, dict]:
+    """The agent's JSON and the Prometheus scrape config, substituted as
+    CloudFormation would with each parameter's default."""
+    import re
+
+    import yaml
+
+    td = resources(API, "AWS::ECS::TaskDefinition")["TaskDefinition"]
+    sidecar = next(c for c in td["ContainerDefinitions"] if c["Name"] == "metrics")
+    env = {e["Name"]: e["Value"] for e in sidecar["Environment"]}
+
+    def substitute(value) -> str:
+        def one(m):
+            name = m.group(1)
+            return str(API["Parameters"].get(name, {}).get("Default", f"<{name}>"))
+
+        return re.sub(r"\$\{([^}]+)\}", one, _sub_text(value))
+
+    agent = json.loads(substitute(env["CW_CONFIG_CONTENT"]))
+    scrape = yaml.safe_load(substitute(env["PROMETHEUS_CONFIG_CONTENT"]))
+    return agent, scrape
+
+
+def exported_name(name: str, relabels: list) -> str:
+    """A metric's name after the scrape job's metric_relabel_configs."""
+    import re
+
+    for rule in relabels:
+        if rule.get("source_labels") == ["__name__"] and rule.get("target_label") == "__name__":
+            if re.fullmatch(rule["regex"], name):
+                name = rule["replacement"]
+    return name
+
+
+def test_login_throttle_alarms_watch_the_counter_the_api_serves():
+    import re
+
+    types, samples = parse_prometheus(THROTTLE_FIXTURE.read_text())
+    assert samples, f"{THROTTLE_FIXTURE} holds no sample"
+    agent, scrape = sidecar_config()
+    emf = agent["logs"]["metrics_collected"]["prometheus"]["emf_processor"]
+    (job,) = [j for j in scrape["scrape_configs"] if any("127.0.0.1:9090" in t for s in j["static_configs"] for t in s["targets"])]
+    static_labels = {k for s in job["static_configs"] for k in s.get("labels", {})}
+
+    api_alarms = alarms(API)
+    throttle = {name: a for name, a in api_alarms.items() if name in ("LoginThrottledAlarm", "LoginAccountLimitAlarm")}
+    assert set(throttle) == {"LoginThrottledAlarm", "LoginAccountLimitAlarm"}
+    for name, alarm in throttle.items():
+        watched = [
+            (labels, value)
+            for metric, labels, value in samples
+            if exported_name(metric, job.get("metric_relabel_configs", [])) == alarm["MetricName"]
+        ]
+        assert watched, f"{name} watches {alarm['MetricName']}, which the API does not serve"
+        metric = next(m for m, _, _ in samples if exported_name(m, job.get("metric_relabel_configs", [])) == alarm["MetricName"])
+        # A counter: the agent exports its increase per scrape, so Sum over
+        # the period is the number of throttled logins in it.
+        assert types[metric] == "counter"
+        assert alarm["Statistic"] == "Sum"
+        assert alarm["Namespace"] == emf["metric_namespace"]
+        # Some declaration exports it from this job with the alarm's dimensions.
+        dims = {d["Name"] for d in alarm["Dimensions"]}
+        declared = [
+            d
+            for d in emf["metric_declaration"]
+            if any(re.search(sel, alarm["MetricName"]) for sel in d["metric_selectors"])
+            and d["source_labels"] == ["job"]
+            and re.search(d["label_matcher"], job["job_name"])
+        ]
+        assert any(dims == set(ds) for d in declared for ds in d["dimensions"]), name
+        for dim in alarm["Dimensions"]:
+            if dim["Name"] == "Environment":
+                assert dim["Value"] == {"Ref": "Environment"} and "Environment" in static_labels
+            else:
+                values = {labels.get(dim["Name"]) for labels, _ in watched}
+                assert dim["Value"] in values, f"{name}: no sample with {dim['Name']}={dim['Value']}"
+        # Raised and cleared through the same topic as every other alarm.
+        assert mentions(alarm["AlarmActions"], "AlarmTopicArn")
+        assert mentions(alarm["OKActions"], "AlarmTopicArn")
+        assert alarm["TreatMissingData"] == "notBreaching", "no throttled login is no data"
+
+    spike = throttle["LoginThrottledAlarm"]
+    assert [d["Name"] for d in spike["Dimensions"]] == ["Environment"], "summed over every limit"
+    assert spike["Threshold"] == {"Ref": "LoginThrottledThreshold"}
+    account = throttle["LoginAccountLimitAlarm"]
+    assert {d["Name"]: d["Value"] for d in account["Dimensions"]}["limit"] == "account"
+    assert account["Threshold"] == 1 and account["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
 # --- data: RDS, KMS, secrets ----------------------------------------------------------
 
 

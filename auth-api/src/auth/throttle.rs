@@ -30,6 +30,16 @@ use crate::ApiError;
 use crate::config::AuthConfig;
 use crate::pseudonym::Pseudonyms;
 
+/// The counter of logins the throttle refused, labelled `limit` with the
+/// limit that held each back (one of [`LIMITS`]). The metrics sidecar
+/// exports it to CloudWatch by this name, where it alarms
+/// (`infra/cloudformation/api.yaml`).
+pub const THROTTLED_METRIC: &str = "login_throttled_total";
+
+/// The limits, as they label [`THROTTLED_METRIC`]: one username from one
+/// address, one username from every address, one address.
+pub const LIMITS: [&str; 3] = ["account_client", "account", "client"];
+
 /// Advisory-lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).
 const ACCOUNT_LOCK: i32 = 0x6c67_6e61; // "lgna"
 const CLIENT_LOCK: i32 = 0x6c67_6e63; // "lgnc"
@@ -122,14 +132,14 @@ pub async fn reserve(
             ],
         )
         .await?;
-    let held = ["account_client", "account", "client"]
+    let held = LIMITS
         .into_iter()
         .enumerate()
         .filter_map(|(i, limit)| Some((limit, row.get::<_, Option<f64>>(i)?)))
         .filter(|(_, wait)| *wait > 0.0)
         .max_by(|a, b| a.1.total_cmp(&b.1));
     if let Some((limit, wait)) = held {
-        metrics::counter!("login_throttled_total", "limit" => limit).increment(1);
+        metrics::counter!(THROTTLED_METRIC, "limit" => limit).increment(1);
         if limit == "account" {
             // Many addresses guessing at one account: worth a look.
             tracing::warn!(user = %tag, %client, "login limit of one account reached: guessing from many addresses");

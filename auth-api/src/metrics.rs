@@ -3,7 +3,7 @@
 //! on the public one.
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
@@ -23,6 +23,10 @@ const BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// How often histogram samples are folded into their buckets when nobody
+/// scrapes `/metrics`.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// Installs the process-wide recorder (once; later calls return the same
@@ -39,9 +43,30 @@ pub fn install() -> PrometheusHandle {
                 tracing::warn!("a metrics recorder was already installed; /metrics stays empty");
             }
             register_counters();
+            spawn_upkeep(handle.clone());
             handle
         })
         .clone()
+}
+
+/// Folds pending histogram samples into their buckets every
+/// [`UPKEEP_EVERY`]. A recorder made by `build_recorder` keeps every sample
+/// of every request until someone renders it: with no scraper (locally, or
+/// when the metrics sidecar is down) the API's memory would grow with each
+/// request it answers. A plain thread, so it runs whichever runtime (or
+/// none) installed the recorder.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "could not start metrics upkeep; memory grows until /metrics is scraped");
+    }
 }
 
 /// Puts the counters that alarm in `/metrics` at zero from the start. The

@@ -16,11 +16,11 @@
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use deadpool_postgres::Pool;
 use tokio::sync::Semaphore;
 
@@ -84,10 +84,56 @@ pub fn hash_password(password: &str) -> String {
 
 fn argon2id_phc(secret: &[u8]) -> String {
     let salt = SaltString::generate(&mut OsRng);
-    argon2()
-        .hash_password(secret, &salt)
-        .expect("argon2 hashing cannot fail with valid parameters")
-        .to_string()
+    let argon2 = argon2();
+    let mut raw_salt = [0u8; 64];
+    let raw_salt = salt
+        .decode_b64(&mut raw_salt)
+        .expect("a generated salt decodes");
+    let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
+        hash_into(&argon2, secret, raw_salt, out).map_err(|_| argon2::password_hash::Error::Crypto)
+    })
+    .expect("argon2 hashing cannot fail with valid parameters");
+    PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon2.params()).expect("our parameters encode"),
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    }
+    .to_string()
+}
+
+/// Argon2's working memory (19 MiB a hash at today's parameters), kept for
+/// the next hash instead of freed. Allocated anew for every hash, blocks of
+/// this size end up held by the allocator's per-thread arenas on the
+/// blocking pool's ever-changing threads: under a steady trickle of
+/// sign-ins the API's resident memory climbed by hundreds of MiB. Kept
+/// here, it is one buffer per hash that ever ran at once, which the
+/// `LOGIN_CONCURRENCY` semaphore bounds.
+static SCRATCH: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+
+/// Runs argon2 into `out` on a scratch buffer from [`SCRATCH`].
+fn hash_into(
+    argon2: &Argon2<'_>,
+    secret: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> argon2::Result<()> {
+    let blocks = argon2.params().block_count();
+    let mut memory = SCRATCH
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .pop()
+        .unwrap_or_default();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::new());
+    }
+    let result = argon2.hash_password_into_with_memory(secret, salt, out, &mut memory[..]);
+    SCRATCH
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(memory);
+    result
 }
 
 /// Verified against when there is no argon2 hash to check (unknown users,
@@ -191,9 +237,29 @@ fn argon2_verify(secret: &[u8], hash: &PasswordHash<'_>, work: &mut Work) -> boo
         work.argon2_memory_kib = params.m_cost();
         work.argon2_passes = params.t_cost();
     }
-    // Argon2's verifier takes its parameters from the stored hash, so old,
-    // weaker hashes still verify; they are upgraded right after.
-    Argon2::default().verify_password(secret, hash).is_ok()
+    // The parameters come from the stored hash, so old, weaker hashes still
+    // verify; they are upgraded right after.
+    argon2_matches(secret, hash).unwrap_or(false)
+}
+
+/// Whether `secret` hashes to `hash`, computed on scratch memory; `None`
+/// when the stored hash cannot be read. The comparison is constant-time
+/// (`Output`'s equality).
+fn argon2_matches(secret: &[u8], hash: &PasswordHash<'_>) -> Option<bool> {
+    let (salt, expected) = (hash.salt?, hash.hash?);
+    let params = Params::try_from(hash).ok()?;
+    let algorithm = Algorithm::try_from(hash.algorithm).ok()?;
+    let version = match hash.version {
+        Some(v) => Version::try_from(v).ok()?,
+        None => Version::default(),
+    };
+    let mut raw_salt = [0u8; 64];
+    let raw_salt = salt.decode_b64(&mut raw_salt).ok()?;
+    let argon2 = Argon2::new(algorithm, version, params);
+    let mut out = [0u8; Output::MAX_LENGTH];
+    let out = out.get_mut(..expected.len())?;
+    hash_into(&argon2, secret, raw_salt, out).ok()?;
+    Some(Output::new(out).ok()? == expected)
 }
 
 /// The work of a check that cannot succeed, done anyway.
@@ -299,7 +365,43 @@ impl Passwords {
 
 #[cfg(test)]
 mod tests {
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
     use super::*;
+
+    /// Our hashing and checking (on scratch memory) agree with the argon2
+    /// crate's own allocating hasher and verifier, both ways, for every
+    /// variant, version, output length and lane count a stored hash may have.
+    #[test]
+    fn scratch_memory_hashes_agree_with_the_argon2_crate() {
+        let ours = hash_password("correct horse");
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horsf", &parsed)
+                .is_err()
+        );
+
+        for (algorithm, version, lanes, output) in [
+            (Algorithm::Argon2id, Version::V0x13, 1, 32),
+            (Algorithm::Argon2i, Version::V0x13, 2, 16),
+            (Algorithm::Argon2d, Version::V0x10, 4, 64),
+        ] {
+            let params = Params::new(64, 1, lanes, Some(output)).unwrap();
+            let theirs = Argon2::new(algorithm, version, params)
+                .hash_password(b"pw", &SaltString::generate(&mut OsRng))
+                .unwrap()
+                .to_string();
+            let parsed = PasswordHash::new(&theirs).unwrap();
+            assert_eq!(argon2_matches(b"pw", &parsed), Some(true), "{theirs}");
+            assert_eq!(argon2_matches(b"pv", &parsed), Some(false), "{theirs}");
+        }
+    }
 
     #[test]
     fn argon2id_round_trip() {

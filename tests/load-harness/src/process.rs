@@ -20,9 +20,28 @@ impl ApiProcess {
     /// added to a clean set of defaults (`LISTEN_ADDR` and
     /// `ADMIN_LISTEN_ADDR` on free ports, `RUST_LOG=warn`), and waits up to
     /// 60 s for `/healthz` to answer.
+    ///
+    /// A free port is only free when it is picked: another test starting a
+    /// server at the same moment may take it before this process binds it.
+    /// A process that exits before it is ready is therefore started again
+    /// on other ports, up to three times in all, before it counts as failed.
     pub fn start(binary: &Path, env: &[(&str, &str)]) -> anyhow::Result<Self> {
-        let port = free_port()?;
-        let admin = free_port()?;
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(binary, env) {
+                Err(Start::ExitedEarly(_)) if attempt < 3 => attempt += 1,
+                Err(Start::ExitedEarly(status)) => {
+                    bail!("the auth-api exited before it was ready, {attempt} times: {status}")
+                }
+                Err(Start::Other(error)) => return Err(error),
+                Ok(api) => return Ok(api),
+            }
+        }
+    }
+
+    fn start_once(binary: &Path, env: &[(&str, &str)]) -> Result<Self, Start> {
+        let port = free_port().map_err(Start::Other)?;
+        let admin = free_port().map_err(Start::Other)?;
         let mut command = Command::new(binary);
         command
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
@@ -35,18 +54,21 @@ impl ApiProcess {
         }
         let mut child = command
             .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
+            .with_context(|| format!("starting {}", binary.display()))
+            .map_err(Start::Other)?;
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = child.try_wait()? {
-                bail!("the auth-api exited before it was ready: {status}");
+                return Err(Start::ExitedEarly(status));
             }
             if http_status(port, "/healthz", Duration::from_secs(1)) == Some(200) {
                 return Ok(Self { child, port });
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
-                bail!("the auth-api did not answer /healthz within 60 s");
+                return Err(Start::Other(anyhow::anyhow!(
+                    "the auth-api did not answer /healthz within 60 s"
+                )));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -112,6 +134,20 @@ impl Drop for ApiProcess {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// Why one start did not give a ready process.
+enum Start {
+    /// It exited before `/healthz` answered (its port may have been taken).
+    ExitedEarly(ExitStatus),
+    /// Anything else, not worth a retry.
+    Other(anyhow::Error),
+}
+
+impl From<std::io::Error> for Start {
+    fn from(error: std::io::Error) -> Self {
+        Start::Other(error.into())
     }
 }
 

@@ -16,7 +16,7 @@ export function yearOf(years, date) {
   return (Array.isArray(years) ? years : []).find((r) => r.year === y) || null;
 }
 
-/** "for December" or "March to December". */
+/** "December" or "March to December". */
 export function monthsSpan(startMonth) {
   return startMonth === 12 ? "December" : `${monthName(startMonth)} to December`;
 }

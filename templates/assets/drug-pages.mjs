@@ -35,44 +35,75 @@ function coverageLine(est) {
   return `Not covered: ${names(est.notCovered)} (you pay the full price)`;
 }
 
-function abbr(code) {
-  const title = { PA: "prior authorization", ST: "step therapy", QL: "quantity limit" }[code];
-  return h("abbr", { title }, code);
-}
-
-function limitsLine(est) {
-  const limited = est.drugs.filter((d) => d.codes.length);
-  if (!limited.length) return null;
-  return h(
-    "p",
-    { class: "plan-card__limits" },
-    "Limits: ",
-    limited.map((d, i) => [i ? "; " : "", drugLabel(d.drug), " (", d.codes.map((c, j) => [j ? ", " : "", abbr(c)]), ")"]),
-  );
-}
-
 function noEstimateText(est) {
   if (est.noFormulary) return "No estimate with your drugs: this plan publishes no drug list.";
   return `No estimate with your drugs: it cannot price ${names(est.unpriced)} (${est.unpriced[0].why}).`;
 }
 
-function cardBlock(est, c) {
+/** "Lipitor 10 MG": short enough for a card. */
+const shortName = (d) => [d.drug.name, d.drug.strength].filter(Boolean).join(" ");
+
+/**
+ * A card's figure with the drugs, in place of premiums and deductible: the
+ * total, or which drug the plan cannot price.
+ */
+function cardFact(est, c) {
   return h(
     "div",
-    { class: "plan-card__drugs" },
+    { class: "plan-card__fact plan-card__fact--drugs" },
+    h("dt", {}, "Total for the year with your drugs"),
     est.total != null
-      ? h(
-          "p",
-          { class: "plan-card__total" },
-          h("span", { class: "plan-card__total-label" }, "Estimated total for the year with your drugs"),
+      ? h("dd", {}, h("span", { class: "plan-card__total-value" }, c.dollars(est.total)), " ", h("span", { class: "plan-card__note" }, `Drugs ${c.dollars(est.drugTotal)}`))
+      : h(
+          "dd",
+          { class: "plan-card__total--none" },
+          "No estimate",
           " ",
-          h("strong", { class: "plan-card__total-value" }, c.dollars(est.total)),
-          h("span", { class: "plan-card__note" }, `Premiums ${c.dollars(est.premiums)} + drugs ${c.dollars(est.drugTotal)}, ${c.monthsSpan(est.startMonth)}`),
-        )
-      : h("p", { class: "plan-card__total plan-card__total--none" }, noEstimateText(est)),
-    h("p", { class: `plan-card__coverage${est.coversAll ? "" : " plan-card__coverage--gap"}` }, coverageLine(est)),
-    limitsLine(est),
+          h("span", { class: "plan-card__note" }, est.noFormulary ? "No drug list published" : `Cannot price ${est.unpriced.map(shortName).join(", ")}`),
+        ),
   );
+}
+
+const LIMIT_WORDS = { PA: "prior authorization", ST: "step therapy", QL: "quantity limit" };
+
+/**
+ * Under the plan's name, in one short line: whether the drugs are covered,
+ * and the limits on them by their codes (PA, ST, QL), each code saying for
+ * which drugs.
+ */
+function cardCoverage(est) {
+  const byCode = new Map();
+  for (const d of est.drugs) for (const code of d.codes) byCode.set(code, [...(byCode.get(code) || []), shortName(d)]);
+  const covered = est.noFormulary
+    ? "Drug coverage details not available"
+    : est.notCovered.length
+      ? `Not covered: ${est.notCovered.map(shortName).join(", ")}`
+      : est.drugs.length === 1
+        ? "Your drug is covered"
+        : `All ${drugs(est.drugs.length)} covered`;
+  return h(
+    "p",
+    { class: `plan-card__drugs${est.coversAll ? "" : " plan-card__drugs--gap"}` },
+    h("span", { class: "plan-card__coverage" }, covered),
+    byCode.size
+      ? [
+          " · ",
+          h(
+            "span",
+            { class: "plan-card__limits" },
+            [...byCode].map(([code, who], i) => [i ? ", " : "", h("abbr", { title: `${LIMIT_WORDS[code]}: ${who.join(", ")}` }, code), h("span", { class: "usa-sr-only" }, ` (${LIMIT_WORDS[code]}: ${who.join(", ")})`)]),
+          ),
+        ]
+      : null,
+  );
+}
+
+/** Takes a card back to how the page drew it. */
+function plainCard(card) {
+  $(".plan-card__drugs", card)?.remove();
+  $(".plan-card__fact--drugs", card)?.remove();
+  const yearly = $(".plan-card__fact--yearly", card);
+  if (yearly) yearly.hidden = false;
 }
 
 /** Said when the site publishes no benefit year for the visitor's year. */
@@ -96,10 +127,7 @@ export async function zip(list, cards, current, bench) {
   }
   const clear = () => {
     if (intro) intro.textContent = introText;
-    for (const card of cards) {
-      $(".plan-card__drugs", card)?.remove();
-      $(".plan-card__container", card)?.classList.remove("plan-card__container--drugs");
-    }
+    cards.forEach(plainCard);
     publish(null);
   };
   if (!list.length) return clear();
@@ -116,14 +144,16 @@ export async function zip(list, cards, current, bench) {
     return performance.now() - t;
   };
   const byId = new Map(estimates.map((e) => [e.plan_id, e]));
-  if (intro) intro.textContent = `Each plan shows its estimated total for the year with your ${drugs(list.length)}: premiums and drug costs, ${x.costs.monthsSpan(x.start)}. Open a plan to see its costs month by month.`;
+  if (intro) intro.textContent = `Each plan shows its estimated total for the year with your ${drugs(list.length)}: premiums and drug costs from ${x.costs.monthsSpan(x.start)}. Open a plan to see its costs month by month.`;
   for (const card of cards) {
     const est = byId.get(card.dataset.planId);
-    $(".plan-card__drugs", card)?.remove();
-    if (!est) continue;
-    const container = $(".plan-card__container", card);
-    container.classList.add("plan-card__container--drugs");
-    container.insertBefore(cardBlock(est, x.costs), $(".plan-card__foot", container));
+    plainCard(card);
+    const yearly = $(".plan-card__fact--yearly", card);
+    if (!est || !yearly) continue;
+    // The card keeps its height: the total takes the place of premiums and deductible.
+    yearly.hidden = true;
+    yearly.after(cardFact(est, x.costs));
+    $(".plan-card__head", card).append(cardCoverage(est));
   }
   publish(byId);
 }

@@ -27,7 +27,12 @@ let shareLink;
 const visibleIds = (p) => p.$$eval('#plan-list > li.plan-card:not([hidden])', (lis) => lis.map((li) => li.dataset.planId));
 const cardTotals = (p) =>
   p.$$eval('#plan-list > li.plan-card:not([hidden])', (lis) =>
-    lis.map((li) => [li.dataset.planId, li.querySelector('.plan-card__total-value')?.textContent ?? null, li.querySelector('.plan-card__drugs')?.textContent ?? '']),
+    lis.map((li) => [
+      li.dataset.planId,
+      li.querySelector('.plan-card__total-value')?.textContent ?? null,
+      `${li.querySelector('.plan-card__fact--drugs')?.textContent ?? ''} | ${li.querySelector('.plan-card__drugs')?.textContent ?? ''}`,
+      li.querySelector('.plan-card__fact--yearly').hidden,
+    ]),
   );
 
 async function freshPage(viewport) {
@@ -46,14 +51,15 @@ async function assertCardsMatch(p, rows, drugCount = list.length) {
   const want = byTotalOrder(rows);
   assert.deepEqual(await visibleIds(p), want, 'cards sorted by total with the drugs, no estimate last');
   const byId = new Map(rows.map((r) => [r.plan_id, r]));
-  for (const [id, total, text] of await cardTotals(p)) {
+  for (const [id, total, text, yearlyHidden] of await cardTotals(p)) {
     const r = byId.get(id);
+    assert.ok(yearlyHidden, `${id}: the total with drugs takes the place of premiums and deductible`);
     if (r.total == null) {
       assert.equal(total, null, `${id} has no estimate`);
-      assert.match(text, /No estimate with your drugs/, id);
+      assert.match(text, r.plan.formulary_id ? /No estimate ?Cannot price / : /No estimate ?No drug list published/, `${id}: ${text}`);
     } else {
       assert.equal(total, formatDollars(r.total), `${id}'s total`);
-      assert.ok(text.includes(`Premiums ${formatDollars(r.premiums)} + drugs ${formatDollars(r.drugTotal)}, March to December`), `${id}: ${text}`);
+      assert.ok(text.includes(`Drugs ${formatDollars(r.drugTotal)}`), `${id}: ${text}`);
     }
     if (!r.plan.formulary_id) assert.match(text, /Drug coverage details not available/, id);
     else if (r.coversAll) assert.match(text, drugCount === 1 ? /Your drug is covered/ : new RegExp(`All ${drugCount} drugs covered`), id);
@@ -124,6 +130,7 @@ test('three drugs typed in: every card gets its total, and the order follows', a
     before = totals;
   }
   assert.match(await page.locator('#result-count').textContent(), /sorted by estimated total for the year with your drugs \(lowest first\)$/);
+  assert.match(await page.locator('.zip-intro').textContent(), /with your 3 drugs: premiums and drug costs from March to December/);
   assert.match(await page.locator('.drug-panel > summary').innerText(), /3 drugs/);
   assert.equal(await page.getByLabel('Sort by').inputValue(), 'total');
   // The list is in this browser and in the page's link.
@@ -155,6 +162,7 @@ test('"Covers all my drugs" keeps exactly the plans whose drug list has all thre
   // Limits are flagged on the cards, by the codes people know.
   for (const r of covering.slice(0, 5)) {
     const text = await page.locator(`li[data-plan-id="${r.plan_id}"] .plan-card__drugs`).innerText();
+    assert.match(text, /^All 3 drugs covered/);
     const codes = r.placements.flatMap((p) => [p.prior_authorization && 'PA', p.step_therapy && 'ST', p.quantity_limit && 'QL'].filter(Boolean));
     if (codes.length) for (const c of codes) assert.ok(text.includes(c), `${r.plan_id} flags ${c}: ${text}`);
     else assert.doesNotMatch(text, /Limits:/);
@@ -259,7 +267,8 @@ test('removing every drug puts the page back as it was, with no drug filter', as
     await page.getByRole('button', { name: `Remove ${d.label}` }).first().click();
     await settled(page);
   }
-  assert.equal(await page.locator('.plan-card__drugs').count(), 0);
+  assert.equal(await page.locator('.plan-card__drugs, .plan-card__fact--drugs').count(), 0);
+  assert.equal(await page.locator('.plan-card__fact--yearly:not([hidden])').count(), zip.plans.length);
   assert.equal(await page.getByLabel('Sort by').inputValue(), 'cost');
   assert.equal(await page.evaluate(() => localStorage.getItem('wg.drugs')), null);
   assert.equal(new URL(page.url()).hash, '');

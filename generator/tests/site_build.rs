@@ -201,7 +201,8 @@ async fn zip_page_lists_every_plan_cheapest_first_with_the_costs_that_decide() {
         &yearly("$14,814.72"),
         r#"<a class="usa-link plan-card__more" href="/plans/S0001-001-0/">All features and costs<span class="usa-sr-only"> of Cheap Basic Rx</span></a>"#,
         r#"<div class="plan-card__actions"></div>"#,
-        r#"<div id="plan-tools" class="zip-layout__tools" hidden></div>"#,
+        // The drug list and the filters, both drawn by the page script.
+        "<div class=\"zip-layout__tools\" hidden>\n<div id=\"drug-tools\" class=\"drug-tools\" hidden></div>\n<div id=\"plan-tools\" hidden></div>\n</div>",
     ] {
         assert!(html.contains(expected), "zip page lacks {expected}");
     }

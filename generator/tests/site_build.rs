@@ -43,6 +43,9 @@ async fn every_active_plan_and_zip_has_its_pages_and_nothing_else() {
         "data/plans/H1234-567-8.json",
         "data/plans/S0001-001-0.json",
         "data/plans/S0002-001-0.json",
+        "data/drugs/plans/H1234-567-8.json",
+        "data/drugs/plans/S0001-001-0.json",
+        "data/drugs/plans/S0002-001-0.json",
         // Drug data: without drugs, the benefit years and an empty shard list.
         "data/benefit-year.json",
         "data/drugs/index/shards.json",

@@ -40,7 +40,8 @@ export function json(url) {
   return fetched.get(url);
 }
 export const drugFile = (rxcui) => json(`/data/drugs/${encodeURIComponent(rxcui)}.json`);
-export const planFile = (id) => json(`/data/plans/${encodeURIComponent(id)}.json`);
+/** A plan's premium, deductible and drug terms: all an estimate needs of it. */
+export const planCostsFile = (id) => json(`/data/drugs/plans/${encodeURIComponent(id)}.json`);
 
 /** rxcui -> drug JSON for every entry of a list. */
 export async function drugMap(entries) {

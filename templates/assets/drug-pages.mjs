@@ -3,7 +3,7 @@
 // drugs and months, the comparison's rows. Loaded by drugs.mjs only once
 // there is a list, with the engine it needs.
 
-import { $, $$, h, svg, plural, drugs, json, planFile, drugMap } from "./dom.mjs";
+import { $, $$, h, svg, plural, drugs, json, planCostsFile, drugMap } from "./dom.mjs";
 import { drugLabel, howFilled } from "./drug-list.mjs";
 
 /** Everything an estimate of `list` on these plans needs, the engine included. */
@@ -12,7 +12,7 @@ async function inputs(list, planIds) {
     import("./drug-costs.mjs"),
     json("/data/benefit-year.json"),
     drugMap(list),
-    Promise.all(planIds.map(planFile)),
+    Promise.all(planIds.map(planCostsFile)),
   ]);
   // The visitor's own clock: the estimate runs from this month to December.
   const now = new Date();
@@ -179,11 +179,11 @@ function monthChart(est, c) {
 }
 
 /** The plan page's "Your drugs on this plan": totals, each drug, each month. */
-function estimateView(est, plan, c) {
+function estimateView(est, c) {
   if (est.total == null) {
     return [
       h("div", { class: "usa-alert usa-alert--warning usa-alert--slim" }, h("div", { class: "usa-alert__body" }, h("p", { class: "usa-alert__text drug-estimate__none" }, noEstimateText(est)))),
-      drugTable(est, plan, c),
+      drugTable(est, c),
     ];
   }
   const span = c.monthsSpan(est.startMonth);
@@ -199,7 +199,7 @@ function estimateView(est, plan, c) {
       h("dd", { class: "drug-estimate__drugs" }, c.dollars(est.drugTotal)),
     ),
     h("p", { class: `drug-estimate__coverage${est.coversAll ? "" : " text-bold"}` }, coverageLine(est)),
-    drugTable(est, plan, c),
+    drugTable(est, c),
     h("h3", { class: "margin-top-3" }, "Your drug costs month by month"),
     monthChart(est, c),
     h(
@@ -213,11 +213,11 @@ function estimateView(est, plan, c) {
   ];
 }
 
-function drugTable(est, plan, c) {
+function drugTable(est, c) {
   return h(
     "table",
     { class: "usa-table usa-table--borderless usa-table--stacked drug-coverage" },
-    h("caption", {}, `Your drugs on ${plan.plan_name}`),
+    h("caption", {}, "Each of your drugs on this plan"),
     h("thead", {}, h("tr", {}, ["Drug", "Tier", "Coverage and limits", "You pay per fill", "Full price per fill"].map((t) => h("th", { scope: "col" }, t)))),
     h(
       "tbody",
@@ -247,7 +247,7 @@ export async function plan(list, id, out, current) {
   if (!current()) return;
   if (!x.year) return out.replaceChildren(noYear());
   const [est] = estimateAll(x);
-  out.replaceChildren(...estimateView(est, x.plans[0], x.costs).flat());
+  out.replaceChildren(...estimateView(est, x.costs).flat());
 }
 
 /**

@@ -52,7 +52,8 @@ try {
   const sum = (pred) => rows.filter(pred).reduce((n, r) => n + r.gzip, 0);
   const total = sum(() => true);
   const groups = {
-    'plan files': sum((r) => r.path.startsWith('/data/plans/')),
+    'plan drug terms (data/drugs/plans/)': sum((r) => r.path.startsWith('/data/drugs/plans/')),
+    'whole plan files (data/plans/)': sum((r) => r.path.startsWith('/data/plans/')),
     'drug files': sum((r) => /^\/data\/drugs\/[0-9]+\.json$/.test(r.path)),
     'name shards': sum((r) => r.path.startsWith('/data/drugs/index/')),
     'scripts': sum((r) => r.path.startsWith('/assets/')),

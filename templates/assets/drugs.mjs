@@ -428,7 +428,8 @@ function comparePage() {
 
 /**
  * `lastMs`: how long the last estimate pass over the zip's plans took;
- * `time()` runs that pass again on the data already loaded and says how long.
+ * `time(startMonth)` runs that pass again on the data already loaded (from
+ * `startMonth`, by default the visitor's month) and says how long.
  */
 const bench = {
   lastMs: null,

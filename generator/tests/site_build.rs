@@ -43,6 +43,9 @@ async fn every_active_plan_and_zip_has_its_pages_and_nothing_else() {
         "data/plans/H1234-567-8.json",
         "data/plans/S0001-001-0.json",
         "data/plans/S0002-001-0.json",
+        "data/drugs/plans/H1234-567-8.json",
+        "data/drugs/plans/S0001-001-0.json",
+        "data/drugs/plans/S0002-001-0.json",
         // Drug data: without drugs, the benefit years and an empty shard list.
         "data/benefit-year.json",
         "data/drugs/index/shards.json",
@@ -201,7 +204,8 @@ async fn zip_page_lists_every_plan_cheapest_first_with_the_costs_that_decide() {
         &yearly("$14,814.72"),
         r#"<a class="usa-link plan-card__more" href="/plans/S0001-001-0/">All features and costs<span class="usa-sr-only"> of Cheap Basic Rx</span></a>"#,
         r#"<div class="plan-card__actions"></div>"#,
-        r#"<div id="plan-tools" class="zip-layout__tools" hidden></div>"#,
+        // The drug list and the filters, both drawn by the page script.
+        "<div class=\"zip-layout__tools\" hidden>\n<div id=\"drug-tools\" class=\"drug-tools\" hidden></div>\n<div id=\"plan-tools\" hidden></div>\n</div>",
     ] {
         assert!(html.contains(expected), "zip page lacks {expected}");
     }

@@ -336,8 +336,23 @@
 
   // ---------- zip page: filter and sort ----------
 
+  // The drug list's estimates (drugs.mjs), by plan id, or null without a list.
+  let drugEstimates = globalThis.WhateverDrugEstimates || null;
+  let drugsChanged = () => {};
+  document.addEventListener('wg:drug-estimates', (event) => {
+    drugEstimates = event.detail || null;
+    drugsChanged();
+  });
+  const totalKey = (p) => {
+    const e = drugEstimates && drugEstimates.get(p.plan_id);
+    // A plan the list cannot be priced on goes last, never on a partial sum.
+    return e && e.total != null ? e.total : Infinity;
+  };
+  const defaultSort = () => (drugEstimates ? 'total' : 'cost');
+
   const SORTS = {
     // The select is narrow; the words that say the order are the status line's.
+    total: { label: 'Estimated total for the year with your drugs (lowest first)', option: 'Total with your drugs', key: totalKey },
     cost: { label: `${YEARLY_LABEL} (lowest first)`, option: YEARLY_LABEL, key: yearlyCents },
     premium: { label: 'Monthly premium (lowest first)', key: (p) => cents(p.avg_monthly_cost) },
     deductible: { label: 'Deductible (lowest first)', key: (p) => cents(p.annual_deductible) },
@@ -349,7 +364,8 @@
   function readState(kinds) {
     const q = new URLSearchParams(location.search);
     const state = {
-      sort: SORTS[q.get('sort')] ? q.get('sort') : 'cost',
+      sort: SORTS[q.get('sort')] && (q.get('sort') !== 'total' || drugEstimates) ? q.get('sort') : defaultSort(),
+      covers: q.get('covers') === '1',
       age: /^\d{1,3}$/.test(q.get('age') || '') ? q.get('age') : '',
       insurer: q.get('insurer') || '',
       max: /^\d+(\.\d{1,2})?$/.test(q.get('max_premium') || '') ? q.get('max_premium') : '',
@@ -365,7 +381,8 @@
 
   function stateQuery(state) {
     const q = new URLSearchParams();
-    if (state.sort !== 'cost') q.set('sort', state.sort);
+    if (state.sort !== defaultSort()) q.set('sort', state.sort);
+    if (state.covers && drugEstimates) q.set('covers', '1');
     if (state.age) q.set('age', state.age);
     if (state.insurer) q.set('insurer', state.insurer);
     if (state.max) q.set('max_premium', state.max);
@@ -383,6 +400,10 @@
       if (plan.max_age != null && age > plan.max_age) return false;
     }
     if (state.insurer && plan.insurer_name !== state.insurer) return false;
+    if (state.covers && drugEstimates) {
+      const e = drugEstimates.get(plan.plan_id);
+      if (!e || !e.coversAll) return false;
+    }
     if (state.max && cents(plan.avg_monthly_cost) > cents(state.max)) return false;
     for (const k of state.has) if (!isYes(f[k] || '')) return false;
     for (const [k, v] of Object.entries(state.values)) if (f[k] !== v) return false;
@@ -458,7 +479,7 @@
     const insurers = [...new Set(plans.map((p) => p.insurer_name))].sort((a, b) => a.localeCompare(b));
     const hasRating = kinds.has('star_rating');
     const sortOptions = Object.entries(SORTS)
-      .filter(([k]) => k !== 'rating' || hasRating)
+      .filter(([k]) => (k !== 'rating' || hasRating) && k !== 'total')
       .map(([k, s]) => [k, s.option || s.label]);
 
     const boolKeys = [...kinds].filter(([, kind]) => kind === 'bool').map(([k]) => k);
@@ -475,6 +496,17 @@
         input('age', 'Your age', 'Shows plans open to this age.', { type: 'text', inputmode: 'numeric', pattern: '[0-9]*', maxlength: '3', autocomplete: 'off' }),
         select('insurer', 'Insurer', [['', 'Any insurer'], ...insurers.map((i) => [i, i])]),
         input('max_premium', 'Maximum monthly premium', 'In dollars, for example 40.', { type: 'text', inputmode: 'decimal', autocomplete: 'off' }),
+      ),
+      h(
+        'fieldset',
+        { class: 'usa-fieldset margin-top-2 plan-filters__drugs', hidden: true },
+        h('legend', { class: 'usa-legend text-bold' }, 'Your drugs'),
+        h(
+          'div',
+          { class: 'usa-checkbox' },
+          h('input', { class: 'usa-checkbox__input', type: 'checkbox', id: 'covers-all', name: 'covers', value: '1' }),
+          h('label', { class: 'usa-checkbox__label', for: 'covers-all' }, 'Covers all my drugs'),
+        ),
       ),
       boolKeys.length
         ? h(
@@ -529,13 +561,24 @@
     );
     fill(tools, panel);
     tools.hidden = false;
+    if (tools.parentElement.classList.contains('zip-layout__tools')) tools.parentElement.hidden = false;
     const wide = window.matchMedia('(min-width: 64em)');
     const fit = () => (panel.open = wide.matches);
     fit();
     wide.addEventListener('change', fit);
 
+    // The "with your drugs" sort and filter exist while there is a list.
+    const totalOption = h('option', { value: 'total' }, SORTS.total.option);
+    const showDrugTools = () => {
+      const on = Boolean(drugEstimates);
+      if (on && !totalOption.parentElement) form.elements.sort.prepend(totalOption);
+      if (!on) totalOption.remove();
+      $('.plan-filters__drugs', form).hidden = !on;
+    };
     const write = (state) => {
+      showDrugTools();
       form.elements.sort.value = state.sort;
+      form.elements.covers.checked = state.covers;
       form.elements.age.value = state.age;
       form.elements.insurer.value = insurers.includes(state.insurer) ? state.insurer : '';
       form.elements.max_premium.value = state.max;
@@ -548,6 +591,7 @@
     const read = () => {
       const state = {
         sort: form.elements.sort.value,
+        covers: Boolean(drugEstimates) && form.elements.covers.checked,
         age: form.elements.age.value.trim(),
         insurer: form.elements.insurer.value,
         max: form.elements.max_premium.value.trim().replace(/^\$/, ''),
@@ -596,7 +640,8 @@
       const state = read();
       if (!valid(state)) return;
       const url = stateQuery(state);
-      if (url !== location.search && !(url === location.pathname && !location.search)) history.pushState(null, '', url);
+      // The fragment carries the drug list (drugs.mjs); a filter keeps it.
+      if (url !== location.search && !(url === location.pathname && !location.search)) history.pushState(null, '', `${url}${location.hash}`);
       apply(state);
     };
     form.addEventListener('submit', (event) => {
@@ -609,7 +654,7 @@
     });
     form.addEventListener('reset', (event) => {
       event.preventDefault();
-      write({ sort: 'cost', age: '', insurer: '', max: '', has: [], values: {} });
+      write({ sort: defaultSort(), covers: false, age: '', insurer: '', max: '', has: [], values: {} });
       commit();
     });
     window.addEventListener('popstate', () => {
@@ -621,6 +666,11 @@
     const initial = readState(kinds);
     write(initial);
     apply(initial);
+    drugsChanged = () => {
+      const state = readState(kinds);
+      write(state);
+      apply(state);
+    };
 
     const mine = await enrollment().catch(() => null);
     if (mine) showZipDeltas(mine, byId, cards);
@@ -629,13 +679,14 @@
   /** "2 filters: age 67, has dental", and the sort when it is not the default. */
   function activeFilters(state) {
     const parts = [];
+    if (state.covers) parts.push('covers all my drugs');
     if (state.age) parts.push(`age ${state.age}`);
     if (state.insurer) parts.push(state.insurer);
     if (state.max) parts.push(`premium up to ${money(cents(state.max))}`);
     for (const k of state.has) parts.push(`has ${humanize(k).toLowerCase()}`);
     for (const [k, v] of Object.entries(state.values)) parts.push(`${humanize(k).toLowerCase()}: ${v}`);
     const filters = parts.length ? `${plural(parts.length, 'filter', 'filters')}: ${parts.join(', ')}` : 'No filters';
-    return state.sort === 'cost' ? filters : `${filters}; sorted by ${SORTS[state.sort].label.toLowerCase()}`;
+    return state.sort === defaultSort() ? filters : `${filters}; sorted by ${SORTS[state.sort].label.toLowerCase()}`;
   }
 
   function showZipDeltas(mine, byId, cards) {
@@ -836,6 +887,13 @@
     renderComparison(root, plans, missing, mine && mine.current_plan);
   }
 
+  /** Tells the drug list (drugs.mjs) which plans the table shows, to add its rows. */
+  function comparisonShown(plans, current) {
+    const detail = { plans, current: current || null };
+    globalThis.WhateverCompare = detail;
+    document.dispatchEvent(new CustomEvent('wg:compare-rendered', { detail }));
+  }
+
   function renderComparison(root, plans, missing, current) {
     const rows = [
       ['Insurer', (p) => p.insurer_name],
@@ -919,6 +977,7 @@
           )
         : h('p', {}, 'No plans to compare. ', h('a', { href: '/' }, 'Search by ZIP code'), ' to choose some.'),
     );
+    comparisonShown(plans, current);
   }
 
   // ---------- sign in, my plan, sign out ----------

@@ -95,3 +95,30 @@ export const humanize = (key) => rules().featureLabel(key);
 export function byKeyThenId(key) {
   return (a, b) => key(a) - key(b) || (a.plan_id < b.plan_id ? -1 : a.plan_id > b.plan_id ? 1 : 0);
 }
+
+/**
+ * SQL giving the busiest zip of the seeded sample `plans` plans: it has
+ * fewer, so it gets the plans of neighbouring counties too, as a large
+ * metro zip would. Run before the build (startStack's `beforeBuild`).
+ */
+export function crowdBusiestZip(plans) {
+  return `
+  WITH busiest AS (
+    SELECT zip_code, count(*) AS n FROM plan_to_zip JOIN plan USING (plan_id)
+     WHERE status = 'active' GROUP BY zip_code ORDER BY n DESC, zip_code LIMIT 1),
+  others AS (
+    SELECT p.plan_id, b.zip_code, b.n, row_number() OVER (ORDER BY p.plan_id) AS k
+      FROM busiest b JOIN plan p ON p.status = 'active'
+     WHERE NOT EXISTS (SELECT 1 FROM plan_to_zip z WHERE z.zip_code = b.zip_code AND z.plan_id = p.plan_id))
+  INSERT INTO plan_to_zip (plan_id, zip_code)
+  SELECT plan_id, zip_code FROM others WHERE k <= ${Number(plans)} - n
+  ON CONFLICT DO NOTHING`;
+}
+
+/**
+ * SQL making a plan cost nothing before drugs: the lowest plan id, which
+ * crowdBusiestZip always puts in the busiest zip.
+ */
+export const FREE_PLAN = `
+  UPDATE plan SET avg_monthly_cost = 0, annual_deductible = 0
+   WHERE plan_id = (SELECT min(plan_id) FROM plan WHERE status = 'active')`;

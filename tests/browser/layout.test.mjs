@@ -12,7 +12,8 @@ import { gzipSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startStack, launchBrowser, newPage, screenshotPath, axeViolations, ARTIFACTS, DEMO_USER } from './harness.mjs';
-import { zipsBySize, boolFeatures, humanize, cents, yearly, usd, planJson, YES } from './data.mjs';
+import { zipsBySize, boolFeatures, humanize, cents, yearly, usd, planJson, YES, crowdBusiestZip, FREE_PLAN } from './data.mjs';
+import { siteJson, drugsNamed, settled } from './drugs-support.mjs';
 
 const VIEWPORTS = { phone: { width: 375, height: 812 }, desktop: { width: 1280, height: 900 } };
 const BUDGET_BYTES = 150 * 1024;
@@ -24,29 +25,11 @@ let stack;
 let browser;
 let zips;
 
-// The budget is for a zip with 40 plans; the busiest zip of the seeded
-// sample has fewer, so it gets the plans of neighbouring counties too, as a
-// large metro zip would.
+// The budget is for a zip with 40 plans (see crowdBusiestZip).
 const BUDGET_PLANS = 40;
-const CROWD_BUSIEST_ZIP = `
-  WITH busiest AS (
-    SELECT zip_code, count(*) AS n FROM plan_to_zip JOIN plan USING (plan_id)
-     WHERE status = 'active' GROUP BY zip_code ORDER BY n DESC, zip_code LIMIT 1),
-  others AS (
-    SELECT p.plan_id, b.zip_code, b.n, row_number() OVER (ORDER BY p.plan_id) AS k
-      FROM busiest b JOIN plan p ON p.status = 'active'
-     WHERE NOT EXISTS (SELECT 1 FROM plan_to_zip z WHERE z.zip_code = b.zip_code AND z.plan_id = p.plan_id))
-  INSERT INTO plan_to_zip (plan_id, zip_code)
-  SELECT plan_id, zip_code FROM others WHERE k <= ${BUDGET_PLANS} - n
-  ON CONFLICT DO NOTHING`;
-// A plan that costs nothing before drugs: the lowest plan id, which the
-// crowding above always puts in the busiest zip.
-const FREE_PLAN = `
-  UPDATE plan SET avg_monthly_cost = 0, annual_deductible = 0
-   WHERE plan_id = (SELECT min(plan_id) FROM plan WHERE status = 'active')`;
 
 before(async () => {
-  stack = await startStack('layout', { beforeBuild: `${CROWD_BUSIEST_ZIP}; ${FREE_PLAN}` });
+  stack = await startStack('layout', { beforeBuild: `${crowdBusiestZip(BUDGET_PLANS)}; ${FREE_PLAN}` });
   browser = await launchBrowser();
   zips = zipsBySize(stack.siteDir);
 });
@@ -351,6 +334,52 @@ test('signed in on a phone, each card says in one line how it compares, details 
   }
   const violations = await axeViolations(page);
   assert.deepEqual(violations, [], `axe-core on the zip page signed in:\n${violations.join('\n')}`);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+/** A zip page opened by a drug list's link, its estimates drawn. */
+async function openZipWithDrugs(page, zip) {
+  const drugs = await drugsNamed(siteJson(stack.baseUrl), ['Lipitor', 'Lisinopril', 'Amlodipine']);
+  await page.goto(`${stack.baseUrl}/zip/${zip}/#drugs=${drugs.map((d) => `${d.rxcui}.30p`).join(',')}`);
+  await page.locator('#plan-tools').waitFor({ state: 'visible' });
+  await settled(page);
+  await page.evaluate(() => document.fonts.ready);
+  const cards = await page.locator('#plan-list > li.plan-card').count();
+  assert.equal(await page.locator('#plan-list > li.plan-card .plan-card__drugs').count(), cards, 'every card shows the drug list');
+}
+
+for (const [name, viewport] of Object.entries(VIEWPORTS)) {
+  test(`with a drug list the first plan and its total start on the first screen at ${name} width`, async () => {
+    const page = await newPage(browser, viewport);
+    await openZipWithDrugs(page, zips[0].zip);
+    const premium = await firstCard(page).locator('.plan-card__fact').first().boundingBox();
+    const total = await firstCard(page).locator('.plan-card__fact--drugs').boundingBox();
+    console.log(`${name} with drugs: the first card's premium ends at ${Math.round(premium.y + premium.height)}px, its total at ${Math.round(total.y + total.height)}px of ${viewport.height}px`);
+    assert.ok(premium.y + premium.height <= viewport.height, `the first card's premium ends at ${premium.y + premium.height}px`);
+    assert.ok(total.y + total.height <= viewport.height, `the first card's total ends at ${total.y + total.height}px`);
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scrolling with drugs');
+    await page.screenshot({ path: screenshotPath(`zip-${name}-drugs-first-screen`) });
+    const violations = await axeViolations(page);
+    assert.deepEqual(violations, [], `axe-core on the zip page with drugs:\n${violations.join('\n')}`);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+}
+
+test(`with a drug list 40 plans still fit in ${MAX_VIEWPORTS_TALL} screens on a desktop`, async () => {
+  const zip = zips[0];
+  const { height } = VIEWPORTS.desktop;
+  const page = await newPage(browser, VIEWPORTS.desktop);
+  await openZipWithDrugs(page, zip.zip);
+  assert.ok(zip.plans.length >= BUDGET_PLANS, `the zip has ${zip.plans.length} plans`);
+  const tall = await page.evaluate(() => document.documentElement.scrollHeight);
+  console.log(`desktop with drugs: ${zip.plans.length} plans make a page ${tall}px tall, ${(tall / height).toFixed(2)} screens of ${height}px`);
+  assert.ok(tall <= MAX_VIEWPORTS_TALL * height, `the page is ${tall}px, more than ${MAX_VIEWPORTS_TALL} x ${height}px`);
+  const panel = await page.locator('#drug-tools').boundingBox();
+  const list = await page.locator('#plan-list').boundingBox();
+  assert.ok(panel.x + panel.width <= list.x, 'the drug list is beside the plans');
+  await page.screenshot({ path: screenshotPath('zip-desktop-drugs-full'), fullPage: true });
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

@@ -40,6 +40,9 @@ pub struct AssetUrls {
     pub site_js: String,
     /// `/assets/rules-<hash>.js`: the product rules `site.js` applies.
     pub rules_js: String,
+    /// `/assets/drugs-<hash>.mjs`: the drug list and its estimates (an ES
+    /// module that imports the others by their hashed names).
+    pub drugs_js: String,
 }
 
 /// Every asset object to write, and the URLs pages use.
@@ -62,16 +65,18 @@ impl Assets {
         let mut site_css = None;
         let mut site_js = None;
         let mut rules_js = None;
-        for (rel, bytes) in site {
-            let bytes = match *rel {
-                "rules.js" => super::rules::fill(bytes)?,
-                _ => bytes.to_vec(),
+        let mut drugs_js = None;
+        for (rel, bytes) in link_modules(site)? {
+            let bytes = match rel.as_str() {
+                "rules.js" => super::rules::fill(&bytes)?,
+                _ => bytes,
             };
-            let key = format!("assets/{}", hashed_name(rel, &bytes));
-            match *rel {
+            let key = format!("assets/{}", hashed_name(&rel, &bytes));
+            match rel.as_str() {
                 "site.css" => site_css = Some(format!("/{key}")),
                 "site.js" => site_js = Some(format!("/{key}")),
                 "rules.js" => rules_js = Some(format!("/{key}")),
+                "drugs.mjs" => drugs_js = Some(format!("/{key}")),
                 _ => {}
             }
             files.push((key, bytes));
@@ -84,6 +89,7 @@ impl Assets {
         let site_css = site_css.ok_or_else(|| missing("site.css"))?;
         let site_js = site_js.ok_or_else(|| missing("site.js"))?;
         let rules_js = rules_js.ok_or_else(|| missing("rules.js"))?;
+        let drugs_js = drugs_js.ok_or_else(|| missing("drugs.mjs"))?;
 
         let uswds = read_uswds(uswds_dist)?;
         // One hash over the whole set keeps the relative URLs inside the
@@ -103,6 +109,7 @@ impl Assets {
             site_css,
             site_js,
             rules_js,
+            drugs_js,
         };
         files.extend(
             uswds
@@ -126,6 +133,78 @@ pub fn hashed_name(rel: &str, bytes: &[u8]) -> String {
         Some((stem, ext)) if !stem.is_empty() => format!("{dir}{stem}-{hash}.{ext}"),
         _ => format!("{dir}{file}-{hash}"),
     }
+}
+
+/// The site's files with each ES module's imports of its siblings
+/// (`from "./drug-estimate.mjs"`, the names node's test runner resolves)
+/// rewritten to their hashed names, so a module and what it imports are
+/// cached, and replaced, together. Modules are linked after what they import.
+fn link_modules(site: &[(&str, &[u8])]) -> Result<Vec<(String, Vec<u8>)>> {
+    let is_module = |rel: &str| rel.ends_with(".mjs") && !rel.contains('/');
+    let mut hashed: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+    let mut linked: Vec<Option<Vec<u8>>> = vec![None; site.len()];
+    loop {
+        let mut progress = false;
+        for (i, (rel, bytes)) in site.iter().enumerate() {
+            if linked[i].is_some() {
+                continue;
+            }
+            if !is_module(rel) {
+                linked[i] = Some(bytes.to_vec());
+                progress = true;
+                continue;
+            }
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| Error::Invalid(format!("templates/assets/{rel} is not UTF-8")))?;
+            let imports = sibling_imports(text);
+            if let Some(missing) = imports.iter().find(|m| !site.iter().any(|(r, _)| r == *m)) {
+                return Err(Error::Invalid(format!(
+                    "templates/assets/{rel} imports ./{missing}, which is not an asset"
+                )));
+            }
+            if imports.iter().all(|m| hashed.contains_key(m)) {
+                let mut out = text.to_string();
+                for m in &imports {
+                    out = out.replace(&format!("\"./{m}\""), &format!("\"./{}\"", hashed[m]));
+                }
+                hashed.insert(*rel, hashed_name(rel, out.as_bytes()));
+                linked[i] = Some(out.into_bytes());
+                progress = true;
+            }
+        }
+        if linked.iter().all(Option::is_some) {
+            break;
+        }
+        if !progress {
+            return Err(Error::Invalid(
+                "the ES modules of templates/assets/ import each other in a cycle".into(),
+            ));
+        }
+    }
+    Ok(site
+        .iter()
+        .zip(linked)
+        .map(|((rel, _), bytes)| (rel.to_string(), bytes.unwrap_or_default()))
+        .collect())
+}
+
+/// The sibling modules a module imports: every `"./name.mjs"` it quotes.
+fn sibling_imports(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    for piece in text.split("\"./").skip(1) {
+        let Some(end) = piece.find('"') else { continue };
+        let name = &piece[..end];
+        if name.ends_with(".mjs")
+            && name.len() > 4
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+            && !found.contains(&name)
+        {
+            found.push(name);
+        }
+    }
+    found
 }
 
 /// The USWDS files the pages need, by path relative to `dist`, sorted.
@@ -173,6 +252,54 @@ mod tests {
     use super::*;
 
     #[test]
+    fn modules_import_their_siblings_by_hashed_name() {
+        let engine = b"export const f = 1;";
+        let site: &[(&str, &[u8])] = &[
+            (
+                "a.mjs",
+                b"import { g } from \"./b.mjs\"; import(\"./b.mjs\");",
+            ),
+            (
+                "b.mjs",
+                b"import { f } from \"./engine.mjs\"; export const g = f;",
+            ),
+            ("engine.mjs", engine),
+            ("site.js", b"\"./a.mjs\""),
+        ];
+        let linked: std::collections::HashMap<_, _> =
+            link_modules(site).unwrap().into_iter().collect();
+        let engine_name = hashed_name("engine.mjs", engine);
+        let b = String::from_utf8(linked["b.mjs"].clone()).unwrap();
+        assert_eq!(
+            b,
+            format!("import {{ f }} from \"./{engine_name}\"; export const g = f;")
+        );
+        let b_name = hashed_name("b.mjs", b.as_bytes());
+        let a = String::from_utf8(linked["a.mjs"].clone()).unwrap();
+        assert_eq!(
+            a,
+            format!("import {{ g }} from \"./{b_name}\"; import(\"./{b_name}\");")
+        );
+        // Only modules are linked.
+        assert_eq!(linked["site.js"], b"\"./a.mjs\"");
+
+        let cycle: &[(&str, &[u8])] = &[("a.mjs", b"\"./b.mjs\""), ("b.mjs", b"\"./a.mjs\"")];
+        assert!(
+            link_modules(cycle)
+                .unwrap_err()
+                .to_string()
+                .contains("cycle")
+        );
+        let dangling: &[(&str, &[u8])] = &[("a.mjs", b"\"./gone.mjs\"")];
+        assert!(
+            link_modules(dangling)
+                .unwrap_err()
+                .to_string()
+                .contains("gone.mjs")
+        );
+    }
+
+    #[test]
     fn hashed_names_keep_stem_extension_and_directory() {
         let h = &hex::encode(Sha256::digest(b"x"))[..10];
         assert_eq!(hashed_name("site.css", b"x"), format!("site-{h}.css"));
@@ -206,6 +333,8 @@ mod tests {
             write(rel, rel.as_bytes());
         }
         let site: &[(&str, &[u8])] = &[
+            ("drugs.mjs", b"import { f } from \"./engine.mjs\";"),
+            ("engine.mjs", b"export const f = 1;"),
             ("rules.js", b"f(/*@rules@*/ null)"),
             ("site.css", b"body{}"),
             ("site.js", b"//"),
@@ -225,7 +354,8 @@ mod tests {
         );
         assert!(keys.contains(&assets.urls.site_js.trim_start_matches('/')));
         assert!(keys.contains(&assets.urls.rules_js.trim_start_matches('/')));
-        assert_eq!(keys.len(), USWDS_TEMPLATE_FILES.len() + 1 + 3);
+        assert!(keys.contains(&assets.urls.drugs_js.trim_start_matches('/')));
+        assert_eq!(keys.len(), USWDS_TEMPLATE_FILES.len() + 1 + 5);
 
         // Same input, same names; changed input, new names.
         let again = Assets::from_parts(site, dist.path()).unwrap();
@@ -239,6 +369,7 @@ mod tests {
     #[test]
     fn a_missing_uswds_says_how_to_fix_it() {
         let site: &[(&str, &[u8])] = &[
+            ("drugs.mjs", b""),
             ("rules.js", b"/*@rules@*/ null"),
             ("site.css", b""),
             ("site.js", b""),

@@ -46,6 +46,14 @@ struct ZipData<'a> {
     plans: Vec<&'a RawValue>,
 }
 
+/// The head of `data/drugs/plans/{plan_id}.json`; the plan's drug terms follow.
+#[derive(Serialize)]
+struct PlanCosts<'a> {
+    plan_id: &'a str,
+    avg_monthly_cost: whatever_database::Money,
+    annual_deductible: whatever_database::Money,
+}
+
 /// Work shared by every page, computed once per build.
 struct Prepared<'a> {
     snapshot: &'a Snapshot,
@@ -94,7 +102,7 @@ pub fn render(snapshot: &Snapshot, options: &SiteOptions, sink: &dyn Sink) -> Re
     let prepared = prepare(snapshot, options)?;
     let total = prepared.assets.files.len()
         + 5
-        + 2 * snapshot.plans.len()
+        + 3 * snapshot.plans.len()
         + 2 * snapshot.zips.len()
         + drug_data::file_count(&snapshot.drugs) as usize;
     let writer = Writer {
@@ -186,9 +194,26 @@ fn write_plan(
 
     scratch.json.clear();
     serde_json::to_writer(&mut scratch.json, plan).map_err(json_error(format!("plan {id}")))?;
-    let terms = prepared.snapshot.drugs.plans.get(i);
-    drug_data::append_plan_terms(&mut scratch.json, terms.unwrap_or(&drug_data::NO_TERMS))?;
+    let no_terms = drug_data::NO_TERMS;
+    let terms = prepared.snapshot.drugs.plans.get(i).unwrap_or(&no_terms);
+    drug_data::append_plan_terms(&mut scratch.json, terms)?;
     writer.put(&format!("data/plans/{id}.json"), &scratch.json)?;
+
+    // What the estimate needs of the plan, and nothing else: a zip page
+    // prices a drug list on all its plans with these, a third of the bytes
+    // of the plan files.
+    scratch.json.clear();
+    serde_json::to_writer(
+        &mut scratch.json,
+        &PlanCosts {
+            plan_id: id,
+            avg_monthly_cost: plan.summary.avg_monthly_cost,
+            annual_deductible: plan.summary.annual_deductible,
+        },
+    )
+    .map_err(json_error(format!("plan {id}")))?;
+    drug_data::append_plan_terms(&mut scratch.json, terms)?;
+    writer.put(&format!("data/drugs/plans/{id}.json"), &scratch.json)?;
 
     let page = PlanPage {
         assets: &prepared.assets.urls,

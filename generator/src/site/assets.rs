@@ -40,6 +40,8 @@ pub struct AssetUrls {
     pub site_js: String,
     /// `/assets/rules-<hash>.js`: the product rules `site.js` applies.
     pub rules_js: String,
+    /// `/assets/account-<hash>.js`: the account pages' script, on those pages only.
+    pub account_js: String,
 }
 
 /// Every asset object to write, and the URLs pages use.
@@ -62,6 +64,7 @@ impl Assets {
         let mut site_css = None;
         let mut site_js = None;
         let mut rules_js = None;
+        let mut account_js = None;
         for (rel, bytes) in site {
             let bytes = match *rel {
                 "rules.js" => super::rules::fill(bytes)?,
@@ -72,6 +75,7 @@ impl Assets {
                 "site.css" => site_css = Some(format!("/{key}")),
                 "site.js" => site_js = Some(format!("/{key}")),
                 "rules.js" => rules_js = Some(format!("/{key}")),
+                "account.js" => account_js = Some(format!("/{key}")),
                 _ => {}
             }
             files.push((key, bytes));
@@ -84,6 +88,7 @@ impl Assets {
         let site_css = site_css.ok_or_else(|| missing("site.css"))?;
         let site_js = site_js.ok_or_else(|| missing("site.js"))?;
         let rules_js = rules_js.ok_or_else(|| missing("rules.js"))?;
+        let account_js = account_js.ok_or_else(|| missing("account.js"))?;
 
         let uswds = read_uswds(uswds_dist)?;
         // One hash over the whole set keeps the relative URLs inside the
@@ -103,6 +108,7 @@ impl Assets {
             site_css,
             site_js,
             rules_js,
+            account_js,
         };
         files.extend(
             uswds
@@ -206,6 +212,7 @@ mod tests {
             write(rel, rel.as_bytes());
         }
         let site: &[(&str, &[u8])] = &[
+            ("account.js", b"//a"),
             ("rules.js", b"f(/*@rules@*/ null)"),
             ("site.css", b"body{}"),
             ("site.js", b"//"),
@@ -225,7 +232,8 @@ mod tests {
         );
         assert!(keys.contains(&assets.urls.site_js.trim_start_matches('/')));
         assert!(keys.contains(&assets.urls.rules_js.trim_start_matches('/')));
-        assert_eq!(keys.len(), USWDS_TEMPLATE_FILES.len() + 1 + 3);
+        assert!(keys.contains(&assets.urls.account_js.trim_start_matches('/')));
+        assert_eq!(keys.len(), USWDS_TEMPLATE_FILES.len() + 1 + 4);
 
         // Same input, same names; changed input, new names.
         let again = Assets::from_parts(site, dist.path()).unwrap();
@@ -239,6 +247,7 @@ mod tests {
     #[test]
     fn a_missing_uswds_says_how_to_fix_it() {
         let site: &[(&str, &[u8])] = &[
+            ("account.js", b""),
             ("rules.js", b"/*@rules@*/ null"),
             ("site.css", b""),
             ("site.js", b""),

@@ -1,5 +1,5 @@
 //! Mail to account holders, by SMTP to `SMTP_URL` (see
-//! [`MailConfig`](crate::config::MailConfig)).
+//! [`MailConfig`]).
 //!
 //! Mail is sent after the request that causes it has been answered, on a
 //! task of its own: a slow or absent SMTP server never delays an answer, and

@@ -44,6 +44,14 @@ pub enum Event {
     RecoveryCodeUsed,
     /// A second factor was added (`detail.factor`).
     FactorAdded,
+    /// A reset link was mailed.
+    PasswordResetRequested,
+    /// A password was reset with a link (`detail.sessions_ended`).
+    PasswordReset,
+    /// A password was changed by its owner (`detail.sessions_ended`).
+    PasswordChanged,
+    /// Every session was ended ("sign out everywhere").
+    SessionsEnded,
 }
 
 impl Event {
@@ -63,6 +71,10 @@ impl Event {
             Self::SecondFactorFailed => "second_factor_failed",
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::FactorAdded => "factor_added",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
+            Self::PasswordChanged => "password_changed",
+            Self::SessionsEnded => "sessions_ended",
         }
     }
 }

@@ -239,8 +239,54 @@
     input.focus();
   }
 
+  function initReset() {
+    const token = new URLSearchParams(location.hash.slice(1)).get('token');
+    history.replaceState(null, '', location.pathname);
+    const forgot = $('#forgot-form');
+    const reset = $('#reset-form');
+    if (!forgot || !reset) return;
+    if (!token) {
+      forgot.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const input = forgot.elements.email;
+        const email = input.value.trim();
+        setFieldError(input, $('#email-error'), email ? '' : 'Enter your email address.');
+        if (!email) return input.focus();
+        const res = await postJSON('/api/password/forgot', { email });
+        const fields = (res.data && res.data.error && res.data.error.fields) || [];
+        if (res.status === 422 && fields.length) {
+          setFieldError(input, $('#email-error'), fields[0].message);
+          return input.focus();
+        }
+        $('#forgot-status').textContent = res.status === 202 ? res.data.message : 'Please try again later.';
+      });
+      return;
+    }
+    forgot.hidden = true;
+    reset.hidden = false;
+    reset.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const input = reset.elements.password;
+      setFieldError(input, $('#password-error'), input.value ? '' : 'Choose a new password.');
+      if (!input.value) return input.focus();
+      const res = await postJSON('/api/password/reset', { token, password: input.value });
+      const fields = (res.data && res.data.error && res.data.error.fields) || [];
+      if (res.status === 422 && fields.length) {
+        setFieldError(input, $('#password-error'), fields[0].message);
+        return input.focus();
+      }
+      if (res.ok) signedOutLocally();
+      fill(
+        $('#reset-status'),
+        res.ok
+          ? h('p', {}, res.data.message, ' ', h('a', { href: '/signin/' }, 'Sign in'), '.')
+          : h('p', {}, (res.data && res.data.error && res.data.error.message) || 'Please try again later.'),
+      );
+    });
+  }
+
   globalThis.WhateverAccount = { secondStep };
 
-  const start = { 'account-create': initCreateAccount, 'account-verify': initVerify, account: initAccount }[document.body.dataset.page];
+  const start = { 'account-create': initCreateAccount, 'account-verify': initVerify, 'account-reset': initReset, account: initAccount }[document.body.dataset.page];
   if (start) Promise.resolve().then(start).catch(() => {});
 })();

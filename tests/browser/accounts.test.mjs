@@ -204,3 +204,38 @@ test('a recovery code gets in once and only once', async () => {
   assert.match(await page.locator('#code-error').textContent(), /not right/);
   assert.equal(new URL(page.url()).pathname, '/signin/');
 });
+
+test('a forgotten password is reset from the mailed link, and the old sessions are gone', async () => {
+  // Signed in here (with the next recovery code) before the reset.
+  await passwordStep();
+  await page.getByLabel('Code from your app, or a recovery code').fill(recoveryCodes[1]);
+  await Promise.all([page.waitForURL('**/my-plan/'), page.locator('#second-factor-form [type="submit"]').click()]);
+  await page.locator('.my-plan__current').waitFor();
+  const before = (await mailTo(account.email, 4)).length;
+
+  const other = await newPage(browser);
+  await other.goto(`${stack.baseUrl}/signin/`);
+  await Promise.all([other.waitForURL('**/account/reset/'), other.getByRole('link', { name: 'Forgot your password?' }).click()]);
+  await other.getByLabel('Email address').fill(account.email);
+  await other.locator('#forgot-form [type="submit"]').click();
+  await other.locator('#forgot-status', { hasText: 'If an account uses that email address' }).waitFor();
+  const violations = await axeViolations(other);
+  assert.deepEqual(violations, [], `axe-core on the reset page:\n${violations.join('\n')}`);
+  const messages = await mailTo(account.email, before + 1);
+  const reset = messages[before];
+  assert.equal(reset.subject, 'Reset your whatever.gov password');
+  const link = reset.text.match(/(http\S+\/account\/reset\/#token=[A-Za-z0-9_-]+)/)[1];
+
+  await other.goto(`${stack.baseUrl}/`);
+  await other.goto(link);
+  await other.getByLabel('New password').fill('tundra violet anchor meadow');
+  await other.locator('#reset-form [type="submit"]').click();
+  await other.locator('#reset-status', { hasText: 'every session is signed out' }).waitFor();
+  await other.context().close();
+
+  // The session opened before the reset is over.
+  await page.goto(`${stack.baseUrl}/my-plan/`);
+  await page.locator('#my-plan', { hasText: 'Sign in to see your current plan' }).waitFor();
+  account.password = 'tundra violet anchor meadow';
+  await passwordStep();
+});

@@ -110,6 +110,35 @@ pub fn recovery_code_used(site: &str, left: i64) -> Mail {
     }
 }
 
+/// The link that lets the account holder choose a new password.
+pub fn password_reset(site: &str, token: &str) -> Mail {
+    Mail {
+        kind: "password_reset",
+        subject: "Reset your whatever.gov password".into(),
+        body: format!(
+            "Someone asked to reset the password of your whatever.gov account. \
+             To choose a new one, open this link within an hour:\n\n\
+             {site}/account/reset/#token={token}\n\n\
+             The link works once. If you did not ask, ignore this message: \
+             your password stays as it is.\n{SIGNATURE}"
+        ),
+    }
+}
+
+/// The password was changed or reset.
+pub fn password_changed(site: &str) -> Mail {
+    Mail {
+        kind: "password_changed",
+        subject: "Your whatever.gov password was changed".into(),
+        body: format!(
+            "The password of your whatever.gov account was just changed, and \
+             your other sessions were signed out.\n\n\
+             If this was not you, reset your password at once at \
+             {site}/signin/ (\"Forgot your password?\").\n{SIGNATURE}"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

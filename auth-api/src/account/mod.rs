@@ -6,11 +6,12 @@
 pub mod create;
 pub mod limits;
 pub mod messages;
+pub mod password;
 pub mod token;
 pub mod verify;
 
 use axum::Router;
-use axum::routing::post;
+use axum::routing::{get, post};
 
 use crate::state::AppState;
 
@@ -35,4 +36,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/accounts", post(create::create))
         .route("/api/accounts/verify-email", post(verify::verify_email))
+        .route("/api/password/forgot", post(password::forgot))
+        .route("/api/password/reset", post(password::reset))
+        .route("/api/me/password", post(password::change))
+        .route("/api/me/sessions", get(password::sessions))
+        .route("/api/me/sessions/end-all", post(password::end_all))
 }

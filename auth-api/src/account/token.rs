@@ -18,12 +18,15 @@ use crate::ApiError;
 pub enum Purpose {
     /// Proves the account holder reads the mail sent to their address.
     VerifyEmail,
+    /// Lets the account holder choose a new password.
+    ResetPassword,
 }
 
 impl Purpose {
     fn as_str(self) -> &'static str {
         match self {
             Self::VerifyEmail => "verify_email",
+            Self::ResetPassword => "reset_password",
         }
     }
 }

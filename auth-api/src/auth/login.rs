@@ -156,6 +156,7 @@ pub async fn login(
     // An account created here must add its second factor before anything
     // else; one from before is asked to, and may go on without.
     let issued = session::open_with(&auth.keys, &auth.session, &username, self_service)?;
+    session::record(&**db, &auth.session, &issued.claims, client).await?;
     audit::record(
         &**db,
         Event::SignInSucceeded,

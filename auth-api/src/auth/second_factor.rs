@@ -147,6 +147,7 @@ pub async fn second_step(
     .await?;
     super::throttle::second_factor_succeeded(&**db, auth, &username, client).await?;
     let issued = session::open(&auth.keys, &auth.session, &username)?;
+    session::record(&**db, &auth.session, &issued.claims, client).await?;
     audit::record(
         &**db,
         Event::SignInSucceeded,

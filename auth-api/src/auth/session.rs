@@ -318,6 +318,47 @@ pub async fn revoke(
     Ok(())
 }
 
+/// Notes a newly opened session of `claims.sub`, so that it can be listed
+/// and ended with the account's other sessions.
+pub async fn record(
+    db: &impl GenericClient,
+    config: &SessionConfig,
+    claims: &Claims,
+    client: std::net::IpAddr,
+) -> Result<(), ApiError> {
+    let until = Utc
+        .timestamp_opt(claims.auth_time + config.absolute.as_secs() as i64, 0)
+        .single()
+        .unwrap_or_else(Utc::now);
+    db.execute(
+        "INSERT INTO account_session (session_id, username, client_addr, expires_at)
+         VALUES ($1::text::uuid, $2, $3, $4) ON CONFLICT (session_id) DO NOTHING",
+        &[&claims.sid.to_string(), &claims.sub, &client, &until],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Ends every session of `username` that may still be valid, but `keep`:
+/// none of their tokens is accepted again. Returns how many were ended.
+pub async fn revoke_all(
+    db: &impl GenericClient,
+    username: &str,
+    keep: Option<Uuid>,
+) -> Result<u64, ApiError> {
+    let keep = keep.map(|sid| sid.to_string());
+    Ok(db
+        .execute(
+            "INSERT INTO revoked_session (session_id, expires_at)
+             SELECT session_id, expires_at FROM account_session
+              WHERE username = $1 AND expires_at > now()
+                AND ($2::text IS NULL OR session_id <> $2::text::uuid)
+             ON CONFLICT (session_id) DO NOTHING",
+            &[&username, &keep],
+        )
+        .await?)
+}
+
 /// Deletes throttling and revocation rows nobody can need any more: the
 /// tables stay as small as the traffic of the last day.
 pub async fn prune(
@@ -326,7 +367,9 @@ pub async fn prune(
 ) -> Result<u64, ApiError> {
     let revoked = db
         .execute("DELETE FROM revoked_session WHERE expires_at < now()", &[])
-        .await?;
+        .await?
+        + db.execute("DELETE FROM account_session WHERE expires_at < now()", &[])
+            .await?;
     let failures = db
         .execute(
             "DELETE FROM login_failure WHERE failed_at < now() - $1::float8 * interval '1 second'",

@@ -52,6 +52,17 @@ pub struct VerifyEmailPage<'a> {
     pub assets: &'a AssetUrls,
 }
 
+/// `account/reset/index.html`: asks for a reset link, or (opened from one)
+/// takes the new password.
+#[derive(Template)]
+#[template(path = "account_reset.html")]
+pub struct ResetPasswordPage<'a> {
+    /// Hashed asset URLs.
+    pub assets: &'a AssetUrls,
+    /// The shortest password accepted, from the one rule the API applies.
+    pub password_min_chars: usize,
+}
+
 /// `account/index.html`: the signed-in account's settings.
 #[derive(Template)]
 #[template(path = "account.html")]

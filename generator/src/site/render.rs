@@ -16,8 +16,8 @@ use super::load::Snapshot;
 use super::options::SiteOptions;
 use super::pages::{
     AccountPage, ComparePage, Costs, CreateAccountPage, HomePage, MyPlanPage, NotFoundPage,
-    PlanCard, PlanCards, PlanPage, STATES, SignInPage, VerifyEmailPage, ZipPage, features,
-    yearly_cost_key,
+    PlanCard, PlanCards, PlanPage, ResetPasswordPage, STATES, SignInPage, VerifyEmailPage, ZipPage,
+    features, yearly_cost_key,
 };
 use super::sink::Sink;
 use crate::{Error, Result};
@@ -249,7 +249,7 @@ fn write_zip(
 }
 
 /// How many pages [`write_static_pages`] writes.
-const STATIC_PAGES: usize = 8;
+const STATIC_PAGES: usize = 9;
 
 fn write_static_pages(assets: &AssetUrls, writer: &Writer<'_>) -> Result<()> {
     let pages: [(&str, &dyn DynRender); STATIC_PAGES] = [
@@ -263,6 +263,13 @@ fn write_static_pages(assets: &AssetUrls, writer: &Writer<'_>) -> Result<()> {
             },
         ),
         ("account/verify/index.html", &VerifyEmailPage { assets }),
+        (
+            "account/reset/index.html",
+            &ResetPasswordPage {
+                assets,
+                password_min_chars: whatever_database::rules::password::MIN_CHARS,
+            },
+        ),
         ("my-plan/index.html", &MyPlanPage { assets }),
         ("compare/index.html", &ComparePage { assets }),
         ("404.html", &NotFoundPage { assets }),

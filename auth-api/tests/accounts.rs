@@ -69,16 +69,8 @@ async fn events_of(app: &TestApp, username: &str) -> Vec<String> {
 /// A server whose every statement runs as a login in `whatever_api_role`
 /// (as in production), mailing to `mail`.
 async fn api_role_app(mail: &Maildev) -> (TestApp, TestApp, whatever_test_db::TestLogin) {
-    let owner = TestApp::start().await;
-    let login = owner.db.login_in("whatever_api_role").await.unwrap();
     let smtp = mail.smtp_url();
-    let app = owner
-        .replica(|c| {
-            c.database = login.config().clone();
-            c.mail.smtp_url = smtp;
-        })
-        .await;
-    (owner, app, login)
+    TestApp::as_api_role(|c| c.mail.smtp_url = smtp).await
 }
 
 #[tokio::test]

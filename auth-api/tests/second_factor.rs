@@ -167,7 +167,8 @@ async fn password_step(app: &TestApp, username: &str, password: &str) -> String 
 async fn a_new_account_sets_up_totp_first_then_signs_in_with_it_and_a_code_works_once() {
     let mail = Maildev::start().await;
     let smtp = mail.smtp_url();
-    let app = TestApp::start_with(|c| c.mail.smtp_url = smtp).await;
+    // As the API's own database role: every grant these steps need is there.
+    let (_owner, app, _login) = TestApp::as_api_role(|c| c.mail.smtp_url = smtp).await;
     self_service_account(&app, "zoe", "orchid lantern basin thirty", 7).await;
 
     let resp = app.login("zoe", "orchid lantern basin thirty").await;

@@ -179,7 +179,69 @@
               : h('p', {}, 'Protect your account with a second step at sign-in: a code from an authenticator app on your phone.'),
             h('button', { type: 'button', class: 'usa-button', id: 'totp-start', onclick: startTotp }, 'Set up an authenticator app'),
           ),
+      account.setup_only ? null : passwordForm(),
+      account.setup_only ? null : h('div', { id: 'sessions' }),
       h('button', { type: 'button', class: 'usa-button usa-button--secondary margin-top-3', id: 'sign-out', onclick: signOut }, 'Sign out'),
+    );
+    if (!account.setup_only) showSessions();
+  }
+
+  /** Change the password: the current one is required; other sessions end. */
+  function passwordForm() {
+    const field = (name, label, autocomplete) => {
+      const error = h('span', { class: 'usa-error-message', id: `${name}-error`, hidden: true });
+      const input = h('input', { class: 'usa-input', id: name, name, type: 'password', autocomplete, required: true });
+      return [h('div', { class: 'usa-form-group' }, h('label', { class: 'usa-label', for: name }, label), error, input), input, error];
+    };
+    const [currentGroup, current, currentError] = field('current_password', 'Current password', 'current-password');
+    const [newGroup, next, nextError] = field('new_password', 'New password', 'new-password');
+    const status = h('div', { id: 'password-status', role: 'status' });
+    const form = h('form', { class: 'usa-form', id: 'password-form', novalidate: true }, currentGroup, newGroup, h('button', { class: 'usa-button', type: 'submit' }, 'Change password'), status);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      setFieldError(current, currentError, current.value ? '' : 'Enter your current password.');
+      setFieldError(next, nextError, next.value ? '' : 'Choose a new password.');
+      if (!current.value || !next.value) return (current.value ? next : current).focus();
+      const res = await postJSON('/api/me/password', { current_password: current.value, new_password: next.value });
+      const fields = (res.data && res.data.error && res.data.error.fields) || [];
+      for (const { field: name, message } of fields) {
+        if (name === 'current_password') setFieldError(current, currentError, message);
+        if (name === 'new_password') setFieldError(next, nextError, message);
+      }
+      if (fields.length) return (fields[0].field === 'current_password' ? current : next).focus();
+      status.textContent = res.ok
+        ? `Your password is changed. ${plural(res.data.sessions_ended, 'other session was', 'other sessions were')} signed out.`
+        : 'Changing the password is not available right now.';
+      if (res.ok) {
+        current.value = '';
+        next.value = '';
+        showSessions();
+      }
+    });
+    return h('div', {}, h('h2', {}, 'Password'), form);
+  }
+
+  /** The sessions still open, and "sign out everywhere". */
+  async function showSessions() {
+    const box = $('#sessions');
+    const res = await getJSON('/api/me/sessions');
+    if (!box || !res.ok) return;
+    const when = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
+    fill(
+      box,
+      h('h2', {}, 'Where you are signed in'),
+      h('ul', { class: 'usa-list', id: 'session-list' }, res.data.sessions.map((s) =>
+        h('li', {}, `Since ${when.format(new Date(s.started_at))}`, s.client_addr ? ` from ${s.client_addr}` : '', s.current ? ' (this browser)' : ''))),
+      h('button', {
+        type: 'button',
+        class: 'usa-button usa-button--outline',
+        id: 'end-all',
+        onclick: async () => {
+          await postJSON('/api/me/sessions/end-all', {});
+          signedOutLocally();
+          location.assign('/signin/');
+        },
+      }, 'Sign out everywhere'),
     );
   }
 

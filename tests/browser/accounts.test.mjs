@@ -238,4 +238,23 @@ test('a forgotten password is reset from the mailed link, and the old sessions a
   await page.locator('#my-plan', { hasText: 'Sign in to see your current plan' }).waitFor();
   account.password = 'tundra violet anchor meadow';
   await passwordStep();
+  await page.getByLabel('Code from your app, or a recovery code').fill(recoveryCodes[2]);
+  await Promise.all([page.waitForURL('**/my-plan/'), page.locator('#second-factor-form [type="submit"]').click()]);
+});
+
+test('the account page lists the sessions, changes the password and signs out everywhere', async () => {
+  await page.goto(`${stack.baseUrl}/account/`);
+  await page.locator('#session-list li', { hasText: '(this browser)' }).waitFor();
+  assert.equal(await page.locator('#session-list li').count(), 1, 'the sessions before the reset are gone');
+  await assertAxeClean('the account page with its settings');
+  await page.getByLabel('Current password').fill('not my password');
+  await page.getByLabel('New password').fill('cobalt prairie lantern swift');
+  await page.locator('#password-form [type="submit"]').click();
+  await page.locator('#current_password-error:not([hidden])').waitFor();
+  await page.getByLabel('Current password').fill(account.password);
+  await page.locator('#password-form [type="submit"]').click();
+  await page.locator('#password-status', { hasText: 'Your password is changed' }).waitFor();
+  await Promise.all([page.waitForURL('**/signin/'), page.locator('#end-all').click()]);
+  await page.goto(`${stack.baseUrl}/my-plan/`);
+  await page.locator('#my-plan', { hasText: 'Sign in to see your current plan' }).waitFor();
 });

@@ -15,8 +15,9 @@ use axum::routing::{get, post};
 
 use crate::state::AppState;
 
-/// Deletes identity checks no limit counts any more, and links a day past
-/// their expiry (refused either way; the day leaves them to look into).
+/// Deletes identity checks no limit counts any more, links a day past their
+/// expiry (refused either way; the day leaves them to look into) and
+/// pending sign-ins past theirs.
 pub async fn prune(
     db: &impl tokio_postgres::GenericClient,
     config: &crate::config::AccountConfig,
@@ -28,7 +29,10 @@ pub async fn prune(
             &[],
         )
         .await?;
-    Ok(attempts + tokens)
+    let pending = db
+        .execute("DELETE FROM pending_sign_in WHERE expires_at < now()", &[])
+        .await?;
+    Ok(attempts + tokens + pending)
 }
 
 /// The account routes, merged into the API's route table.

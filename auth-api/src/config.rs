@@ -103,6 +103,10 @@ pub struct Config {
     /// and request bodies in the fulfillment caps. Unset in development: an
     /// ephemeral key, with a warning.
     pub pseudonyms: Pseudonyms,
+    /// `SMTP_URL`, `MAIL_FROM`, `SITE_URL`: mail to account holders.
+    pub mail: MailConfig,
+    /// Account creation and recovery.
+    pub accounts: AccountConfig,
 }
 
 impl Config {
@@ -124,6 +128,8 @@ impl Config {
             client_addr: ClientAddrConfig::from_env()?,
             auth: AuthConfig::from_env(env)?,
             pseudonyms: pseudonyms_from_env(env)?,
+            mail: MailConfig::from_env()?,
+            accounts: AccountConfig::from_env()?,
         })
     }
 
@@ -146,6 +152,8 @@ impl Config {
             // Fixed, so that replicas in one test count the same failures.
             pseudonyms: Pseudonyms::new(b"test pseudonym key: public, never used outside tests")
                 .expect("long enough"),
+            mail: MailConfig::default(),
+            accounts: AccountConfig::default(),
         }
     }
 }
@@ -314,6 +322,112 @@ fn keyring_from_env(env: AppEnv) -> Result<Keyring, ConfigError> {
                 reason: e.to_string(),
             })
         }
+    }
+}
+
+/// Mail to account holders (see [`crate::mail`]).
+#[derive(Clone)]
+pub struct MailConfig {
+    /// `SMTP_URL`, default `smtp://127.0.0.1:1025` (a local catcher such as
+    /// maildev, no TLS). `smtps://user:pass@host` for TLS from the start,
+    /// `smtp://user:pass@host?tls=required` for STARTTLS.
+    pub smtp_url: String,
+    /// `MAIL_FROM`, default `whatever.gov <no-reply@whatever.gov>`.
+    pub from: String,
+    /// `SITE_URL`, default `http://127.0.0.1:8000`: the public site the
+    /// links in mail point to, without a trailing slash.
+    pub site_url: String,
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // SMTP_URL may carry credentials.
+        f.debug_struct("MailConfig")
+            .field("from", &self.from)
+            .field("site_url", &self.site_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: "smtp://127.0.0.1:1025".into(),
+            from: "whatever.gov <no-reply@whatever.gov>".into(),
+            site_url: "http://127.0.0.1:8000".into(),
+        }
+    }
+}
+
+impl MailConfig {
+    fn from_env() -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let config = Self {
+            smtp_url: optional_var("SMTP_URL").unwrap_or(defaults.smtp_url),
+            from: optional_var("MAIL_FROM").unwrap_or(defaults.from),
+            site_url: optional_var("SITE_URL")
+                .unwrap_or(defaults.site_url)
+                .trim_end_matches('/')
+                .to_string(),
+        };
+        // Refuse an unusable setting at start, naming it, not at the first mail.
+        if let Err(error) = crate::mail::Mailer::new(&config) {
+            let name = match error {
+                crate::mail::MailError::Address(_) => "MAIL_FROM",
+                _ => "SMTP_URL",
+            };
+            return Err(ConfigError::Invalid {
+                name,
+                reason: error.to_string(),
+            });
+        }
+        if !(config.site_url.starts_with("https://") || config.site_url.starts_with("http://")) {
+            return Err(ConfigError::Invalid {
+                name: "SITE_URL",
+                reason: format!("{:?} is not an http(s) URL", config.site_url),
+            });
+        }
+        Ok(config)
+    }
+}
+
+/// Account creation and recovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountConfig {
+    /// `ACCOUNT_LIMIT_FACTS`, default `5/3600`: attempts to create an account
+    /// with one set of identity facts (last name, birth date, ZIP code), from
+    /// anywhere: guessing the last four SSN digits of one person.
+    pub per_facts: Limit,
+    /// `ACCOUNT_LIMIT_CLIENT`, default `20/3600`: attempts from one address.
+    pub per_client: Limit,
+    /// `VERIFY_EMAIL_TTL_SECS`, default 24 hours: how long an email
+    /// verification link works.
+    pub verify_email_ttl: Duration,
+}
+
+impl Default for AccountConfig {
+    fn default() -> Self {
+        Self {
+            per_facts: Limit {
+                max: 5,
+                window: Duration::from_secs(3600),
+            },
+            per_client: Limit {
+                max: 20,
+                window: Duration::from_secs(3600),
+            },
+            verify_email_ttl: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+impl AccountConfig {
+    fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            per_facts: parse_var("ACCOUNT_LIMIT_FACTS", "5/3600")?,
+            per_client: parse_var("ACCOUNT_LIMIT_CLIENT", "20/3600")?,
+            verify_email_ttl: Duration::from_secs(parse_var("VERIFY_EMAIL_TTL_SECS", "86400")?),
+        })
     }
 }
 

@@ -180,6 +180,9 @@ pub async fn load(
 
 /// Answers `GET /api/me/enrollment` from the personal pool.
 pub async fn get(State(state): State<AppState>, signed_in: SignedIn) -> Result<Resp, ApiError> {
+    if signed_in.setup_only() {
+        return Err(session::SECOND_FACTOR_FIRST);
+    }
     let username = signed_in.username().to_string();
     let refreshed = signed_in.refreshed();
     let db = state.personal.get().await?;

@@ -33,6 +33,19 @@ pub enum ApiError {
         /// What is wrong with it.
         message: String,
     },
+    /// Several fields of the body are not acceptable; answered 422 with
+    /// each field and what is wrong with it, so a form can mark them all.
+    #[error("{} fields need attention", .0.len())]
+    InvalidFields(Vec<(&'static str, String)>),
+    /// The request is understood, and refused for this account (e.g. its
+    /// email address is not verified yet).
+    #[error("{message}")]
+    Forbidden {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// What to do.
+        message: &'static str,
+    },
     /// No valid session.
     #[error("{0}")]
     Unauthorized(&'static str),
@@ -83,9 +96,10 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unprocessable { .. } | Self::InvalidField { .. } => {
+            Self::Unprocessable { .. } | Self::InvalidField { .. } | Self::InvalidFields(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -102,7 +116,9 @@ impl ApiError {
         match self {
             Self::BadRequest { code, .. }
             | Self::Unprocessable { code, .. }
-            | Self::Conflict { code, .. } => code,
+            | Self::Conflict { code, .. }
+            | Self::Forbidden { code, .. } => code,
+            Self::InvalidFields(_) => "invalid_fields",
             Self::InvalidField { .. } => "invalid_field",
             Self::Unauthorized(_) => "unauthorized",
             Self::NotFound => "not_found",
@@ -154,6 +170,12 @@ impl ApiError {
         let mut body = serde_json::json!({"error": {"code": self.code(), "message": message}});
         if let Self::InvalidField { field, .. } = &self {
             body["error"]["field"] = (*field).into();
+        }
+        if let Self::InvalidFields(fields) = &self {
+            body["error"]["fields"] = fields
+                .iter()
+                .map(|(field, message)| serde_json::json!({"field": field, "message": message}))
+                .collect();
         }
         let mut resp = json_response(status, &body);
         if let Self::TooManyRequests { retry_after } = self {

@@ -5,6 +5,8 @@
 //! [`routes::app`] is the whole API as a tower service of
 //! [`state::AppState`]; [`server`] puts it on a socket.
 
+pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod client_addr;
 pub mod config;
@@ -13,6 +15,7 @@ pub mod error;
 pub mod fulfillment;
 pub mod health;
 pub mod http;
+pub mod mail;
 pub mod metrics;
 pub mod pseudonym;
 pub mod routes;

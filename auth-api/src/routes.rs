@@ -18,10 +18,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::login;
+use crate::auth::{login, second_factor};
 use crate::http::{MAX_BODY_BYTES, security_headers};
 use crate::state::AppState;
-use crate::{ApiError, enrollment, fulfillment, health, metrics};
+use crate::{ApiError, account, enrollment, fulfillment, health, metrics};
 
 /// The header carrying each request's id, echoed on the answer and logged.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -35,8 +35,13 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/login", post(login::login))
+        .route("/api/login/second-factor", post(second_factor::second_step))
         .route("/api/logout", post(login::logout))
+        .route("/api/me/account", get(second_factor::account))
+        .route("/api/me/totp", post(second_factor::setup))
+        .route("/api/me/totp/confirm", post(second_factor::confirm))
         .route("/api/me/enrollment", get(enrollment::get))
+        .merge(account::routes())
         .merge(fulfillment::routes())
         .fallback(|| async { ApiError::NotFound });
     let mut router = router

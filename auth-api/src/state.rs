@@ -7,6 +7,7 @@ use deadpool_postgres::Pool;
 
 use crate::auth::password::Passwords;
 use crate::config::Config;
+use crate::mail::{Mail, Mailer};
 
 /// Shared handles: the database pools and the configuration.
 #[derive(Clone)]
@@ -24,6 +25,9 @@ pub struct AppState {
     pub fulfillment: crate::fulfillment::Wake,
     /// Password hashing, bounded in concurrency.
     pub passwords: Passwords,
+    /// Mail to account holders; `None` only if `SMTP_URL` or `MAIL_FROM`
+    /// cannot be used (which [`Config::from_env`] refuses at start).
+    pub mailer: Option<Mailer>,
     draining: Arc<AtomicBool>,
 }
 
@@ -34,7 +38,11 @@ impl AppState {
         let mut personal = config.database.clone();
         personal.pool_size = config.personal_pool_size.max(1);
         let personal = whatever_database::pool::build_pool(&personal, config.db_wait)?;
+        let mailer = Mailer::new(&config.mail)
+            .inspect_err(|error| tracing::error!(%error, "mail cannot be sent"))
+            .ok();
         Ok(Self {
+            mailer,
             pool,
             personal,
             passwords: Passwords::new(config.auth.login_concurrency),
@@ -42,6 +50,15 @@ impl AppState {
             fulfillment: Default::default(),
             draining: Arc::default(),
         })
+    }
+
+    /// Sends `mail` to `to` once the current request is answered (see
+    /// [`Mailer::send_later`]).
+    pub fn send_mail(&self, to: String, mail: Mail) {
+        match &self.mailer {
+            Some(mailer) => mailer.send_later(to, mail),
+            None => tracing::warn!(kind = mail.kind, "mail not sent: no usable SMTP_URL"),
+        }
     }
 
     /// Marks the process as shutting down: `/readyz` answers 503 from now on.

@@ -103,6 +103,12 @@ async fn allow_names_the_methods_each_route_has() {
         ("/api/logout", "POST"),
         ("/api/me/enrollment", "GET"),
         ("/api/fulfillment", "POST"),
+        ("/api/accounts", "POST"),
+        ("/api/accounts/verify-email", "POST"),
+        ("/api/login/second-factor", "POST"),
+        ("/api/me/account", "GET"),
+        ("/api/me/totp", "POST"),
+        ("/api/me/totp/confirm", "POST"),
     ] {
         let req = Request::delete(path).body(Body::empty()).unwrap();
         let (status, headers, _) = call(&app, req).await;

@@ -67,8 +67,8 @@ cd "$workdir"
 # A fixed seed keeps CI reproducible; set SCHEMATHESIS_SEED to explore more.
 # positive_data_acceptance is off because a schema-valid mail request for a
 # plan that does not exist is rightly refused (422): validity depends on data.
-# Logout would revoke the token the other operations use; it runs last
-# in its own pass.
+# Logout and "sign out everywhere" would revoke the token the other
+# operations use; they run last in a pass of their own.
 schemathesis run "$schema" \
   --url "http://127.0.0.1:$port" \
   -H "Authorization: Bearer $token" \
@@ -77,6 +77,7 @@ schemathesis run "$schema" \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-40}" \
   --seed "${SCHEMATHESIS_SEED:-20261128}" \
   --exclude-operation-id logout \
+  --exclude-operation-id endAllSessions \
   --no-color
 schemathesis run "$schema" \
   --url "http://127.0.0.1:$port" \
@@ -85,4 +86,5 @@ schemathesis run "$schema" \
   --max-examples 5 \
   --seed "${SCHEMATHESIS_SEED:-20261128}" \
   --include-operation-id logout \
+  --include-operation-id endAllSessions \
   --no-color

@@ -22,6 +22,7 @@ fn claims_for(sub: &str, exp_in: i64) -> Claims {
         iat: now,
         exp: now + exp_in,
         auth_time: now,
+        setup_only: false,
     }
 }
 

@@ -162,6 +162,7 @@
       signedOutLocally();
       return null;
     }
+    if (res.status === 403) throw Object.assign(new Error('second factor first'), { setupFirst: true });
     if (!res.ok || !res.data) throw new Error(`enrollment: HTTP ${res.status}`);
     // Keep only what the pages show: the name, the current plan, the history.
     const b = res.data.beneficiary || {};
@@ -1019,21 +1020,23 @@
           headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
           body: JSON.stringify({ username, password }),
         });
+        if (res.ok && res.data && res.data.status === 'second_factor_required') {
+          form.hidden = true;
+          globalThis.WhateverAccount.secondStep(username);
+          return;
+        }
         if (res.ok) {
-          storageSet(sessionStorage, ENROLLMENT_KEY, null);
-          const expires = Date.parse((res.data && res.data.expires_at) || '');
-          storageSet(localStorage, HINT_KEY, {
-            username: (res.data && res.data.username) || username,
-            expires_at: Number.isNaN(expires) ? null : new Date(expires).toISOString(),
-            ttl_ms: Number.isNaN(expires) ? null : Math.max(0, expires - Date.now()),
-          });
-          location.assign('/my-plan/');
+          signedIn(res.data, username);
+          // An account that must add a second factor does that first.
+          location.assign(res.data && res.data.second_factor === 'setup_required' ? '/account/' : '/my-plan/');
           return;
         }
         status.textContent =
           res.status === 401
             ? 'That username and password do not match our records. Check them and try again.'
-            : res.status === 429
+            : res.status === 403 && res.data && res.data.error
+              ? res.data.error.message
+              : res.status === 429
               ? 'Too many sign-in attempts. Wait a few minutes, then try again.'
               : 'Sign-in is not available right now. Please try again later.';
       } catch {
@@ -1042,6 +1045,17 @@
       if (submit) submit.disabled = false;
       form.elements.password.value = '';
       form.elements.password.focus();
+    });
+  }
+
+  /** Remembers (without anything secret) that this browser is signed in. */
+  function signedIn(data, username) {
+    storageSet(sessionStorage, ENROLLMENT_KEY, null);
+    const expires = Date.parse((data && data.expires_at) || '');
+    storageSet(localStorage, HINT_KEY, {
+      username: (data && data.username) || username,
+      expires_at: Number.isNaN(expires) ? null : new Date(expires).toISOString(),
+      ttl_ms: Number.isNaN(expires) ? null : Math.max(0, expires - Date.now()),
     });
   }
 
@@ -1065,8 +1079,13 @@
     let data;
     try {
       data = await enrollment({ fresh: true });
-    } catch {
-      fill(root, h('p', {}, 'We could not load your plan right now. Please try again later.'));
+    } catch (error) {
+      fill(
+        root,
+        error.setupFirst
+          ? h('p', {}, 'Before you can see your plan, add an authenticator app to your account. ', h('a', { class: 'usa-button', href: '/account/' }, 'Set it up'))
+          : h('p', {}, 'We could not load your plan right now. Please try again later.'),
+      );
       return;
     }
     if (!data) return signInPrompt();
@@ -1125,9 +1144,18 @@
 
   // ---------- start ----------
 
+  // What account.js (loaded after this file on the account pages) builds on.
+  globalThis.WhateverSite = { $, h, fill, plural, getJSON, setFieldError, storageSet, sessionHint, signedIn, signedOutLocally, signOut, ENROLLMENT_KEY };
+
   updateAuthNav();
   sessionHint();
   initZipForms();
-  const start = { zip: initZipPage, plan: initPlanPage, compare: initComparePage, signin: initSignin, myplan: initMyPlan }[page];
+  const start = {
+    zip: initZipPage,
+    plan: initPlanPage,
+    compare: initComparePage,
+    signin: initSignin,
+    myplan: initMyPlan,
+  }[page];
   if (start) Promise.resolve().then(start).catch(() => {});
 })();

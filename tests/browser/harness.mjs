@@ -80,14 +80,15 @@ function startDaemon(bin, args, env, logName) {
 }
 
 /**
- * Starts the whole stack. Returns `{ baseUrl, siteDir, dbUrl, stop() }`.
+ * Starts the whole stack. Returns `{ baseUrl, siteDir, dbUrl, mailUrl, stop() }`
+ * (`mailUrl`: maildev's web and REST API, when started with `mail: true`).
  * `name` keeps the logs of concurrent test files apart.
  */
 /**
  * Seeds, builds and serves the whole stack. `beforeBuild`, if given, is SQL
  * run on the seeded database before the site is built.
  */
-export async function startStack(name, { beforeBuild } = {}) {
+export async function startStack(name, { beforeBuild, mail = false } = {}) {
   mkdirSync(path.join(ARTIFACTS, 'logs'), { recursive: true });
   if (!process.env.BROWSER_TEST_SKIP_CARGO) {
     // By binary name: `-p generator` is ambiguous once a dependency shares the name.
@@ -119,7 +120,18 @@ export async function startStack(name, { beforeBuild } = {}) {
     if (beforeBuild) psql(beforeBuild, dbUrl);
     run(gen, ['build', '--out', siteDir], env, `${name}-build.log`);
 
-    const [apiPort, adminPort, fulfillmentPort, sitePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [apiPort, adminPort, fulfillmentPort, sitePort, smtpPort, mailPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const baseUrl = `http://127.0.0.1:${sitePort}`;
+    // Mail to account holders goes to a real SMTP server that keeps it:
+    // maildev, read through its REST API (`mailUrl`/email).
+    const mailUrl = mail ? `http://127.0.0.1:${mailPort}` : null;
+    if (mail) {
+      const log = path.join(ARTIFACTS, 'logs', `${name}-maildev.log`);
+      const fd = openSync(log, 'w');
+      const child = spawn(path.join(ROOT, 'node_modules/.bin/maildev'), ['--ip', '127.0.0.1', '--smtp', String(smtpPort), '--web', String(mailPort)], { cwd: ROOT, stdio: ['ignore', fd, fd] });
+      children.push({ child, log });
+      await waitFor(`${mailUrl}/email`, 'maildev', child, log);
+    }
     const fulfillment = startDaemon('fake-fulfillment', ['--listen', `127.0.0.1:${fulfillmentPort}`], {}, `${name}-fake-fulfillment.log`);
     children.push(fulfillment);
     await waitFor(`http://127.0.0.1:${fulfillmentPort}/`, 'fake-fulfillment', fulfillment.child, fulfillment.log);
@@ -127,7 +139,7 @@ export async function startStack(name, { beforeBuild } = {}) {
     const api = startDaemon(
       'auth-api',
       [],
-      { ...env, LISTEN_ADDR: `127.0.0.1:${apiPort}`, ADMIN_LISTEN_ADDR: `127.0.0.1:${adminPort}`, FULFILLMENT_URL: `http://127.0.0.1:${fulfillmentPort}`, FULFILLMENT_RATE_LIMIT: '1000', FULFILLMENT_ALLOW_HTTP: 'true' },
+      { ...env, LISTEN_ADDR: `127.0.0.1:${apiPort}`, ADMIN_LISTEN_ADDR: `127.0.0.1:${adminPort}`, FULFILLMENT_URL: `http://127.0.0.1:${fulfillmentPort}`, FULFILLMENT_RATE_LIMIT: '1000', FULFILLMENT_ALLOW_HTTP: 'true', SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, SITE_URL: baseUrl },
       `${name}-auth-api.log`,
     );
     children.push(api);
@@ -140,9 +152,8 @@ export async function startStack(name, { beforeBuild } = {}) {
       `${name}-serve.log`,
     );
     children.push(serve);
-    const baseUrl = `http://127.0.0.1:${sitePort}`;
     await waitFor(`${baseUrl}/`, 'generator serve', serve.child, serve.log);
-    return { baseUrl, siteDir, dbUrl, stop };
+    return { baseUrl, siteDir, dbUrl, mailUrl, stop };
   } catch (e) {
     await stop().catch(() => {});
     throw e;

@@ -5,12 +5,17 @@ use http::{HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
 use super::password::Verdict;
+use super::second_factor;
 use super::session::{self, SignedIn};
 use super::throttle;
 use crate::ApiError;
+use crate::account::messages;
+use crate::account::token::{self, Purpose};
+use crate::audit::{self, Event};
 use crate::client_addr::ClientIp;
 use crate::http::{JsonBody, Resp, json_response};
 use crate::state::AppState;
+use whatever_database::rules::password as password_rule;
 
 /// The one message for an unknown user and a wrong password alike.
 const BAD_CREDENTIALS: ApiError = ApiError::Unauthorized("The username or password is incorrect.");
@@ -26,7 +31,16 @@ pub struct LoginRequest {
 struct LoginResponse<'a> {
     username: &'a str,
     expires_at: chrono::DateTime<chrono::Utc>,
+    /// `setup_required`: an account that must add a second factor and has
+    /// none; the session may do nothing else. `setup_suggested`: an account
+    /// from before second factors, asked to add one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    second_factor: Option<&'static str>,
 }
+
+/// What an account must do before it may sign in.
+const UNVERIFIED: &str = "Confirm your email address first: open the link in the message we \
+     just sent you, then sign in again.";
 
 /// Checks the password and opens a session. The body is read in full
 /// before a connection is taken.
@@ -38,34 +52,71 @@ pub async fn login(
     let auth = &state.config.auth;
 
     // Counted before the hash, so concurrent guesses cannot outrun the limits.
-    let attempt = throttle::reserve(
+    let attempt = match throttle::reserve(
         &state.pool,
         auth,
         &state.config.pseudonyms,
         &username,
         client,
     )
-    .await?;
+    .await
+    {
+        Ok(attempt) => attempt,
+        Err(error @ ApiError::TooManyRequests { .. }) => {
+            let db = state.pool.get().await?;
+            let detail = serde_json::json!({"account": state.config.pseudonyms.log_tag(&username)});
+            audit::record(&**db, Event::SignInThrottled, None, Some(client), detail).await?;
+            return Err(error);
+        }
+        Err(error) => return Err(error),
+    };
     let user = attempt.tag().to_string();
     let db = state.pool.get().await?;
-    let stored: Option<String> = db
+    // An account created through the API signs in once its address is
+    // verified; one made before that was possible counts as verified.
+    let found = db
         .query_opt(
-            r#"SELECT password FROM "user" WHERE username = $1"#,
+            r#"SELECT u.password, a.username IS NOT NULL AND a.email_verified_at IS NULL, u.email,
+                      a.username IS NOT NULL,
+                      EXISTS (SELECT 1 FROM totp_factor t
+                               WHERE t.username = u.username AND t.confirmed_at IS NOT NULL)
+                 FROM "user" u LEFT JOIN account a ON a.username = u.username
+                WHERE u.username = $1"#,
             &[&username],
         )
-        .await?
-        .map(|row| row.get(0));
+        .await?;
+    let stored: Option<String> = found.as_ref().map(|row| row.get(0));
+    let unverified = found.as_ref().is_some_and(|row| row.get::<_, bool>(1));
+    let email: Option<String> = found.as_ref().and_then(|row| row.get(2));
+    let self_service = found.as_ref().is_some_and(|row| row.get::<_, bool>(3));
+    let has_factor = found.as_ref().is_some_and(|row| row.get::<_, bool>(4));
     // Hold no pooled connection during the slow hash.
     drop(db);
-    let verdict = state.passwords.verify(password, stored.clone()).await?;
+    // Passwords are chosen and hashed NFKC-normalized; one typed in another
+    // form (or chosen before normalization, and not in NFKC) is checked
+    // as typed too.
+    let normalized = password_rule::normalize(&password);
+    let mut verdict = state
+        .passwords
+        .verify(normalized.clone(), stored.clone())
+        .await?;
+    if verdict == Verdict::Rejected && normalized != password && stored.is_some() {
+        verdict = state.passwords.verify(password, stored.clone()).await?;
+    }
 
     let signed_in = verdict != Verdict::Rejected;
-    throttle::settle(&state.pool, attempt, signed_in).await?;
+    // With a second factor to come, the attempt stays counted until the
+    // second step succeeds: a stolen password cannot reset the count that
+    // holds back guessing the codes.
+    throttle::settle(&state.pool, attempt, signed_in && !has_factor).await?;
+    let db = state.pool.get().await?;
+    let known = stored.as_ref().map(|_| username.as_str());
     if !signed_in {
         tracing::info!(%user, %client, "login failed");
+        let detail = serde_json::json!({"account": user});
+        audit::record(&**db, Event::SignInFailed, known, Some(client), detail).await?;
         return Err(BAD_CREDENTIALS);
     }
-    let db = state.pool.get().await?;
     if let (Verdict::AcceptedRehash(new_hash), Some(old_hash)) = (&verdict, &stored) {
         // Compare-and-set: a concurrent password change wins over the upgrade.
         db.execute(
@@ -75,13 +126,64 @@ pub async fn login(
         .await?;
         tracing::info!(%user, "password hash upgraded to argon2id");
     }
-    let issued = session::open(&auth.keys, &auth.session, &username)?;
+    if unverified {
+        // The right password proves the account is theirs: tell them what
+        // is missing, and send a fresh link in case the first one expired.
+        let ttl = state.config.accounts.verify_email_ttl;
+        let token = token::issue(&**db, &username, Purpose::VerifyEmail, ttl).await?;
+        audit::record(
+            &**db,
+            Event::SignInUnverified,
+            known,
+            Some(client),
+            serde_json::json!({}),
+        )
+        .await?;
+        if let Some(email) = email {
+            let hours = ttl.as_secs().div_ceil(3600);
+            let site = &state.config.mail.site_url;
+            state.send_mail(email, messages::verify_email(site, &token, hours));
+        }
+        tracing::info!(%user, "sign-in of an unverified account");
+        return Err(ApiError::Forbidden {
+            code: "email_unverified",
+            message: UNVERIFIED,
+        });
+    }
+    if has_factor {
+        // The password is half of it: the session opens at the second step.
+        let cookie = second_factor::start_pending(&**db, &username).await?;
+        tracing::info!(%user, "password accepted, second factor next");
+        let mut resp = json_response(
+            StatusCode::OK,
+            &serde_json::json!({"status": "second_factor_required", "methods": ["totp", "recovery_code"]}),
+        );
+        resp.headers_mut().insert(header::SET_COOKIE, cookie);
+        return Ok(resp);
+    }
+    // An account created here must add its second factor before anything
+    // else; one from before is asked to, and may go on without.
+    let issued = session::open_with(&auth.keys, &auth.session, &username, self_service)?;
+    session::record(&**db, &auth.session, &issued.claims, client).await?;
+    audit::record(
+        &**db,
+        Event::SignInSucceeded,
+        known,
+        Some(client),
+        serde_json::json!({"session": issued.claims.sid}),
+    )
+    .await?;
     tracing::info!(%user, session = %issued.claims.sid, "signed in");
     let mut resp = json_response(
         StatusCode::OK,
         &LoginResponse {
             username: &username,
             expires_at: issued.expires_at(),
+            second_factor: Some(if self_service {
+                "setup_required"
+            } else {
+                "setup_suggested"
+            }),
         },
     );
     resp.headers_mut()
@@ -98,6 +200,7 @@ const CLEAR_SITE_DATA: HeaderValue = HeaderValue::from_static(r#""cookies", "sto
 /// browser is never left holding a dead one.
 pub async fn logout(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     signed_in: Result<SignedIn, ApiError>,
 ) -> Result<Resp, ApiError> {
     let auth = &state.config.auth;
@@ -107,6 +210,15 @@ pub async fn logout(
             match signed_in.confirm(&**db).await {
                 Ok(session) => {
                     session::revoke(&**db, &auth.session, &session.claims).await?;
+                    let detail = serde_json::json!({"session": session.claims.sid});
+                    audit::record(
+                        &**db,
+                        Event::SignedOut,
+                        Some(&session.claims.sub),
+                        Some(client),
+                        detail,
+                    )
+                    .await?;
                     Ok(session)
                 }
                 Err(error) => Err(error),

@@ -4,9 +4,11 @@
 pub mod keys;
 pub mod login;
 pub mod password;
+pub mod second_factor;
 pub mod session;
 pub mod throttle;
 pub mod token;
+pub mod totp;
 
 pub use crate::client_addr::PeerAddr;
 pub use session::{Session, SignedIn};
@@ -17,7 +19,9 @@ use crate::state::AppState;
 /// `WRAP_LEGACY_HASHES_AT_START=false`), wraps any legacy bcrypt hash into
 /// argon2id. Then every ten minutes, deletes revocations past their expiry,
 /// failures older than the longest throttling window and addresses not
-/// signed in from for longer than `LOGIN_KNOWN_CLIENT_SECS`. Several
+/// signed in from for longer than `LOGIN_KNOWN_CLIENT_SECS`, identity
+/// checks older than the account-creation windows and links expired for a
+/// day. Several
 /// replicas doing it is harmless: every write is idempotent.
 pub async fn prune_periodically(state: AppState) {
     if state.config.auth.wrap_legacy_at_start {
@@ -32,9 +36,12 @@ pub async fn prune_periodically(state: AppState) {
         let limits = &state.config.auth.throttle;
         let outcome = match state.pool.get().await {
             Ok(db) => match session::prune(&**db, limits.longest_window()).await {
-                Ok(n) => throttle::prune_known_clients(&**db, limits.known_client)
-                    .await
-                    .map(|m| n + m),
+                Ok(n) => match throttle::prune_known_clients(&**db, limits.known_client).await {
+                    Ok(m) => crate::account::prune(&**db, &state.config.accounts)
+                        .await
+                        .map(|k| n + m + k),
+                    Err(e) => Err(e),
+                },
                 Err(e) => Err(e),
             },
             Err(e) => Err(e.into()),

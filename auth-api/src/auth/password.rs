@@ -69,6 +69,7 @@ pub struct Work {
 pub struct Passwords {
     permits: Arc<Semaphore>,
     checks: Arc<AtomicU64>,
+    hashes: Arc<AtomicU64>,
 }
 
 fn argon2() -> Argon2<'static> {
@@ -292,6 +293,7 @@ impl Passwords {
         Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             checks: Arc::default(),
+            hashes: Arc::default(),
         }
     }
 
@@ -299,6 +301,11 @@ impl Passwords {
     /// that got past the throttle, counted where the hashing happens.
     pub fn checks(&self) -> u64 {
         self.checks.load(Ordering::Relaxed)
+    }
+
+    /// How many new passwords this process has hashed ([`Passwords::hash`]).
+    pub fn hashes(&self) -> u64 {
+        self.hashes.load(Ordering::Relaxed)
     }
 
     /// Runs `f` on the blocking pool, once a permit is free.
@@ -328,6 +335,14 @@ impl Passwords {
         metrics::counter!("password_checks_total").increment(1);
         self.blocking(move || check(&password, stored.as_deref()).0)
             .await
+    }
+
+    /// Hashes a new password (already normalized, see
+    /// [`whatever_database::rules::password::normalize`]) with argon2id.
+    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+        self.hashes.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("password_hashes_total").increment(1);
+        self.blocking(move || hash_password(&password)).await
     }
 
     /// Wraps every bcrypt hash left in `"user"` into argon2id (see

@@ -40,6 +40,13 @@ const COOKIE_ATTRIBUTES: &str = "Path=/; HttpOnly; Secure; SameSite=Strict";
 /// nothing about why (expired, forged, revoked or absent).
 pub const UNAUTHORIZED: ApiError = ApiError::Unauthorized("Please sign in to continue.");
 
+/// The answer to a session that must set up its second factor before it
+/// may see anything personal.
+pub const SECOND_FACTOR_FIRST: ApiError = ApiError::Forbidden {
+    code: "second_factor_required",
+    message: "Set up a second way to sign in (an authenticator app) before you continue.",
+};
+
 /// An authenticated request's session.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -90,9 +97,39 @@ pub fn open(
     config: &SessionConfig,
     username: &str,
 ) -> Result<IssuedToken, ApiError> {
+    open_with(keys, config, username, false)
+}
+
+/// Signs a token for a new session of `username`, which may only set up a
+/// second factor if `setup_only`.
+pub fn open_with(
+    keys: &Keyring,
+    config: &SessionConfig,
+    username: &str,
+    setup_only: bool,
+) -> Result<IssuedToken, ApiError> {
     let now = Utc::now().timestamp();
     let id = Uuid::new_v4();
-    issue(keys, config, username.to_string(), id, now, now)
+    issue(keys, config, username.to_string(), id, now, now, setup_only)
+}
+
+/// A token for the same session, no longer limited to setting up a second
+/// factor: the factor is there now.
+pub fn lift_setup_only(
+    keys: &Keyring,
+    config: &SessionConfig,
+    claims: &Claims,
+) -> Result<IssuedToken, ApiError> {
+    let now = Utc::now().timestamp();
+    issue(
+        keys,
+        config,
+        claims.sub.clone(),
+        claims.sid,
+        claims.auth_time,
+        now.max(claims.auth_time + 1),
+        false,
+    )
 }
 
 fn issue(
@@ -102,6 +139,7 @@ fn issue(
     sid: Uuid,
     auth_time: i64,
     now: i64,
+    setup_only: bool,
 ) -> Result<IssuedToken, ApiError> {
     let exp =
         (now + config.idle.as_secs() as i64).min(auth_time + config.absolute.as_secs() as i64);
@@ -118,6 +156,7 @@ fn issue(
         iat: now,
         exp,
         auth_time,
+        setup_only,
     };
     let token = token::sign(keys, &claims)
         .map_err(|e| ApiError::Internal(format!("signing a session token: {e}")))?;
@@ -177,6 +216,7 @@ pub fn verify_token(
             claims.sid,
             claims.auth_time,
             now,
+            claims.setup_only,
         )?)
     } else {
         None
@@ -220,6 +260,11 @@ impl SignedIn {
     /// The session id, as the text [`revoked_sql`]'s parameter expects.
     pub fn session_param(&self) -> String {
         self.0.claims.sid.to_string()
+    }
+
+    /// Whether the session may only set up a second factor.
+    pub fn setup_only(&self) -> bool {
+        self.0.claims.setup_only
     }
 
     /// The refreshed token to send back if the route succeeds.
@@ -273,6 +318,47 @@ pub async fn revoke(
     Ok(())
 }
 
+/// Notes a newly opened session of `claims.sub`, so that it can be listed
+/// and ended with the account's other sessions.
+pub async fn record(
+    db: &impl GenericClient,
+    config: &SessionConfig,
+    claims: &Claims,
+    client: std::net::IpAddr,
+) -> Result<(), ApiError> {
+    let until = Utc
+        .timestamp_opt(claims.auth_time + config.absolute.as_secs() as i64, 0)
+        .single()
+        .unwrap_or_else(Utc::now);
+    db.execute(
+        "INSERT INTO account_session (session_id, username, client_addr, expires_at)
+         VALUES ($1::text::uuid, $2, $3, $4) ON CONFLICT (session_id) DO NOTHING",
+        &[&claims.sid.to_string(), &claims.sub, &client, &until],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Ends every session of `username` that may still be valid, but `keep`:
+/// none of their tokens is accepted again. Returns how many were ended.
+pub async fn revoke_all(
+    db: &impl GenericClient,
+    username: &str,
+    keep: Option<Uuid>,
+) -> Result<u64, ApiError> {
+    let keep = keep.map(|sid| sid.to_string());
+    Ok(db
+        .execute(
+            "INSERT INTO revoked_session (session_id, expires_at)
+             SELECT session_id, expires_at FROM account_session
+              WHERE username = $1 AND expires_at > now()
+                AND ($2::text IS NULL OR session_id <> $2::text::uuid)
+             ON CONFLICT (session_id) DO NOTHING",
+            &[&username, &keep],
+        )
+        .await?)
+}
+
 /// Deletes throttling and revocation rows nobody can need any more: the
 /// tables stay as small as the traffic of the last day.
 pub async fn prune(
@@ -281,7 +367,9 @@ pub async fn prune(
 ) -> Result<u64, ApiError> {
     let revoked = db
         .execute("DELETE FROM revoked_session WHERE expires_at < now()", &[])
-        .await?;
+        .await?
+        + db.execute("DELETE FROM account_session WHERE expires_at < now()", &[])
+            .await?;
     let failures = db
         .execute(
             "DELETE FROM login_failure WHERE failed_at < now() - $1::float8 * interval '1 second'",
@@ -336,6 +424,7 @@ mod tests {
             Uuid::new_v4(),
             now - 11 * 3600 - 1800,
             now,
+            false,
         )
         .unwrap();
         assert_eq!(late.claims.exp, late.claims.auth_time + 12 * 3600);

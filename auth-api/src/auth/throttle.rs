@@ -191,6 +191,44 @@ pub async fn settle(pool: &Pool, attempt: Attempt, signed_in: bool) -> Result<()
     Ok(())
 }
 
+/// Counts a wrong second-factor code as a failed login of `username` from
+/// `client`: guessing codes is held back by the same limits as guessing
+/// passwords.
+pub async fn second_factor_failed(
+    db: &impl GenericClient,
+    pseudonyms: &Pseudonyms,
+    username: &str,
+    client: IpAddr,
+) -> Result<(), ApiError> {
+    db.execute(
+        "INSERT INTO login_failure (account, client_addr) VALUES ($1, $2)",
+        &[&pseudonyms.account(username), &client],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A sign-in completed at its second step: as [`settle`] does for a
+/// success, the account's failures are forgotten (its password step stayed
+/// counted as a failure until now) and the address becomes a known one.
+pub async fn second_factor_succeeded(
+    db: &impl GenericClient,
+    pseudonyms: &Pseudonyms,
+    username: &str,
+    client: IpAddr,
+) -> Result<(), ApiError> {
+    db.execute(
+        "WITH forgotten AS (
+             UPDATE login_failure SET account = NULL WHERE account = $1
+         )
+         INSERT INTO login_known_client (account, client_addr) VALUES ($1, $2)
+         ON CONFLICT (account, client_addr) DO UPDATE SET last_success = now()",
+        &[&pseudonyms.account(username), &client],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Deletes addresses that have not signed in to their account for longer
 /// than `keep`.
 pub async fn prune_known_clients(

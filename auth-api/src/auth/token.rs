@@ -38,6 +38,10 @@ pub struct Claims {
     pub exp: i64,
     /// When the password was checked (Unix seconds); bounds the session.
     pub auth_time: i64,
+    /// A session that may do nothing but set up its second factor: an
+    /// account that must have one and has none yet. Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub setup_only: bool,
 }
 
 /// Why a token was refused. Callers answer every kind with the same 401.
@@ -93,6 +97,7 @@ mod tests {
             iat: now,
             exp: now + exp_in,
             auth_time: now,
+            setup_only: false,
         }
     }
 

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod maildev;
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -99,6 +101,25 @@ impl TestApp {
             state,
             shutdown: Some(tx),
         }
+    }
+
+    /// A server on a fresh database whose every statement runs as a login
+    /// in `whatever_api_role` alone, as production's do, and the owner's
+    /// server on the same database (for fixtures and checks). The login
+    /// lives as long as the returned value.
+    pub async fn as_api_role(
+        tweak: impl FnOnce(&mut Config),
+    ) -> (TestApp, TestApp, whatever_test_db::TestLogin) {
+        let owner = TestApp::start().await;
+        let login = owner.db.login_in("whatever_api_role").await.unwrap();
+        let config = login.config().clone();
+        let app = owner
+            .replica(|c| {
+                c.database = config;
+                tweak(c);
+            })
+            .await;
+        (owner, app, login)
     }
 
     pub fn url(&self, path: &str) -> String {

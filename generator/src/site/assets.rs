@@ -43,6 +43,8 @@ pub struct AssetUrls {
     /// `/assets/drugs-<hash>.mjs`: the drug list and its estimates (an ES
     /// module that imports the others by their hashed names).
     pub drugs_js: String,
+    /// `/assets/account-<hash>.js`: the account pages' script, on those pages only.
+    pub account_js: String,
 }
 
 /// Every asset object to write, and the URLs pages use.
@@ -66,6 +68,7 @@ impl Assets {
         let mut site_js = None;
         let mut rules_js = None;
         let mut drugs_js = None;
+        let mut account_js = None;
         for (rel, bytes) in link_modules(site)? {
             let bytes = match rel.as_str() {
                 "rules.js" => super::rules::fill(&bytes)?,
@@ -77,6 +80,7 @@ impl Assets {
                 "site.js" => site_js = Some(format!("/{key}")),
                 "rules.js" => rules_js = Some(format!("/{key}")),
                 "drugs.mjs" => drugs_js = Some(format!("/{key}")),
+                "account.js" => account_js = Some(format!("/{key}")),
                 _ => {}
             }
             files.push((key, bytes));
@@ -90,6 +94,7 @@ impl Assets {
         let site_js = site_js.ok_or_else(|| missing("site.js"))?;
         let rules_js = rules_js.ok_or_else(|| missing("rules.js"))?;
         let drugs_js = drugs_js.ok_or_else(|| missing("drugs.mjs"))?;
+        let account_js = account_js.ok_or_else(|| missing("account.js"))?;
 
         let uswds = read_uswds(uswds_dist)?;
         // One hash over the whole set keeps the relative URLs inside the
@@ -110,6 +115,7 @@ impl Assets {
             site_js,
             rules_js,
             drugs_js,
+            account_js,
         };
         files.extend(
             uswds
@@ -335,6 +341,7 @@ mod tests {
         let site: &[(&str, &[u8])] = &[
             ("drugs.mjs", b"import { f } from \"./engine.mjs\";"),
             ("engine.mjs", b"export const f = 1;"),
+            ("account.js", b"//a"),
             ("rules.js", b"f(/*@rules@*/ null)"),
             ("site.css", b"body{}"),
             ("site.js", b"//"),
@@ -355,7 +362,8 @@ mod tests {
         assert!(keys.contains(&assets.urls.site_js.trim_start_matches('/')));
         assert!(keys.contains(&assets.urls.rules_js.trim_start_matches('/')));
         assert!(keys.contains(&assets.urls.drugs_js.trim_start_matches('/')));
-        assert_eq!(keys.len(), USWDS_TEMPLATE_FILES.len() + 1 + 5);
+        assert!(keys.contains(&assets.urls.account_js.trim_start_matches('/')));
+        assert_eq!(keys.len(), USWDS_TEMPLATE_FILES.len() + 1 + 6);
 
         // Same input, same names; changed input, new names.
         let again = Assets::from_parts(site, dist.path()).unwrap();
@@ -370,6 +378,7 @@ mod tests {
     fn a_missing_uswds_says_how_to_fix_it() {
         let site: &[(&str, &[u8])] = &[
             ("drugs.mjs", b""),
+            ("account.js", b""),
             ("rules.js", b"/*@rules@*/ null"),
             ("site.css", b""),
             ("site.js", b""),

@@ -34,6 +34,43 @@ pub struct SignInPage<'a> {
     pub assets: &'a AssetUrls,
 }
 
+/// `account/create/index.html`.
+#[derive(Template)]
+#[template(path = "account_create.html")]
+pub struct CreateAccountPage<'a> {
+    /// Hashed asset URLs.
+    pub assets: &'a AssetUrls,
+    /// The shortest password accepted, from the one rule the API applies.
+    pub password_min_chars: usize,
+}
+
+/// `account/verify/index.html`: the page the verification link opens.
+#[derive(Template)]
+#[template(path = "account_verify.html")]
+pub struct VerifyEmailPage<'a> {
+    /// Hashed asset URLs.
+    pub assets: &'a AssetUrls,
+}
+
+/// `account/reset/index.html`: asks for a reset link, or (opened from one)
+/// takes the new password.
+#[derive(Template)]
+#[template(path = "account_reset.html")]
+pub struct ResetPasswordPage<'a> {
+    /// Hashed asset URLs.
+    pub assets: &'a AssetUrls,
+    /// The shortest password accepted, from the one rule the API applies.
+    pub password_min_chars: usize,
+}
+
+/// `account/index.html`: the signed-in account's settings.
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage<'a> {
+    /// Hashed asset URLs.
+    pub assets: &'a AssetUrls,
+}
+
 /// `my-plan/index.html`.
 #[derive(Template)]
 #[template(path = "my_plan.html")]

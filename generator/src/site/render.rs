@@ -15,8 +15,9 @@ use super::drug_data;
 use super::load::Snapshot;
 use super::options::SiteOptions;
 use super::pages::{
-    ComparePage, Costs, HomePage, MyPlanPage, NotFoundPage, PlanCard, PlanCards, PlanPage, STATES,
-    SignInPage, ZipPage, features, yearly_cost_key,
+    AccountPage, ComparePage, Costs, CreateAccountPage, HomePage, MyPlanPage, NotFoundPage,
+    PlanCard, PlanCards, PlanPage, ResetPasswordPage, STATES, SignInPage, VerifyEmailPage, ZipPage,
+    features, yearly_cost_key,
 };
 use super::sink::Sink;
 use crate::{Error, Result};
@@ -101,7 +102,7 @@ impl Writer<'_> {
 pub fn render(snapshot: &Snapshot, options: &SiteOptions, sink: &dyn Sink) -> Result<RenderStats> {
     let prepared = prepare(snapshot, options)?;
     let total = prepared.assets.files.len()
-        + 5
+        + STATIC_PAGES
         + 3 * snapshot.plans.len()
         + 2 * snapshot.zips.len()
         + drug_data::file_count(&snapshot.drugs) as usize;
@@ -272,9 +273,28 @@ fn write_zip(
     writer.put(&key, scratch.html.as_bytes())
 }
 
+/// How many pages [`write_static_pages`] writes.
+const STATIC_PAGES: usize = 9;
+
 fn write_static_pages(assets: &AssetUrls, writer: &Writer<'_>) -> Result<()> {
-    let pages: [(&str, &dyn DynRender); 5] = [
+    let pages: [(&str, &dyn DynRender); STATIC_PAGES] = [
         ("signin/index.html", &SignInPage { assets }),
+        ("account/index.html", &AccountPage { assets }),
+        (
+            "account/create/index.html",
+            &CreateAccountPage {
+                assets,
+                password_min_chars: whatever_database::rules::password::MIN_CHARS,
+            },
+        ),
+        ("account/verify/index.html", &VerifyEmailPage { assets }),
+        (
+            "account/reset/index.html",
+            &ResetPasswordPage {
+                assets,
+                password_min_chars: whatever_database::rules::password::MIN_CHARS,
+            },
+        ),
         ("my-plan/index.html", &MyPlanPage { assets }),
         ("compare/index.html", &ComparePage { assets }),
         ("404.html", &NotFoundPage { assets }),

@@ -1,0 +1,329 @@
+//! `POST /api/accounts`: a beneficiary creates their own account.
+//!
+//! They prove who they are with facts the database holds (last name, date
+//! of birth, ZIP code, last four SSN digits), then choose a username, give
+//! an email address and a password. The answer never tells whether the
+//! facts matched anyone, or whether the username or the address is in use:
+//! every well-formed request that gets past the throttle is answered 202
+//! with the same body, after the same work (the password is always hashed),
+//! and the outcome goes by mail to the address given (or, when the address
+//! belongs to an account already, to that account's owner). Only what can
+//! be judged from the request alone (a malformed field, a weak password) is
+//! answered at once.
+
+use std::net::IpAddr;
+
+use axum::extract::State;
+use chrono::{Datelike, NaiveDate};
+use http::StatusCode;
+use serde::Deserialize;
+use tokio_postgres::error::SqlState;
+use whatever_database::rules::password as rule;
+
+use super::{limits, messages, token};
+use crate::ApiError;
+use crate::audit::{self, Event};
+use crate::client_addr::ClientIp;
+use crate::http::{JsonBody, Resp, json_response};
+use crate::mail::Mail;
+use crate::state::AppState;
+
+/// Advisory-lock namespace of one beneficiary's account creation.
+const BENEFICIARY_LOCK: i32 = 0x6163_6362; // "accb"
+
+/// The body of `POST /api/accounts`.
+#[derive(Deserialize)]
+pub struct CreateRequest {
+    last_name: String,
+    birth_date: String,
+    zip_code: String,
+    ssn_last4: String,
+    username: String,
+    email: String,
+    password: String,
+}
+
+/// A request whose every field is well-formed.
+struct Valid {
+    last_name: String,
+    birth_date: NaiveDate,
+    zip_code: String,
+    ssn_last4: String,
+    username: String,
+    email: String,
+    password: String,
+}
+
+/// The one answer to every well-formed request.
+pub const ACCEPTED_MESSAGE: &str = "Thank you. If the details you gave match our records, \
+     we sent a link to your email address to finish creating your account. \
+     If you do not get a message within a few minutes, check your spam folder.";
+
+/// Longest username.
+pub const USERNAME_MAX: usize = 64;
+
+/// Whether `name` is a username an account may take: 3 to 64 ASCII
+/// letters, digits, `.`, `_` or `-`, beginning with a letter or a digit.
+pub fn username_ok(name: &str) -> bool {
+    (3..=USERNAME_MAX).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+impl CreateRequest {
+    /// Checks every field, all at once, so a form can mark each one.
+    fn validate(self) -> Result<Valid, ApiError> {
+        let mut errors: Vec<(&'static str, String)> = Vec::new();
+        let last_name = self.last_name.trim().to_string();
+        if last_name.is_empty() || last_name.chars().count() > 100 {
+            errors.push((
+                "last_name",
+                "Enter your last name as it is on your Medicare card.".into(),
+            ));
+        }
+        let birth_date = NaiveDate::parse_from_str(self.birth_date.trim(), "%Y-%m-%d")
+            .ok()
+            .filter(|d| *d < chrono::Utc::now().date_naive() && d.year_ce().1 >= 1900);
+        if birth_date.is_none() {
+            errors.push((
+                "birth_date",
+                "Enter your date of birth as YYYY-MM-DD, e.g. 1950-03-04.".into(),
+            ));
+        }
+        let zip_code = self.zip_code.trim().to_string();
+        if !(zip_code.len() == 5 && zip_code.bytes().all(|b| b.is_ascii_digit())) {
+            errors.push((
+                "zip_code",
+                "Enter the 5-digit ZIP code of your address.".into(),
+            ));
+        }
+        let ssn_last4 = self.ssn_last4.trim().to_string();
+        if !(ssn_last4.len() == 4 && ssn_last4.bytes().all(|b| b.is_ascii_digit())) {
+            errors.push((
+                "ssn_last4",
+                "Enter the last 4 digits of your Social Security number.".into(),
+            ));
+        }
+        let username = self.username.trim().to_string();
+        if !username_ok(&username) {
+            errors.push((
+                "username",
+                "Choose a username of 3 to 64 letters, digits, dots, dashes or underscores, \
+                 starting with a letter or a digit."
+                    .into(),
+            ));
+        }
+        let email = self.email.trim().to_string();
+        if email.len() > 254 || email.parse::<lettre::Address>().is_err() {
+            errors.push((
+                "email",
+                "Enter an email address, like name@example.com.".into(),
+            ));
+        }
+        if let Err(refusal) = rule::check(&self.password, &[&username, &last_name, &email]) {
+            errors.push(("password", refusal.to_string()));
+        }
+        match birth_date {
+            Some(birth_date) if errors.is_empty() => Ok(Valid {
+                last_name,
+                birth_date,
+                zip_code,
+                ssn_last4,
+                username,
+                email,
+                password: rule::normalize(&self.password),
+            }),
+            _ => Err(ApiError::InvalidFields(errors)),
+        }
+    }
+}
+
+/// What became of a request; only the mail and the audit log know.
+enum Outcome {
+    Created {
+        token: String,
+    },
+    NoMatch,
+    BeneficiaryHasAccount,
+    UsernameTaken,
+    /// The address belongs to this existing account.
+    EmailInUse {
+        owner_email: String,
+    },
+}
+
+impl Outcome {
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::Created { .. } => "created",
+            Self::NoMatch => "no_match",
+            Self::BeneficiaryHasAccount => "beneficiary_has_account",
+            Self::UsernameTaken => "username_taken",
+            Self::EmailInUse { .. } => "email_in_use",
+        }
+    }
+}
+
+/// Creates the account if it can be, and tells the person by mail.
+pub async fn create(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    JsonBody(request): JsonBody<CreateRequest>,
+) -> Result<Resp, ApiError> {
+    let request = request.validate()?;
+    let facts = limits::facts_key(
+        &state.config.pseudonyms,
+        &request.last_name,
+        request.birth_date,
+        &request.zip_code,
+    );
+    limits::reserve(&state.pool, &state.config.accounts, &facts, client).await?;
+
+    // Every request pays for one hash, whatever it turns out to be.
+    let hash = state.passwords.hash(request.password.clone()).await?;
+    let outcome = store(&state, &request, &hash, client).await?;
+
+    let site = &state.config.mail.site_url;
+    let (to, mail): (String, Mail) = match &outcome {
+        Outcome::Created { token } => {
+            let hours = state
+                .config
+                .accounts
+                .verify_email_ttl
+                .as_secs()
+                .div_ceil(3600);
+            (
+                request.email.clone(),
+                messages::verify_email(site, token, hours),
+            )
+        }
+        Outcome::NoMatch => (request.email.clone(), messages::no_match(site)),
+        Outcome::BeneficiaryHasAccount => {
+            (request.email.clone(), messages::already_has_account(site))
+        }
+        Outcome::UsernameTaken => (request.email.clone(), messages::username_taken(site)),
+        Outcome::EmailInUse { owner_email } => (owner_email.clone(), messages::email_in_use(site)),
+    };
+    state.send_mail(to, mail);
+    tracing::info!(%client, outcome = outcome.reason(), "account creation requested");
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        &serde_json::json!({"status": "check_email", "message": ACCEPTED_MESSAGE}),
+    ))
+}
+
+/// Matches the facts and, when everything is free, creates the account and
+/// its verification token, all in one transaction; writes the audit row.
+async fn store(
+    state: &AppState,
+    request: &Valid,
+    hash: &str,
+    client: IpAddr,
+) -> Result<Outcome, ApiError> {
+    let mut db = state.pool.get().await?;
+    let tx = db.transaction().await?;
+    // The SSN digits are compared inside the database; only an id comes out.
+    let beneficiary: Option<i64> = tx
+        .query_one(
+            "SELECT match_beneficiary($1, $2, $3, $4)",
+            &[
+                &request.last_name,
+                &request.birth_date,
+                &request.zip_code,
+                &request.ssn_last4,
+            ],
+        )
+        .await?
+        .get(0);
+    let outcome = match beneficiary {
+        None => Outcome::NoMatch,
+        Some(id) => {
+            // One creation per beneficiary at a time: the checks below and
+            // the insert cannot be raced.
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2::text))",
+                &[&BENEFICIARY_LOCK, &id.to_string()],
+            )
+            .await?;
+            let row = tx
+                .query_one(
+                    r#"SELECT EXISTS (SELECT 1 FROM "user" WHERE beneficiary_id = $1),
+                              EXISTS (SELECT 1 FROM "user" WHERE username = $2),
+                              (SELECT email FROM "user" WHERE lower(email) = lower($3)
+                                ORDER BY username LIMIT 1)"#,
+                    &[&id, &request.username, &request.email],
+                )
+                .await?;
+            let (has_account, taken, owner): (bool, bool, Option<String>) =
+                (row.get(0), row.get(1), row.get(2));
+            if has_account {
+                Outcome::BeneficiaryHasAccount
+            } else if taken {
+                Outcome::UsernameTaken
+            } else if let Some(owner_email) = owner {
+                Outcome::EmailInUse { owner_email }
+            } else {
+                let token = token::generate()?;
+                match insert(&tx, state, request, hash, id, &token).await {
+                    Ok(()) => Outcome::Created { token },
+                    // Taken meanwhile by a request for another beneficiary.
+                    Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                        return Err(ApiError::Conflict {
+                            code: "try_again",
+                            message: "Please try again.".into(),
+                        });
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    };
+    let (event, username) = match &outcome {
+        Outcome::Created { .. } => (Event::AccountCreated, Some(request.username.as_str())),
+        _ => (Event::AccountNotCreated, None),
+    };
+    audit::record(
+        &*tx,
+        event,
+        username,
+        Some(client),
+        serde_json::json!({"reason": outcome.reason()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Inserts the user, its account row and the verification token's digest.
+async fn insert(
+    tx: &deadpool_postgres::Transaction<'_>,
+    state: &AppState,
+    request: &Valid,
+    hash: &str,
+    beneficiary: i64,
+    token: &str,
+) -> Result<(), tokio_postgres::Error> {
+    tx.execute(
+        r#"INSERT INTO "user" (username, password, email, beneficiary_id) VALUES ($1, $2, $3, $4)"#,
+        &[&request.username, &hash, &request.email, &beneficiary],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO account (username, beneficiary_id) VALUES ($1, $2)",
+        &[&request.username, &beneficiary],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO account_token (token_hash, username, purpose, expires_at)
+         VALUES ($1, $2, 'verify_email', now() + $3::float8 * interval '1 second')",
+        &[
+            &token::digest(token),
+            &request.username,
+            &state.config.accounts.verify_email_ttl.as_secs_f64(),
+        ],
+    )
+    .await?;
+    Ok(())
+}

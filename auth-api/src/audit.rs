@@ -1,0 +1,99 @@
+//! The security audit log: one row in `security_event` per security-relevant
+//! event, with the client address and the time, never a secret.
+//!
+//! The API's database role may append to the table and nothing else: it can
+//! neither read the log back nor change or delete a row, so an attacker who
+//! takes over the API cannot cover their tracks. Operators read it as the
+//! owner (see `docs/accounts.md` for example queries).
+
+use std::net::IpAddr;
+
+use serde_json::Value;
+use tokio_postgres::GenericClient;
+
+use crate::ApiError;
+
+/// What happened. The names are the `kind` column's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// An account was created (its email not yet verified).
+    AccountCreated,
+    /// Someone tried to create an account and it was not created (facts
+    /// that match nobody, a beneficiary or username that already has one);
+    /// `detail.reason` says which.
+    AccountNotCreated,
+    /// Account creation attempts were throttled.
+    AccountCreationThrottled,
+    /// An email address was verified.
+    EmailVerified,
+    /// A verification or reset link that is unknown, used or expired was presented.
+    TokenRefused,
+    /// A password was right and a session opened.
+    SignInSucceeded,
+    /// A password was wrong, or the username unknown.
+    SignInFailed,
+    /// A right password for an account whose email is not verified yet.
+    SignInUnverified,
+    /// Sign-in attempts were throttled.
+    SignInThrottled,
+    /// A session was ended by signing out.
+    SignedOut,
+    /// A wrong, or reused, second-factor code (`detail.method`).
+    SecondFactorFailed,
+    /// A recovery code was used (`detail.left`: how many are left).
+    RecoveryCodeUsed,
+    /// A second factor was added (`detail.factor`).
+    FactorAdded,
+    /// A reset link was mailed.
+    PasswordResetRequested,
+    /// A password was reset with a link (`detail.sessions_ended`).
+    PasswordReset,
+    /// A password was changed by its owner (`detail.sessions_ended`).
+    PasswordChanged,
+    /// Every session was ended ("sign out everywhere").
+    SessionsEnded,
+}
+
+impl Event {
+    /// The event's name in `security_event.kind`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::AccountCreated => "account_created",
+            Self::AccountNotCreated => "account_not_created",
+            Self::AccountCreationThrottled => "account_creation_throttled",
+            Self::EmailVerified => "email_verified",
+            Self::TokenRefused => "token_refused",
+            Self::SignInSucceeded => "sign_in_succeeded",
+            Self::SignInFailed => "sign_in_failed",
+            Self::SignInUnverified => "sign_in_unverified",
+            Self::SignInThrottled => "sign_in_throttled",
+            Self::SignedOut => "signed_out",
+            Self::SecondFactorFailed => "second_factor_failed",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::FactorAdded => "factor_added",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
+            Self::PasswordChanged => "password_changed",
+            Self::SessionsEnded => "sessions_ended",
+        }
+    }
+}
+
+/// Appends one event. `username` only for an account that exists (a
+/// username typed at sign-in may be someone's password); `detail` holds a
+/// few non-secret facts.
+pub async fn record(
+    db: &impl GenericClient,
+    event: Event,
+    username: Option<&str>,
+    client: Option<IpAddr>,
+    detail: Value,
+) -> Result<(), ApiError> {
+    db.execute(
+        "INSERT INTO security_event (kind, username, client_addr, detail)
+         VALUES ($1, $2, $3, $4)",
+        &[&event.kind(), &username, &client, &detail],
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! Forgotten, reset and changed passwords and the sessions they end: the
+//! same answer whether or not an address has an account, a mailed link that
+//! works once, old sessions refused after a reset, a change that needs the
+//! current password and keeps only the session that made it.
+
+mod common;
+
+use common::maildev::Maildev;
+use common::*;
+use serde_json::{Value, json};
+
+async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+    let mut req = app.client.post(app.url(path)).json(&body);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    let resp = req.send().await.unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+async fn kinds(app: &TestApp, username: &str) -> Vec<String> {
+    app.sql()
+        .await
+        .query(
+            "SELECT kind FROM security_event WHERE username = $1 ORDER BY id",
+            &[&username],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_reset_by_mail_works_once_and_ends_every_session() {
+    let mail = Maildev::start().await;
+    let smtp = mail.smtp_url();
+    // As the API's own database role: every grant these steps need is there.
+    let (_owner, app, _login) = TestApp::as_api_role(|c| c.mail.smtp_url = smtp).await;
+    user_with_beneficiary(&app.sql().await, "ada", "pw-ada-1234", 1).await;
+    let first = app.token("ada", "pw-ada-1234").await;
+    let second = app.token("ada", "pw-ada-1234").await;
+
+    // Known and unknown addresses get the same answer; only the known one a mail.
+    let known = post(
+        &app,
+        "/api/password/forgot",
+        None,
+        json!({"email": "ADA@example.com"}),
+    )
+    .await;
+    let unknown = post(
+        &app,
+        "/api/password/forgot",
+        None,
+        json!({"email": "nobody@example.com"}),
+    )
+    .await;
+    assert_eq!(known, unknown);
+    assert_eq!(known.0, 202);
+    let link = mail.wait_for("ada@example.com", 1).await;
+    assert_eq!(link[0].subject, "Reset your whatever.gov password");
+    assert!(
+        link[0].text.contains("/account/reset/#token="),
+        "{}",
+        link[0].text
+    );
+    let token = link[0].token();
+    assert!(
+        mail.messages()
+            .await
+            .iter()
+            .all(|m| !m.to.contains(&"nobody@example.com".to_string())),
+        "no mail to an unknown address"
+    );
+
+    // A weak password is refused and leaves the link working.
+    let (status, body) = post(
+        &app,
+        "/api/password/reset",
+        None,
+        json!({"token": token, "password": "password1"}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["fields"][0]["field"], "password");
+    let (status, body) = post(
+        &app,
+        "/api/password/reset",
+        None,
+        json!({"token": token, "password": "quilt harbor seventy ember"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // Both sessions are over; the old password is; the new one works.
+    assert_eq!(app.enrollment(&first).await.status(), 401);
+    assert_eq!(app.enrollment(&second).await.status(), 401);
+    assert_eq!(app.login("ada", "pw-ada-1234").await.status(), 401);
+    let fresh = app.token("ada", "quilt harbor seventy ember").await;
+    assert_eq!(app.enrollment(&fresh).await.status(), 200);
+    // The link works once.
+    let (status, _) = post(
+        &app,
+        "/api/password/reset",
+        None,
+        json!({"token": token, "password": "another fine long phrase"}),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let told = mail.wait_for("ada@example.com", 2).await;
+    assert_eq!(told[1].subject, "Your whatever.gov password was changed");
+    assert_eq!(
+        kinds(&app, "ada").await,
+        [
+            "sign_in_succeeded",
+            "sign_in_succeeded",
+            "password_reset_requested",
+            "password_reset",
+            "sign_in_failed",
+            "sign_in_succeeded"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_change_needs_the_current_password_and_ends_the_other_sessions() {
+    let app = TestApp::start_with(|c| c.mail.smtp_url = "smtp://127.0.0.1:9".into()).await;
+    user_with_beneficiary(&app.sql().await, "ada", "pw-ada-1234", 1).await;
+    let other = app.token("ada", "pw-ada-1234").await;
+    let mine = app.token("ada", "pw-ada-1234").await;
+
+    let (status, body) = post(
+        &app,
+        "/api/me/password",
+        Some(&mine),
+        json!({"current_password": "wrong one", "new_password": "quilt harbor seventy ember"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["fields"][0]["field"], "current_password");
+    assert_eq!(
+        app.enrollment(&other).await.status(),
+        200,
+        "nothing changed"
+    );
+
+    let (status, body) = post(
+        &app,
+        "/api/me/password",
+        Some(&mine),
+        json!({"current_password": "pw-ada-1234", "new_password": "quilt harbor seventy ember"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["sessions_ended"], 1);
+    assert_eq!(
+        app.enrollment(&mine).await.status(),
+        200,
+        "this session goes on"
+    );
+    assert_eq!(
+        app.enrollment(&other).await.status(),
+        401,
+        "the other one is over"
+    );
+
+    // The list shows what is left; "sign out everywhere" ends it.
+    let list: Value = app
+        .client
+        .get(app.url("/api/me/sessions"))
+        .bearer_auth(&mine)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sessions = list["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{list}");
+    assert_eq!(sessions[0]["current"], true);
+    let (status, _) = post(&app, "/api/me/sessions/end-all", Some(&mine), json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.enrollment(&mine).await.status(), 401);
+    assert_eq!(
+        kinds(&app, "ada").await,
+        [
+            "sign_in_succeeded",
+            "sign_in_succeeded",
+            "password_changed",
+            "sessions_ended"
+        ]
+    );
+}

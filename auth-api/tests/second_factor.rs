@@ -1,0 +1,372 @@
+//! The second factor: an account created here must set up an authenticator
+//! before it sees anything personal; then signing in takes a password and a
+//! code; a code works once; a recovery code works once and its owner is
+//! told. Codes are computed here from the shown secret with RFC 6238 written
+//! out below (HMAC-SHA-1 from aws-lc-rs), not with the server's library.
+
+mod common;
+
+use aws_lc_rs::hmac;
+use common::maildev::Maildev;
+use common::*;
+use serde_json::{Value, json};
+
+/// RFC 4648 base32 (as the setup answer shows the secret, spaces allowed).
+fn base32_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
+    for c in text.chars().filter(|c| !c.is_whitespace() && *c != '=') {
+        let value = ALPHABET.find(c.to_ascii_uppercase()).expect("base32") as u32;
+        buffer = (buffer << 5) | value;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// RFC 6238 / RFC 4226: HOTP(K, T) with T the 30-second step, 6 digits.
+fn code_at_step(secret: &[u8], step: u64) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret);
+    let mac = hmac::sign(&key, &step.to_be_bytes());
+    let mac = mac.as_ref();
+    let offset = (mac[19] & 0x0f) as usize;
+    let binary = u32::from_be_bytes([
+        mac[offset] & 0x7f,
+        mac[offset + 1],
+        mac[offset + 2],
+        mac[offset + 3],
+    ]);
+    format!("{:06}", binary % 1_000_000)
+}
+
+fn step_now() -> u64 {
+    chrono::Utc::now().timestamp() as u64 / 30
+}
+
+#[test]
+fn the_test_s_own_totp_meets_rfc_6238() {
+    // Appendix B, SHA-1, T = 59 s and T = 1111111109 s: 94287082, 07081804.
+    assert_eq!(code_at_step(b"12345678901234567890", 59 / 30), "287082");
+    assert_eq!(
+        code_at_step(b"12345678901234567890", 1_111_111_109 / 30),
+        "081804"
+    );
+    assert_eq!(base32_decode("MZXW 6YTB OI"), b"foobar");
+}
+
+fn cookie_value(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix(&format!("{name}=")))
+        .map(|rest| rest.split(';').next().unwrap_or("").to_string())
+        .filter(|t| !t.is_empty())
+}
+
+async fn post(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    cookie: Option<&str>,
+    body: Value,
+) -> reqwest::Response {
+    let mut req = app.client.post(app.url(path)).json(&body);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    if let Some(pending) = cookie {
+        req = req.header("cookie", format!("__Host-whatever_pending={pending}"));
+    }
+    req.send().await.unwrap()
+}
+
+/// An account created through the API, already verified.
+async fn self_service_account(app: &TestApp, username: &str, password: &str, id: i64) {
+    let sql = app.sql().await;
+    user_with_beneficiary(&sql, username, password, id).await;
+    sql.execute(
+        "INSERT INTO account (username, beneficiary_id, email_verified_at) VALUES ($1, $2, now())",
+        &[&username, &id],
+    )
+    .await
+    .unwrap();
+}
+
+/// Sets up the authenticator of the session `token`; returns the secret and
+/// the recovery codes, and the full session the confirmation gives.
+async fn set_up_totp(app: &TestApp, token: &str) -> (Vec<u8>, Vec<String>, String) {
+    let resp = post(app, "/api/me/totp", Some(token), None, json!({})).await;
+    assert_eq!(resp.status(), 200);
+    let setup: Value = resp.json().await.unwrap();
+    assert!(
+        setup["qr_svg"].as_str().unwrap().starts_with("<?xml")
+            || setup["qr_svg"].as_str().unwrap().contains("<svg")
+    );
+    let secret = base32_decode(setup["secret"].as_str().unwrap());
+    assert_eq!(secret.len(), 20, "160 bits");
+    assert!(
+        setup["uri"].as_str().unwrap().contains(&format!(
+            "secret={}",
+            setup["secret"].as_str().unwrap().replace(' ', "")
+        )),
+        "{setup}"
+    );
+    // A wrong code does not confirm it.
+    let wrong = format!(
+        "{:06}",
+        (code_at_step(&secret, step_now()).parse::<u32>().unwrap() + 1) % 1_000_000
+    );
+    let resp = post(
+        app,
+        "/api/me/totp/confirm",
+        Some(token),
+        None,
+        json!({"code": wrong}),
+    )
+    .await;
+    assert_eq!(resp.status(), 422);
+    let resp = post(
+        app,
+        "/api/me/totp/confirm",
+        Some(token),
+        None,
+        json!({"code": code_at_step(&secret, step_now())}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let full = session_cookie(&resp).unwrap_or_else(|| token.to_string());
+    let body: Value = resp.json().await.unwrap();
+    let codes: Vec<String> = body["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    (secret, codes, full)
+}
+
+/// The password step: the pending sign-in's cookie.
+async fn password_step(app: &TestApp, username: &str, password: &str) -> String {
+    let resp = app.login(username, password).await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        session_cookie(&resp).is_none(),
+        "no session before the second factor"
+    );
+    let pending = cookie_value(&resp, "__Host-whatever_pending").expect("a pending cookie");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "second_factor_required");
+    pending
+}
+
+#[tokio::test]
+async fn a_new_account_sets_up_totp_first_then_signs_in_with_it_and_a_code_works_once() {
+    let mail = Maildev::start().await;
+    let smtp = mail.smtp_url();
+    // As the API's own database role: every grant these steps need is there.
+    let (_owner, app, _login) = TestApp::as_api_role(|c| c.mail.smtp_url = smtp).await;
+    self_service_account(&app, "zoe", "orchid lantern basin thirty", 7).await;
+
+    let resp = app.login("zoe", "orchid lantern basin thirty").await;
+    assert_eq!(resp.status(), 200);
+    let restricted = session_cookie(&resp).unwrap();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["second_factor"], "setup_required");
+    let resp = app.enrollment(&restricted).await;
+    assert_eq!(resp.status(), 403);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "second_factor_required");
+
+    let (secret, codes, full) = set_up_totp(&app, &restricted).await;
+    assert_eq!(codes.len(), 10);
+    assert_eq!(app.enrollment(&full).await.status(), 200);
+    let told = mail.wait_for("zoe@example.com", 1).await;
+    assert_eq!(
+        told[0].subject,
+        "An authenticator app was added to your whatever.gov account"
+    );
+    // A second setup is refused while one is confirmed.
+    let resp = post(&app, "/api/me/totp", Some(&full), None, json!({})).await;
+    assert_eq!(resp.status(), 409);
+
+    // Password, then the next step's code (the current one went to the setup).
+    let pending = password_step(&app, "zoe", "orchid lantern basin thirty").await;
+    let code = code_at_step(&secret, step_now() + 1);
+    let resp = post(
+        &app,
+        "/api/login/second-factor",
+        None,
+        Some(&pending),
+        json!({"code": code}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let session = session_cookie(&resp).expect("a session");
+    assert_eq!(app.enrollment(&session).await.status(), 200);
+
+    // The same code again, from a fresh password step: refused (replay).
+    let pending = password_step(&app, "zoe", "orchid lantern basin thirty").await;
+    let resp = post(
+        &app,
+        "/api/login/second-factor",
+        None,
+        Some(&pending),
+        json!({"code": code}),
+    )
+    .await;
+    assert_eq!(resp.status(), 401);
+    // A used pending sign-in is gone too.
+    let resp = post(
+        &app,
+        "/api/login/second-factor",
+        None,
+        Some("made-up"),
+        json!({"code": code}),
+    )
+    .await;
+    assert_eq!(resp.status(), 401);
+
+    let sql = app.sql().await;
+    let kinds: Vec<String> = sql
+        .query(
+            "SELECT kind FROM security_event WHERE username = 'zoe' ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "sign_in_succeeded",
+            "factor_added",
+            "sign_in_succeeded",
+            "second_factor_failed"
+        ]
+    );
+    // The wrong code counts against the login throttle like a wrong password.
+    let failures: i64 = sql
+        .query_one(
+            "SELECT count(*) FROM login_failure WHERE account IS NOT NULL",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        failures, 2,
+        "the pending password step and the refused code"
+    );
+}
+
+#[tokio::test]
+async fn a_recovery_code_gets_in_once_and_only_once_and_the_owner_is_told() {
+    let mail = Maildev::start().await;
+    let smtp = mail.smtp_url();
+    let app = TestApp::start_with(|c| c.mail.smtp_url = smtp).await;
+    // An account from before second factors: it may set one up when asked.
+    user_with_beneficiary(&app.sql().await, "ada", "pw-ada-1234", 1).await;
+    let resp = app.login("ada", "pw-ada-1234").await;
+    let body_token = session_cookie(&resp).unwrap();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["second_factor"], "setup_suggested");
+    assert_eq!(app.enrollment(&body_token).await.status(), 200);
+    let (_secret, codes, _) = set_up_totp(&app, &body_token).await;
+
+    let pending = password_step(&app, "ada", "pw-ada-1234").await;
+    // Typed in capitals with spaces: still the code.
+    let typed = codes[3].replace('-', " ").to_uppercase();
+    let resp = post(
+        &app,
+        "/api/login/second-factor",
+        None,
+        Some(&pending),
+        json!({"recovery_code": typed}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    assert!(session_cookie(&resp).is_some());
+    let told = mail.wait_for("ada@example.com", 2).await;
+    assert_eq!(
+        told[1].subject,
+        "A recovery code was used to sign in to whatever.gov"
+    );
+    assert!(told[1].text.contains("you have 9 left"), "{}", told[1].text);
+
+    let pending = password_step(&app, "ada", "pw-ada-1234").await;
+    let resp = post(
+        &app,
+        "/api/login/second-factor",
+        None,
+        Some(&pending),
+        json!({"recovery_code": codes[3]}),
+    )
+    .await;
+    assert_eq!(resp.status(), 401, "used up");
+    // Another code still works, within the same pending sign-in.
+    let resp = post(
+        &app,
+        "/api/login/second-factor",
+        None,
+        Some(&pending),
+        json!({"recovery_code": codes[4]}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let left: i64 = app
+        .sql()
+        .await
+        .query_one(
+            "SELECT count(*) FROM recovery_code WHERE username = 'ada' AND used_at IS NULL",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 8);
+}
+
+#[tokio::test]
+async fn a_pending_sign_in_allows_five_tries_then_the_password_again() {
+    let app = TestApp::start_with(|c| c.mail.smtp_url = "smtp://127.0.0.1:9".into()).await;
+    self_service_account(&app, "zoe", "orchid lantern basin thirty", 7).await;
+    let restricted = app.token("zoe", "orchid lantern basin thirty").await;
+    let (secret, _, _) = set_up_totp(&app, &restricted).await;
+    let pending = password_step(&app, "zoe", "orchid lantern basin thirty").await;
+    for _ in 0..5 {
+        let resp = post(
+            &app,
+            "/api/login/second-factor",
+            None,
+            Some(&pending),
+            json!({"code": "000000"}),
+        )
+        .await;
+        assert_eq!(resp.status(), 401);
+    }
+    // Even the right code is too late now.
+    let code = code_at_step(&secret, step_now() + 1);
+    let resp = post(
+        &app,
+        "/api/login/second-factor",
+        None,
+        Some(&pending),
+        json!({"code": code}),
+    )
+    .await;
+    assert_eq!(resp.status(), 401);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sign in again"),
+        "{body}"
+    );
+}

@@ -1,0 +1,354 @@
+// Account pages: create an account, verify the email address, the second
+// step of signing in, and the account's settings (setting up an
+// authenticator app). Loaded after site.js on those pages only, and built on
+// its helpers.
+(() => {
+  'use strict';
+
+  const { $, h, fill, plural, getJSON, setFieldError, storageSet, sessionHint, signedIn, signedOutLocally, signOut, ENROLLMENT_KEY } = globalThis.WhateverSite;
+
+  /** The second step of signing in: a code from the app, or a recovery code. */
+  function secondStep(username) {
+    const form = $('#second-factor-form');
+    const status = $('#second-factor-status');
+    const input = form.elements.code;
+    const error = $('#code-error');
+    form.hidden = false;
+    input.focus();
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const value = input.value.trim();
+      setFieldError(input, error, value ? '' : 'Enter the code from your app, or a recovery code.');
+      if (!value) {
+        input.focus();
+        return;
+      }
+      // Six digits are an app's code; anything else is a recovery code.
+      const digits = value.replace(/\s+/g, '');
+      const payload = /^[0-9]{6}$/.test(digits) ? { code: digits } : { recovery_code: value };
+      status.textContent = 'Checking your code…';
+      try {
+        const res = await getJSON('/api/login/second-factor', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+          body: JSON.stringify(payload),
+        });
+        if (res.ok) {
+          signedIn(res.data, username);
+          location.assign('/my-plan/');
+          return;
+        }
+        const message = (res.data && res.data.error && res.data.error.message) || 'That code did not work. Try again.';
+        status.textContent = '';
+        setFieldError(input, error, message);
+        if (/sign in again/i.test(message)) {
+          form.hidden = true;
+          $('#signin-form').hidden = false;
+          $('#signin-status').textContent = message;
+          $('#signin-form').elements.password.focus();
+          return;
+        }
+      } catch {
+        status.textContent = 'We could not reach the server. Check your connection and try again.';
+      }
+      input.value = '';
+      input.focus();
+    });
+  }
+
+
+  async function postJSON(url, payload) {
+    return getJSON(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(payload),
+    });
+  }
+
+  const CREATE_FIELDS = {
+    last_name: 'Enter your last name.',
+    birth_date: 'Enter your date of birth.',
+    zip_code: 'Enter your 5-digit ZIP code.',
+    ssn_last4: 'Enter the last 4 digits of your Social Security number.',
+    username: 'Choose a username.',
+    email: 'Enter your email address.',
+    password: 'Choose a password.',
+  };
+
+  function initCreateAccount() {
+    const form = $('#create-form');
+    const status = $('#create-status');
+    if (!form) return;
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const values = {};
+      let first = null;
+      for (const [name, missing] of Object.entries(CREATE_FIELDS)) {
+        const el = form.elements[name];
+        values[name] = name === 'password' ? el.value : el.value.trim();
+        setFieldError(el, $(`#${name}-error`), values[name] ? '' : missing);
+        if (!values[name] && !first) first = el;
+      }
+      if (first) {
+        first.focus();
+        return;
+      }
+      const submit = form.querySelector('[type="submit"]');
+      submit.disabled = true;
+      status.textContent = 'Sending…';
+      try {
+        const res = await postJSON('/api/accounts', values);
+        if (res.status === 202) {
+          fill(status, h('div', { class: 'usa-alert usa-alert--success', id: 'create-done' }, h('div', { class: 'usa-alert__body' }, h('h2', { class: 'usa-alert__heading' }, 'Check your email'), h('p', { class: 'usa-alert__text' }, res.data.message))));
+          form.querySelectorAll('input').forEach((el) => {
+            el.disabled = true;
+          });
+          return;
+        }
+        const fields = (res.data && res.data.error && res.data.error.fields) || [];
+        if (res.status === 422 && fields.length) {
+          for (const { field, message } of fields) {
+            const el = form.elements[field];
+            if (!el) continue;
+            setFieldError(el, $(`#${field}-error`), message);
+            if (!first) first = el;
+          }
+          status.textContent = `Please correct ${fields.length === 1 ? 'the field' : `${fields.length} fields`} marked above.`;
+          first.focus();
+        } else {
+          status.textContent =
+            res.status === 429
+              ? 'Too many attempts. Please wait an hour, then try again.'
+              : 'Creating an account is not available right now. Please try again later.';
+        }
+      } catch {
+        status.textContent = 'We could not reach the server. Check your connection and try again.';
+      }
+      submit.disabled = false;
+    });
+  }
+
+  async function initVerify() {
+    const status = $('#verify-status');
+    if (!status) return;
+    const token = new URLSearchParams(location.hash.slice(1)).get('token');
+    // The token must not linger in the address bar or history.
+    history.replaceState(null, '', location.pathname);
+    if (!token) {
+      fill(status, h('p', {}, 'This page needs the link from the email we sent you. Open that link again.'));
+      return;
+    }
+    try {
+      const res = await postJSON('/api/accounts/verify-email', { token });
+      fill(
+        status,
+        res.ok
+          ? h('div', { class: 'usa-alert usa-alert--success' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text' }, res.data.message, ' ', h('a', { href: '/signin/' }, 'Sign in'), '.')))
+          : h('div', { class: 'usa-alert usa-alert--error' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text' }, (res.data && res.data.error && res.data.error.message) || 'This link did not work.', ' Signing in sends a new link.'))),
+      );
+    } catch {
+      fill(status, h('p', {}, 'We could not reach the server. Check your connection and try again.'));
+    }
+  }
+
+  async function initAccount() {
+    const root = $('#account');
+    if (!root) return;
+    const signIn = () => fill(root, h('p', {}, 'Sign in to see your account. ', h('a', { class: 'usa-button', href: '/signin/' }, 'Sign in')));
+    if (!sessionHint()) return signIn();
+    const res = await getJSON('/api/me/account');
+    if (res.status === 401) {
+      signedOutLocally();
+      return signIn();
+    }
+    if (!res.ok) return fill(root, h('p', {}, 'We could not load your account right now. Please try again later.'));
+    const account = res.data;
+    const factor = account.second_factor;
+    fill(
+      root,
+      h('h2', {}, 'Sign-in details'),
+      h('dl', { class: 'account-details' }, h('dt', {}, 'Username'), h('dd', {}, account.username), h('dt', {}, 'Email address'), h('dd', {}, account.email || '—')),
+      h('h2', {}, 'Authenticator app'),
+      factor.totp
+        ? h('p', { id: 'totp-on' }, `Signing in asks for a code from your authenticator app. You have ${plural(factor.recovery_codes_left, 'recovery code', 'recovery codes')} left.`)
+        : h(
+            'div',
+            { id: 'totp-setup' },
+            account.setup_only
+              ? h('div', { class: 'usa-alert usa-alert--warning' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text' }, 'Before you can see your plan, add an authenticator app: each time you sign in, it gives you a code that only you have.')))
+              : h('p', {}, 'Protect your account with a second step at sign-in: a code from an authenticator app on your phone.'),
+            h('button', { type: 'button', class: 'usa-button', id: 'totp-start', onclick: startTotp }, 'Set up an authenticator app'),
+          ),
+      account.setup_only ? null : passwordForm(),
+      account.setup_only ? null : h('div', { id: 'sessions' }),
+      h('button', { type: 'button', class: 'usa-button usa-button--secondary margin-top-3', id: 'sign-out', onclick: signOut }, 'Sign out'),
+    );
+    if (!account.setup_only) showSessions();
+  }
+
+  /** Change the password: the current one is required; other sessions end. */
+  function passwordForm() {
+    const field = (name, label, autocomplete) => {
+      const error = h('span', { class: 'usa-error-message', id: `${name}-error`, hidden: true });
+      const input = h('input', { class: 'usa-input', id: name, name, type: 'password', autocomplete, required: true });
+      return [h('div', { class: 'usa-form-group' }, h('label', { class: 'usa-label', for: name }, label), error, input), input, error];
+    };
+    const [currentGroup, current, currentError] = field('current_password', 'Current password', 'current-password');
+    const [newGroup, next, nextError] = field('new_password', 'New password', 'new-password');
+    const status = h('div', { id: 'password-status', role: 'status' });
+    const form = h('form', { class: 'usa-form', id: 'password-form', novalidate: true }, currentGroup, newGroup, h('button', { class: 'usa-button', type: 'submit' }, 'Change password'), status);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      setFieldError(current, currentError, current.value ? '' : 'Enter your current password.');
+      setFieldError(next, nextError, next.value ? '' : 'Choose a new password.');
+      if (!current.value || !next.value) return (current.value ? next : current).focus();
+      const res = await postJSON('/api/me/password', { current_password: current.value, new_password: next.value });
+      const fields = (res.data && res.data.error && res.data.error.fields) || [];
+      for (const { field: name, message } of fields) {
+        if (name === 'current_password') setFieldError(current, currentError, message);
+        if (name === 'new_password') setFieldError(next, nextError, message);
+      }
+      if (fields.length) return (fields[0].field === 'current_password' ? current : next).focus();
+      status.textContent = res.ok
+        ? `Your password is changed. ${plural(res.data.sessions_ended, 'other session was', 'other sessions were')} signed out.`
+        : 'Changing the password is not available right now.';
+      if (res.ok) {
+        current.value = '';
+        next.value = '';
+        showSessions();
+      }
+    });
+    return h('div', {}, h('h2', {}, 'Password'), form);
+  }
+
+  /** The sessions still open, and "sign out everywhere". */
+  async function showSessions() {
+    const box = $('#sessions');
+    const res = await getJSON('/api/me/sessions');
+    if (!box || !res.ok) return;
+    const when = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
+    fill(
+      box,
+      h('h2', {}, 'Where you are signed in'),
+      h('ul', { class: 'usa-list', id: 'session-list' }, res.data.sessions.map((s) =>
+        h('li', {}, `Since ${when.format(new Date(s.started_at))}`, s.client_addr ? ` from ${s.client_addr}` : '', s.current ? ' (this browser)' : ''))),
+      h('button', {
+        type: 'button',
+        class: 'usa-button usa-button--outline',
+        id: 'end-all',
+        onclick: async () => {
+          await postJSON('/api/me/sessions/end-all', {});
+          signedOutLocally();
+          location.assign('/signin/');
+        },
+      }, 'Sign out everywhere'),
+    );
+  }
+
+  async function startTotp() {
+    const box = $('#totp-setup');
+    const res = await postJSON('/api/me/totp', {});
+    if (!res.ok) {
+      fill(box, h('p', { role: 'alert' }, (res.data && res.data.error && res.data.error.message) || 'Setting up is not available right now.'));
+      return;
+    }
+    const qr = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(res.data.qr_svg)}`;
+    const error = h('span', { class: 'usa-error-message', id: 'totp-code-error', hidden: true });
+    const input = h('input', { class: 'usa-input usa-input--medium', id: 'totp-code', name: 'code', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', required: true });
+    const status = h('div', { id: 'totp-status', role: 'status' });
+    const form = h(
+      'form',
+      { class: 'usa-form', id: 'totp-form', novalidate: true },
+      h('div', { class: 'usa-form-group' }, h('label', { class: 'usa-label', for: 'totp-code' }, 'The 6-digit code your app shows now'), error, input),
+      h('button', { class: 'usa-button', type: 'submit' }, 'Confirm'),
+      status,
+    );
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const code = input.value.replace(/\s+/g, '');
+      if (!/^[0-9]{6}$/.test(code)) {
+        setFieldError(input, error, 'Enter the 6 digits your app shows.');
+        input.focus();
+        return;
+      }
+      const done = await postJSON('/api/me/totp/confirm', { code });
+      if (!done.ok) {
+        setFieldError(input, error, (done.data && done.data.error && done.data.error.message) || 'That code did not work.');
+        input.focus();
+        return;
+      }
+      storageSet(sessionStorage, ENROLLMENT_KEY, null);
+      fill(
+        box,
+        h('div', { class: 'usa-alert usa-alert--success' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text', id: 'totp-done', tabindex: '-1' }, 'Your authenticator app is set up.'))),
+        h('h3', {}, 'Your recovery codes'),
+        h('p', {}, 'If you lose your phone, each of these codes lets you sign in once. Keep them somewhere safe: they are shown only now.'),
+        h('ul', { id: 'recovery-codes', class: 'recovery-codes' }, done.data.recovery_codes.map((c) => h('li', {}, h('code', {}, c)))),
+        h('a', { class: 'usa-button', href: '/my-plan/' }, 'Go to your plan'),
+      );
+      $('#totp-done').focus();
+    });
+    fill(
+      box,
+      h('ol', {},
+        h('li', {}, 'Open an authenticator app on your phone and add an account.'),
+        h('li', {}, 'Scan this QR code, or type this key: ', h('code', { id: 'totp-secret' }, res.data.secret)),
+        h('li', {}, 'Enter the code the app shows.'),
+      ),
+      h('img', { src: qr, alt: 'QR code to add whatever.gov to your authenticator app', width: '200', height: '200', id: 'totp-qr' }),
+      form,
+    );
+    input.focus();
+  }
+
+  function initReset() {
+    const token = new URLSearchParams(location.hash.slice(1)).get('token');
+    history.replaceState(null, '', location.pathname);
+    const forgot = $('#forgot-form');
+    const reset = $('#reset-form');
+    if (!forgot || !reset) return;
+    if (!token) {
+      forgot.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const input = forgot.elements.email;
+        const email = input.value.trim();
+        setFieldError(input, $('#email-error'), email ? '' : 'Enter your email address.');
+        if (!email) return input.focus();
+        const res = await postJSON('/api/password/forgot', { email });
+        const fields = (res.data && res.data.error && res.data.error.fields) || [];
+        if (res.status === 422 && fields.length) {
+          setFieldError(input, $('#email-error'), fields[0].message);
+          return input.focus();
+        }
+        $('#forgot-status').textContent = res.status === 202 ? res.data.message : 'Please try again later.';
+      });
+      return;
+    }
+    forgot.hidden = true;
+    reset.hidden = false;
+    reset.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const input = reset.elements.password;
+      setFieldError(input, $('#password-error'), input.value ? '' : 'Choose a new password.');
+      if (!input.value) return input.focus();
+      const res = await postJSON('/api/password/reset', { token, password: input.value });
+      const fields = (res.data && res.data.error && res.data.error.fields) || [];
+      if (res.status === 422 && fields.length) {
+        setFieldError(input, $('#password-error'), fields[0].message);
+        return input.focus();
+      }
+      if (res.ok) signedOutLocally();
+      fill(
+        $('#reset-status'),
+        res.ok
+          ? h('p', {}, res.data.message, ' ', h('a', { href: '/signin/' }, 'Sign in'), '.')
+          : h('p', {}, (res.data && res.data.error && res.data.error.message) || 'Please try again later.'),
+      );
+    });
+  }
+
+  globalThis.WhateverAccount = { secondStep };
+
+  const start = { 'account-create': initCreateAccount, 'account-verify': initVerify, 'account-reset': initReset, account: initAccount }[document.body.dataset.page];
+  if (start) Promise.resolve().then(start).catch(() => {});
+})();

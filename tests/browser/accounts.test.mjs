@@ -1,0 +1,260 @@
+// A beneficiary creates their own account: proves who they are, opens the
+// link mailed to them (read from the SMTP catcher's REST API), verifies,
+// sets up an authenticator app (codes computed here from the shown secret,
+// RFC 6238 written out with node's crypto), signs out, signs in with
+// password and code, and sees their enrollment. A recovery code gets in once
+// and only once. axe-core finds nothing on each page on the way.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { startStack, launchBrowser, newPage, axeViolations } from './harness.mjs';
+
+let stack;
+let browser;
+let page;
+let person;
+let secret;
+let recoveryCodes;
+let setupStep;
+const account = { username: 'zoe.newcomer', email: 'zoe.newcomer@example.org', password: 'orchid lantern basin thirty' };
+
+/** RFC 4648 base32, as the page shows the key (groups of four). */
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of text.replace(/[\s=]/g, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >>> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 6238 (HOTP of the 30-second step, HMAC-SHA-1, 6 digits). */
+function totp(key, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[19] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+const stepNow = () => Math.floor(Date.now() / 1000 / 30);
+
+async function assertAxeClean(what) {
+  const violations = await axeViolations(page);
+  assert.deepEqual(violations, [], `axe-core on ${what}:\n${violations.join('\n')}`);
+}
+
+/** The messages maildev holds for `to`, once there are at least `n`. */
+async function mailTo(to, n) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const all = await (await fetch(`${stack.mailUrl}/email`)).json();
+    const mine = all.filter((m) => (m.to || []).some((t) => t.address === to));
+    if (mine.length >= n) return mine;
+    if (Date.now() > deadline) throw new Error(`expected ${n} messages to ${to}, got ${mine.length}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function signOut() {
+  await page.goto(`${stack.baseUrl}/account/`);
+  await Promise.all([page.waitForURL(`${stack.baseUrl}/`), page.locator('#sign-out').click()]);
+}
+
+async function passwordStep() {
+  await page.goto(`${stack.baseUrl}/signin/`);
+  await page.getByLabel('Username').fill(account.username);
+  await page.getByLabel('Password').fill(account.password);
+  await page.locator('#signin-form [type="submit"]').click();
+  await page.locator('#second-factor-form').waitFor({ state: 'visible' });
+}
+
+before(async () => {
+  stack = await startStack('accounts', { mail: true });
+  browser = await launchBrowser();
+  page = await newPage(browser);
+  // A seeded beneficiary with a current plan and no account yet, with the
+  // facts the form asks for (synthetic data).
+  const row = execFileSync('psql', [stack.dbUrl, '-tA', '-F', '|', '-c', `
+    SELECT b.lname, b.birthdate, b.zip_code, right(b.ssn, 4), p.plan_name
+      FROM beneficiary b
+      JOIN beneficiary_to_plan e ON e.beneficiary_id = b.beneficiary_id
+       AND e.start_date <= current_date AND (e.end_date IS NULL OR e.end_date >= current_date)
+      JOIN plan p ON p.plan_id = e.plan_id
+     WHERE NOT EXISTS (SELECT 1 FROM "user" u WHERE u.beneficiary_id = b.beneficiary_id)
+     ORDER BY b.beneficiary_id, e.start_date DESC LIMIT 1`]).toString().trim();
+  const [lastName, birthDate, zip, ssnLast4, planName] = row.split('|');
+  person = { lastName, birthDate, zip, ssnLast4, planName };
+  assert.match(person.ssnLast4, /^[0-9]{4}$/);
+});
+
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+test('the create-account form names each field at fault', async () => {
+  await page.goto(`${stack.baseUrl}/account/create/`);
+  await assertAxeClean('the create-account page');
+  await page.locator('#create-form [type="submit"]').click();
+  const lastName = page.getByLabel('Last name');
+  assert.equal(await lastName.getAttribute('aria-invalid'), 'true');
+  assert.ok(await lastName.evaluate((el) => el === document.activeElement), 'focus on the first field at fault');
+  // The server's verdict on a weak password is tied to the password field.
+  await lastName.fill(person.lastName);
+  await page.getByLabel('Date of birth').fill(person.birthDate);
+  await page.locator('#zip_code').fill(person.zip);
+  await page.getByLabel('Last 4 digits of your Social Security number').fill(person.ssnLast4);
+  await page.getByLabel('Username').fill(account.username);
+  await page.getByLabel('Email address').fill(account.email);
+  await page.getByLabel('Password').fill('password123');
+  await page.locator('#create-form [type="submit"]').click();
+  await page.locator('#password-error:not([hidden])').waitFor();
+  assert.match(await page.locator('#password-error').textContent(), /too common/);
+  const password = page.getByLabel('Password');
+  assert.equal(await password.getAttribute('aria-invalid'), 'true');
+  assert.ok((await password.getAttribute('aria-describedby')).split(' ').includes('password-error'));
+  await assertAxeClean('the create-account page with errors');
+});
+
+test('creating the account mails a link that verifies the address once', async () => {
+  await page.getByLabel('Password').fill(account.password);
+  await page.locator('#create-form [type="submit"]').click();
+  await page.locator('#create-done').waitFor();
+  assert.match(await page.locator('#create-done').textContent(), /Check your email/);
+
+  const [message] = await mailTo(account.email, 1);
+  assert.equal(message.subject, 'Confirm your email address for whatever.gov');
+  const link = message.text.match(/(http\S+\/account\/verify\/#token=[A-Za-z0-9_-]+)/)[1];
+  assert.ok(link.startsWith(`${stack.baseUrl}/`), link);
+
+  await page.goto(link);
+  await page.locator('#verify-status .usa-alert--success').waitFor();
+  assert.match(await page.locator('#verify-status').textContent(), /confirmed/);
+  assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar');
+  await assertAxeClean('the verify page');
+
+  // The same link a second time does nothing (from another page: a jump
+  // within the same page would not load it again).
+  await page.goto(`${stack.baseUrl}/`);
+  await page.goto(link);
+  await page.locator('#verify-status .usa-alert--error').waitFor();
+});
+
+test('the first sign-in leads to setting up an authenticator app', async () => {
+  await page.goto(`${stack.baseUrl}/signin/`);
+  await page.getByLabel('Username').fill(account.username);
+  await page.getByLabel('Password').fill(account.password);
+  await Promise.all([page.waitForURL('**/account/'), page.locator('#signin-form [type="submit"]').click()]);
+  await page.locator('#totp-start').waitFor();
+  await assertAxeClean('the account page before setup');
+  await page.locator('#totp-start').click();
+  await page.locator('#totp-secret').waitFor();
+  assert.ok(await page.locator('#totp-qr').evaluate((img) => img.complete && img.naturalWidth > 0), 'the QR code draws');
+  await assertAxeClean('the account page during setup');
+  secret = base32Decode(await page.locator('#totp-secret').textContent());
+  assert.equal(secret.length, 20);
+  setupStep = stepNow();
+  await page.getByLabel('The 6-digit code your app shows now').fill(totp(secret, setupStep));
+  await page.locator('#totp-form [type="submit"]').click();
+  await page.locator('#recovery-codes').waitFor();
+  recoveryCodes = await page.locator('#recovery-codes code').allTextContents();
+  assert.equal(recoveryCodes.length, 10);
+  await assertAxeClean('the account page with recovery codes');
+  const told = await mailTo(account.email, 2);
+  assert.equal(told[1].subject, 'An authenticator app was added to your whatever.gov account');
+});
+
+test('signing in takes the password and a code, then shows the enrollment', async () => {
+  await signOut();
+  // The refusals provoked above (a weak password) are not faults of this journey.
+  page.problems.length = 0;
+  await passwordStep();
+  await assertAxeClean('the second sign-in step');
+  // The step the setup used is spent; the next one is within the allowed skew.
+  const code = totp(secret, Math.max(stepNow(), setupStep + 1));
+  await page.getByLabel('Code from your app, or a recovery code').fill(code);
+  await Promise.all([page.waitForURL('**/my-plan/'), page.locator('#second-factor-form [type="submit"]').click()]);
+  await page.locator('.my-plan__current').waitFor();
+  assert.match(await page.locator('#my-plan').textContent(), new RegExp(person.planName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  assert.deepEqual(page.problems, []);
+});
+
+test('a recovery code gets in once and only once', async () => {
+  await signOut();
+  await passwordStep();
+  await page.getByLabel('Code from your app, or a recovery code').fill(recoveryCodes[0]);
+  await Promise.all([page.waitForURL('**/my-plan/'), page.locator('#second-factor-form [type="submit"]').click()]);
+  const told = await mailTo(account.email, 3);
+  assert.equal(told[2].subject, 'A recovery code was used to sign in to whatever.gov');
+
+  await signOut();
+  await passwordStep();
+  await page.getByLabel('Code from your app, or a recovery code').fill(recoveryCodes[0]);
+  await page.locator('#second-factor-form [type="submit"]').click();
+  await page.locator('#code-error:not([hidden])').waitFor();
+  assert.match(await page.locator('#code-error').textContent(), /not right/);
+  assert.equal(new URL(page.url()).pathname, '/signin/');
+});
+
+test('a forgotten password is reset from the mailed link, and the old sessions are gone', async () => {
+  // Signed in here (with the next recovery code) before the reset.
+  await passwordStep();
+  await page.getByLabel('Code from your app, or a recovery code').fill(recoveryCodes[1]);
+  await Promise.all([page.waitForURL('**/my-plan/'), page.locator('#second-factor-form [type="submit"]').click()]);
+  await page.locator('.my-plan__current').waitFor();
+  const before = (await mailTo(account.email, 4)).length;
+
+  const other = await newPage(browser);
+  await other.goto(`${stack.baseUrl}/signin/`);
+  await Promise.all([other.waitForURL('**/account/reset/'), other.getByRole('link', { name: 'Forgot your password?' }).click()]);
+  await other.getByLabel('Email address').fill(account.email);
+  await other.locator('#forgot-form [type="submit"]').click();
+  await other.locator('#forgot-status', { hasText: 'If an account uses that email address' }).waitFor();
+  const violations = await axeViolations(other);
+  assert.deepEqual(violations, [], `axe-core on the reset page:\n${violations.join('\n')}`);
+  const messages = await mailTo(account.email, before + 1);
+  const reset = messages[before];
+  assert.equal(reset.subject, 'Reset your whatever.gov password');
+  const link = reset.text.match(/(http\S+\/account\/reset\/#token=[A-Za-z0-9_-]+)/)[1];
+
+  await other.goto(`${stack.baseUrl}/`);
+  await other.goto(link);
+  await other.getByLabel('New password').fill('tundra violet anchor meadow');
+  await other.locator('#reset-form [type="submit"]').click();
+  await other.locator('#reset-status', { hasText: 'every session is signed out' }).waitFor();
+  await other.context().close();
+
+  // The session opened before the reset is over.
+  await page.goto(`${stack.baseUrl}/my-plan/`);
+  await page.locator('#my-plan', { hasText: 'Sign in to see your current plan' }).waitFor();
+  account.password = 'tundra violet anchor meadow';
+  await passwordStep();
+  await page.getByLabel('Code from your app, or a recovery code').fill(recoveryCodes[2]);
+  await Promise.all([page.waitForURL('**/my-plan/'), page.locator('#second-factor-form [type="submit"]').click()]);
+});
+
+test('the account page lists the sessions, changes the password and signs out everywhere', async () => {
+  await page.goto(`${stack.baseUrl}/account/`);
+  await page.locator('#session-list li', { hasText: '(this browser)' }).waitFor();
+  assert.equal(await page.locator('#session-list li').count(), 1, 'the sessions before the reset are gone');
+  await assertAxeClean('the account page with its settings');
+  await page.getByLabel('Current password').fill('not my password');
+  await page.getByLabel('New password').fill('cobalt prairie lantern swift');
+  await page.locator('#password-form [type="submit"]').click();
+  await page.locator('#current_password-error:not([hidden])').waitFor();
+  await page.getByLabel('Current password').fill(account.password);
+  await page.locator('#password-form [type="submit"]').click();
+  await page.locator('#password-status', { hasText: 'Your password is changed' }).waitFor();
+  await Promise.all([page.waitForURL('**/signin/'), page.locator('#end-all').click()]);
+  await page.goto(`${stack.baseUrl}/my-plan/`);
+  await page.locator('#my-plan', { hasText: 'Sign in to see your current plan' }).waitFor();
+});

@@ -75,6 +75,12 @@ fn plan_pages(id: &str) -> [String; 2] {
     ]
 }
 
+/// What the drug-cost estimate reads of a plan (premium, deductible,
+/// formulary, cost sharing): it changes with the price, not with features.
+fn drug_plan_file(id: &str) -> String {
+    format!("data/drugs/plans/{id}.json")
+}
+
 fn zip_pages(zip: &str) -> [String; 2] {
     [
         format!("zip/{zip}/index.html"),
@@ -150,6 +156,7 @@ async fn sync_then_build_differs_in_exactly_the_changed_pages() {
 
     // Every page that shows a changed plan, and nothing else.
     let mut expected_changed = BTreeSet::new();
+    expected_changed.insert(drug_plan_file(&repriced));
     for id in [&repriced, &featured] {
         expected_changed.extend(plan_pages(id));
         for zip in zips_of(&client, id).await {
@@ -162,6 +169,7 @@ async fn sync_then_build_differs_in_exactly_the_changed_pages() {
     let mut touched: Vec<String> = retired_zips.clone();
     touched.push(left_zip.clone());
     let mut expected_removed: BTreeSet<String> = plan_pages(&retired).into_iter().collect();
+    expected_removed.insert(drug_plan_file(&retired));
     let served = zips_still_served(&client, &touched, &retired).await;
     for zip in &touched {
         if served.contains(zip) {

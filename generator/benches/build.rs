@@ -42,6 +42,7 @@ fn main() -> anyhow::Result<()> {
                 seed: 1,
                 states: Vec::new(),
                 replace: true,
+                cms_out: None,
             };
             let summary = generator::seed::seed(&args, &db).await?;
             println!("seed:            {}", serde_json::to_string(&summary)?);

@@ -74,19 +74,27 @@ fn main() -> anyhow::Result<()> {
         let admin = db.with_dbname("postgres").connect().await?;
         admin
             .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {bare}; CREATE DATABASE {bare} TEMPLATE {source}",
-                bare = quote_ident(bare.dbname()),
-                source = quote_ident(db.dbname())
+                "DROP DATABASE IF EXISTS {}",
+                quote_ident(bare.dbname())
             ))
             .await?;
-        bare.connect()
-            .await?
+        admin
+            .batch_execute(&format!(
+                "CREATE DATABASE {} TEMPLATE {}",
+                quote_ident(bare.dbname()),
+                quote_ident(db.dbname())
+            ))
+            .await?;
+        let client = bare.connect().await?;
+        client
             .batch_execute(
                 "DELETE FROM formulary_drug; DELETE FROM plan_tier_cost; DELETE FROM drug_price;
-                 UPDATE plan SET formulary_id = NULL; DELETE FROM formulary; DELETE FROM drug;
-                 VACUUM ANALYZE;",
+                 UPDATE plan SET formulary_id = NULL; DELETE FROM formulary; DELETE FROM drug;",
             )
             .await?;
+        // On its own: VACUUM refuses to run in the transaction that several
+        // statements in one call make.
+        client.batch_execute("VACUUM ANALYZE").await?;
         anyhow::Ok(())
     })?;
 

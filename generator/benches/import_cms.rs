@@ -45,12 +45,18 @@ fn main() -> anyhow::Result<()> {
             summary.plan,
             started.elapsed().as_secs_f64()
         );
-        db.connect()
-            .await?
+        let client = db.connect().await?;
+        client
             .batch_execute(
                 "DELETE FROM formulary_drug; DELETE FROM plan_tier_cost; DELETE FROM drug_price;
-                 UPDATE plan SET formulary_id = NULL; DELETE FROM formulary; DELETE FROM drug;
-                 VACUUM ANALYZE formulary_drug, plan_tier_cost, drug_price, formulary, drug, plan;",
+                 UPDATE plan SET formulary_id = NULL; DELETE FROM formulary; DELETE FROM drug;",
+            )
+            .await?;
+        // On its own: several statements in one call are one transaction,
+        // and VACUUM refuses to run in one.
+        client
+            .batch_execute(
+                "VACUUM ANALYZE formulary_drug, plan_tier_cost, drug_price, formulary, drug, plan",
             )
             .await?;
 

@@ -10,7 +10,8 @@
 //! hundred formularies), and the seed's own figures are printed;
 //! `BENCH_RESEED=1` refills it. A copy of it with the drug tables emptied
 //! (`{name}_nodrugs`, dropped afterwards) is built first, then the database
-//! itself, on the same machine in one run. The sites are written under
+//! itself, on the same machine in one run, alternating for `BENCH_ROUNDS`
+//! rounds (default 3; the medians are compared). The sites are written under
 //! `BENCH_OUT_DIR` (default the system temp directory) and removed
 //! afterwards. Targets: ≤ 15 s wall from a warm database, peak RSS ≤ 1 GiB,
 //! within 3× of `cp -r` of the same tree, and with the drug data ≤ 1.25×
@@ -128,10 +129,32 @@ fn main() -> anyhow::Result<()> {
             bytes: stats.bytes,
         })
     };
-    let without = build(&bare, &work.path().join("site-nodrugs"))?;
-    remove(&work.path().join("site-nodrugs"));
+    // One pair is at the mercy of whatever else the machine does (writing
+    // back 4 GiB of the previous build, say): the pairs alternate, and the
+    // median of each side is compared.
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     let out = work.path().join("site");
-    let with = build(&db, &out)?;
+    let (mut withouts, mut withs) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        let bare_out = work.path().join("site-nodrugs");
+        withouts.push(build(&bare, &bare_out)?);
+        remove(&bare_out);
+        if round > 1 {
+            remove(&out);
+        }
+        withs.push(build(&db, &out)?);
+        eprintln!(
+            "round {round}: {:.2} s without drugs, {:.2} s with",
+            withouts[round - 1].total,
+            withs[round - 1].total
+        );
+    }
+    let without = median(withouts);
+    let with = median(withs);
 
     let copy_started = Instant::now();
     let status = std::process::Command::new("cp")
@@ -142,10 +165,13 @@ fn main() -> anyhow::Result<()> {
     anyhow::ensure!(status.success(), "cp -r failed");
     let copy = copy_started.elapsed().as_secs_f64();
 
-    println!("database:        {}", db.display_target());
-    for (label, run) in [("without drugs", &without), ("with drugs", &with)] {
+    println!(
+        "database:        {} (median of {rounds} alternating rounds)",
+        db.display_target()
+    );
+    for (label, run) in [("without drugs:", &without), ("with drugs:", &with)] {
         println!(
-            "{label}:   {} plans, {} drugs; {} files, {:.2} GiB; load {:.2} s, render {:.2} s, \
+            "{label:<16} {} plans, {} drugs; {} files, {:.2} GiB; load {:.2} s, render {:.2} s, \
              build {:.2} s (target <= 15); peak RSS {} MiB (target <= 1024)",
             run.plans,
             run.drugs,
@@ -177,6 +203,17 @@ fn main() -> anyhow::Result<()> {
         anyhow::Ok(())
     })?;
     Ok(())
+}
+
+/// The run of median build time; its peak RSS is the highest of all.
+fn median(mut runs: Vec<Run>) -> Run {
+    let peak_kib = runs.iter().map(|r| r.peak_kib).max().unwrap_or(0);
+    runs.sort_by(|a, b| a.total.total_cmp(&b.total));
+    let middle = runs.len() / 2;
+    Run {
+        peak_kib,
+        ..runs.swap_remove(middle)
+    }
 }
 
 /// Resets `VmHWM` to the current RSS (Linux: `5` in `clear_refs`), so the

@@ -1,14 +1,21 @@
-//! Builds the full national sample and prints what it cost.
+//! Builds the full national sample without and then with its drug data,
+//! and prints what each cost.
 //!
 //! `cargo bench --workspace --bench build`
 //!
 //! Reads `BENCH_DATABASE_URL` (default
 //! postgres://postgres@127.0.0.1:5432/whatever_bench). A database without
 //! plans is first filled by `generator seed`'s national sample (every zip,
-//! ~8k plans, ~1M plan_to_zip rows, 10-20 features a plan), and the seed's
-//! own figures are printed; `BENCH_RESEED=1` refills it. The site is written under `BENCH_OUT_DIR` (default the system
-//! temp directory) and removed afterwards. Targets: ≤ 15 s wall from a warm
-//! database, peak RSS ≤ 1 GiB, within 3× of `cp -r` of the same tree.
+//! ~8k plans, ~1M plan_to_zip rows, 10-20 features a plan, drugs on a few
+//! hundred formularies), and the seed's own figures are printed;
+//! `BENCH_RESEED=1` refills it. A copy of it with the drug tables emptied
+//! (`{name}_nodrugs`, dropped afterwards) is built first, then the database
+//! itself, on the same machine in one run, alternating for `BENCH_ROUNDS`
+//! rounds (default 3; the medians are compared). The sites are written under
+//! `BENCH_OUT_DIR` (default the system temp directory) and removed
+//! afterwards. Targets: ≤ 15 s wall from a warm database, peak RSS ≤ 1 GiB,
+//! within 3× of `cp -r` of the same tree, and with the drug data ≤ 1.25×
+//! the build without it.
 
 use std::path::Path;
 use std::time::Instant;
@@ -17,13 +24,26 @@ use generator::seed::SeedArgs;
 use generator::site::sink::DirSink;
 use generator::site::{SiteOptions, load_snapshot, render};
 use whatever_database::DatabaseConfig;
+use whatever_database::migrations::quote_ident;
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/whatever_bench";
+
+/// What one timed build cost.
+struct Run {
+    loaded: f64,
+    total: f64,
+    peak_kib: u64,
+    plans: usize,
+    drugs: usize,
+    written: u64,
+    bytes: u64,
+}
 
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; any other argument is a filter we ignore.
     let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.into());
     let db = DatabaseConfig::from_url(&url)?;
+    let bare = db.with_dbname(&format!("{}_nodrugs", db.dbname()));
     let runtime = tokio::runtime::Runtime::new()?;
 
     runtime.block_on(async {
@@ -42,11 +62,40 @@ fn main() -> anyhow::Result<()> {
                 seed: 1,
                 states: Vec::new(),
                 replace: true,
+                cms_out: None,
             };
             let summary = generator::seed::seed(&args, &db).await?;
             println!("seed:            {}", serde_json::to_string(&summary)?);
         }
         client.batch_execute("ANALYZE").await?;
+        drop(client);
+        // The same data without drugs: a copy, so the bench database itself
+        // is never left half-emptied.
+        eprintln!("copying {} without its drug data...", db.display_target());
+        let admin = db.with_dbname("postgres").connect().await?;
+        admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {}",
+                quote_ident(bare.dbname())
+            ))
+            .await?;
+        admin
+            .batch_execute(&format!(
+                "CREATE DATABASE {} TEMPLATE {}",
+                quote_ident(bare.dbname()),
+                quote_ident(db.dbname())
+            ))
+            .await?;
+        let client = bare.connect().await?;
+        client
+            .batch_execute(
+                "DELETE FROM formulary_drug; DELETE FROM plan_tier_cost; DELETE FROM drug_price;
+                 UPDATE plan SET formulary_id = NULL; DELETE FROM formulary; DELETE FROM drug;",
+            )
+            .await?;
+        // On its own: VACUUM refuses to run in the transaction that several
+        // statements in one call make.
+        client.batch_execute("VACUUM ANALYZE").await?;
         anyhow::Ok(())
     })?;
 
@@ -55,19 +104,57 @@ fn main() -> anyhow::Result<()> {
         .map(Into::into)
         .unwrap_or_else(std::env::temp_dir);
     let work = tempfile::tempdir_in(&base)?;
+
+    let build = |target: &DatabaseConfig, out: &Path| -> anyhow::Result<Run> {
+        // "From a warm database", as after the nightly sync that precedes a
+        // build: one untimed read brings the tables into Postgres's cache.
+        drop(runtime.block_on(load_snapshot(target))?);
+        let reset = reset_peak_rss();
+        let started = Instant::now();
+        let snapshot = runtime.block_on(load_snapshot(target))?;
+        let loaded = started.elapsed().as_secs_f64();
+        let sink = DirSink::new(out)?;
+        let stats = render(&snapshot, &options, &sink)?;
+        let total = started.elapsed().as_secs_f64();
+        if !reset {
+            eprintln!("could not reset the peak RSS: it covers every build so far");
+        }
+        Ok(Run {
+            loaded,
+            total,
+            peak_kib: peak_rss_kib(),
+            plans: snapshot.plans.len(),
+            drugs: snapshot.drugs.drugs.len(),
+            written: stats.written,
+            bytes: stats.bytes,
+        })
+    };
+    // One pair is at the mercy of whatever else the machine does (writing
+    // back 4 GiB of the previous build, say): the pairs alternate, and the
+    // median of each side is compared.
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     let out = work.path().join("site");
-
-    // "From a warm database", as after the nightly sync that precedes a
-    // build: one untimed read brings the tables into Postgres's cache.
-    drop(runtime.block_on(load_snapshot(&db))?);
-
-    let started = Instant::now();
-    let snapshot = runtime.block_on(load_snapshot(&db))?;
-    let loaded = started.elapsed().as_secs_f64();
-    let sink = DirSink::new(&out)?;
-    let stats = render(&snapshot, &options, &sink)?;
-    let total = started.elapsed().as_secs_f64();
-    let peak = peak_rss_kib();
+    let (mut withouts, mut withs) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        let bare_out = work.path().join("site-nodrugs");
+        withouts.push(build(&bare, &bare_out)?);
+        remove(&bare_out);
+        if round > 1 {
+            remove(&out);
+        }
+        withs.push(build(&db, &out)?);
+        eprintln!(
+            "round {round}: {:.2} s without drugs, {:.2} s with",
+            withouts[round - 1].total,
+            withs[round - 1].total
+        );
+    }
+    let without = median(withouts);
+    let with = median(withs);
 
     let copy_started = Instant::now();
     let status = std::process::Command::new("cp")
@@ -78,33 +165,61 @@ fn main() -> anyhow::Result<()> {
     anyhow::ensure!(status.success(), "cp -r failed");
     let copy = copy_started.elapsed().as_secs_f64();
 
-    println!("database:        {}", db.display_target());
     println!(
-        "rows loaded:     {} plans, {} features, {} plan_to_zip, {} zips",
-        snapshot.plans.len(),
-        snapshot.feature_rows,
-        snapshot.plan_zip_rows,
-        snapshot.zips.len()
+        "database:        {} (median of {rounds} alternating rounds)",
+        db.display_target()
+    );
+    for (label, run) in [("without drugs:", &without), ("with drugs:", &with)] {
+        println!(
+            "{label:<16} {} plans, {} drugs; {} files, {:.2} GiB; load {:.2} s, render {:.2} s, \
+             build {:.2} s (target <= 15); peak RSS {} MiB (target <= 1024)",
+            run.plans,
+            run.drugs,
+            run.written,
+            run.bytes as f64 / (1u64 << 30) as f64,
+            run.loaded,
+            run.total - run.loaded,
+            run.total,
+            run.peak_kib / 1024
+        );
+    }
+    println!(
+        "drug data cost:  {:.2}x the build without it (target <= 1.25)",
+        with.total / without.total
     );
     println!(
-        "files written:   {} ({} plan pages, {} zip pages)",
-        stats.written, stats.plans, stats.zips
-    );
-    println!(
-        "bytes written:   {} ({:.2} GiB)",
-        stats.bytes,
-        stats.bytes as f64 / (1u64 << 30) as f64
-    );
-    println!("load seconds:    {loaded:.2}");
-    println!("render seconds:  {:.2}", total - loaded);
-    println!("build seconds:   {total:.2} (target <= 15)");
-    println!("peak RSS:        {} MiB (target <= 1024)", peak / 1024);
-    println!(
-        "cp -r seconds:   {copy:.2} (build is {:.2}x, target <= 3x)",
-        total / copy
+        "cp -r seconds:   {copy:.2} (build with drugs is {:.2}x, target <= 3x)",
+        with.total / copy
     );
     remove(work.path());
+    runtime.block_on(async {
+        let admin = db.with_dbname("postgres").connect().await?;
+        admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {}",
+                quote_ident(bare.dbname())
+            ))
+            .await?;
+        anyhow::Ok(())
+    })?;
     Ok(())
+}
+
+/// The run of median build time; its peak RSS is the highest of all.
+fn median(mut runs: Vec<Run>) -> Run {
+    let peak_kib = runs.iter().map(|r| r.peak_kib).max().unwrap_or(0);
+    runs.sort_by(|a, b| a.total.total_cmp(&b.total));
+    let middle = runs.len() / 2;
+    Run {
+        peak_kib,
+        ..runs.swap_remove(middle)
+    }
+}
+
+/// Resets `VmHWM` to the current RSS (Linux: `5` in `clear_refs`), so the
+/// next reading is the peak of what follows; false where that is refused.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
 /// `VmHWM` of this process, in KiB.

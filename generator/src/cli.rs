@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 ///
 /// Every subcommand reads DATABASE_URL (default
 /// postgres://postgres@127.0.0.1:5432/whatever). Progress and logs go to
-/// stderr; `build` and `publish` print one JSON summary line on stdout.
+/// stderr; `seed`, `sync`, `import-cms`, `build` and `publish` print one
+/// JSON summary line on stdout.
 #[derive(Debug, Parser)]
 #[command(name = "generator", version, about, long_about)]
 pub struct Cli {
@@ -25,6 +26,9 @@ pub enum Command {
     Seed(crate::seed::SeedArgs),
     /// Apply a nightly delta file (JSON Lines), all or nothing.
     Sync(crate::sync::SyncArgs),
+    /// Load the drug data of the CMS Part D public-use files (pipe-delimited),
+    /// all or nothing.
+    ImportCms(crate::import_cms::ImportArgs),
     /// Render the whole public site into a directory.
     Build(crate::site::BuildArgs),
     /// Render, upload what changed to S3, delete what is gone, invalidate CloudFront.

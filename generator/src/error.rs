@@ -59,6 +59,20 @@ pub enum Error {
         /// How many lines have a problem in all.
         total: u64,
     },
+    /// A set of CMS Part D files that cannot be imported; nothing of it was.
+    #[error(
+        "CMS files in {} rejected, nothing applied: {}",
+        dir.display(),
+        crate::import_cms::describe_problems(problems, *total)
+    )]
+    Import {
+        /// The directory the files were read from.
+        dir: PathBuf,
+        /// The first problems, by file and line.
+        problems: Vec<crate::import_cms::FileProblem>,
+        /// How many problems there are in all.
+        total: u64,
+    },
     /// The embedded zip code list is malformed (line 0: the whole file).
     #[error("zip code list, line {line}: {reason}")]
     ZipData {

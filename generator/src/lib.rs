@@ -1,6 +1,7 @@
 //! The generator: everything that turns the database into the public site.
 //!
-//! - [`seed`] loads a synthetic sample, [`sync`] applies the nightly delta;
+//! - [`seed`] loads a synthetic sample, [`sync`] applies the nightly delta,
+//!   [`import_cms`] loads the drug data of the CMS Part D public-use files;
 //! - [`site`] loads a consistent snapshot, renders every page in parallel and
 //!   writes it through a [`site::sink::Sink`];
 //! - [`publish`] uploads what changed to S3 and invalidates CloudFront;
@@ -9,6 +10,7 @@
 pub mod cli;
 pub mod drugs;
 pub mod error;
+pub mod import_cms;
 pub mod publish;
 pub mod seed;
 pub mod serve;
@@ -40,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::Seed(args) => seed::run(&args, &db).await?,
             Command::Sync(args) => sync::run(&args, &db).await?,
+            Command::ImportCms(args) => import_cms::run(&args, &db).await?,
             Command::Build(args) => site::run(&args, &db).await?,
             Command::Publish(args) => publish::run(&args, &db).await?,
             Command::Serve(args) => serve::run(&args).await?,

@@ -27,6 +27,7 @@ async fn rust_and_browser_estimates_agree_to_the_cent() {
         seed: 18,
         states: vec!["DE".into(), "RI".into(), "VT".into()],
         replace: false,
+        cms_out: None,
     };
     seed(&args, db.config()).await.unwrap();
     let snapshot = load_snapshot(db.config()).await.unwrap();

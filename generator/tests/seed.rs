@@ -11,6 +11,7 @@ fn args(seed: u64, states: &str) -> SeedArgs {
         seed,
         states: states.split(',').map(String::from).collect(),
         replace: false,
+        cms_out: None,
     }
 }
 

@@ -23,6 +23,7 @@ async fn seeded() -> TestDatabase {
         seed: 7,
         states: vec!["RI".into()],
         replace: false,
+        cms_out: None,
     };
     generator::seed::seed(&args, db.config())
         .await

@@ -110,8 +110,25 @@ pub struct DrugSample {
 impl DrugSample {
     /// The drug data for `plans`: the same for the same seed and plans.
     pub fn generate(seed: u64, plans: &[PlanRow]) -> Self {
-        let drugs = drug_rows(seed);
         let count = (plans.len() / 14).clamp(4, 400);
+        Self::with_drugs(seed, plans, drug_rows(seed), count)
+    }
+
+    /// A larger sample, for benchmarks: [`LIST`]'s drugs repeated (each
+    /// copy a new rxcui, same names and prices) up to `drugs` drugs, on
+    /// `formularies` formularies.
+    pub fn sized(seed: u64, plans: &[PlanRow], drugs: usize, formularies: usize) -> Self {
+        let list = drug_rows(seed);
+        let drugs = (0..drugs)
+            .map(|i| DrugRow {
+                rxcui: (FIRST_RXCUI + i as u64).to_string(),
+                ..list[i % list.len()].clone()
+            })
+            .collect();
+        Self::with_drugs(seed, plans, drugs, formularies.max(1))
+    }
+
+    fn with_drugs(seed: u64, plans: &[PlanRow], drugs: Vec<DrugRow>, count: usize) -> Self {
         let formularies: Vec<(String, Vec<Placement>)> = (0..count)
             .map(|i| {
                 let id = format!("{:08}", 26_001 + i);

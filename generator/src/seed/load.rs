@@ -397,6 +397,11 @@ impl Line {
         self.buf.push(b'\n');
         self.fields = 0;
     }
+
+    /// The rows written, as COPY text.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
 }
 
 #[cfg(test)]

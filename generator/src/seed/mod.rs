@@ -6,11 +6,14 @@
 //! - [`people`]: beneficiaries and their enrollment history;
 //! - [`users`]: demo logins with argon2id hashes;
 //! - [`drugs`]: drugs, shared formularies, prices and tier costs;
-//! - [`sample`] puts them together, [`load`] COPYs them in one transaction.
+//! - [`sample`] puts them together, [`load`] COPYs them in one transaction;
+//! - [`cms`] writes the drug data as CMS Part D public-use files
+//!   (`--cms-out`), the input of `generator import-cms`.
 //!
 //! Demo logins (password [`users::DEMO_PASSWORD`]): `demo01`…`demo25` have a
 //! current plan, `demo-noplan` has none, `legacy01` still has a bcrypt hash.
 
+pub mod cms;
 pub mod drugs;
 pub mod features;
 pub mod load;
@@ -47,6 +50,12 @@ pub struct SeedArgs {
     /// already holds data.
     #[arg(long)]
     pub replace: bool,
+    /// Also write the sample's drug data into this directory as the CMS
+    /// Part D public-use files `generator import-cms` reads (plan
+    /// information, basic drugs formulary, beneficiary cost, pricing, and
+    /// our drug names file).
+    #[arg(long, value_name = "DIR")]
+    pub cms_out: Option<std::path::PathBuf>,
 }
 
 /// What a seed loaded, printed as one JSON line on stdout.
@@ -80,6 +89,8 @@ pub struct SeedSummary {
     pub plan_tier_cost: u64,
     /// Rows of `drug_price`.
     pub drug_price: u64,
+    /// Rows written per CMS file, with `--cms-out`.
+    pub cms_files: Option<cms::CmsWritten>,
     /// Seconds spent generating plans and people.
     pub generate_seconds: f64,
     /// Seconds spent hashing passwords.
@@ -171,6 +182,17 @@ pub async fn seed(args: &SeedArgs, db: &DatabaseConfig) -> Result<SeedSummary> {
     let load_seconds = secs(clock.elapsed());
     bar.finish_and_clear();
 
+    let cms_files = match &args.cms_out {
+        Some(dir) => {
+            let bar = spinner("writing the CMS files");
+            let written = cms::write_cms(dir, &sample.plans, &sample.drugs)?;
+            bar.finish_and_clear();
+            tracing::info!(dir = %dir.display(), ?written, "wrote the drug sample as CMS files");
+            Some(written)
+        }
+        None => None,
+    };
+
     let summary = SeedSummary {
         seed,
         states: table_states.len(),
@@ -186,6 +208,7 @@ pub async fn seed(args: &SeedArgs, db: &DatabaseConfig) -> Result<SeedSummary> {
         formulary_drug: written[8],
         plan_tier_cost: written[9],
         drug_price: written[10],
+        cms_files,
         generate_seconds,
         hash_seconds,
         load_seconds,

@@ -101,8 +101,8 @@ pub async fn run(args: &SyncArgs, db: &DatabaseConfig) -> Result<()> {
 }
 
 /// Two syncs at once would each see the other's rows half-applied; the
-/// second one waits for nobody and fails instead.
-const SYNC_LOCK_KEY: i64 = 0x7379_6e63_6465_6c74; // "syncdelt"
+/// second one waits for nobody and fails instead. `import-cms` takes it too.
+pub const SYNC_LOCK_KEY: i64 = 0x7379_6e63_6465_6c74; // "syncdelt"
 
 /// Applies the delta at `path` to the database, all or nothing.
 pub async fn sync(path: &Path, db: &DatabaseConfig, options: &SyncOptions) -> Result<SyncReport> {

@@ -129,24 +129,39 @@ fn main() -> anyhow::Result<()> {
             bytes: stats.bytes,
         })
     };
-    // One pair is at the mercy of whatever else the machine does (writing
-    // back 4 GiB of the previous build, say): the pairs alternate, and the
-    // median of each side is compared.
+    // One pair is at the mercy of whatever else the machine does, and the
+    // disk most of all: a build that starts while the last one's 4 GiB are
+    // still being written back (or unlinked) runs at half speed. Every
+    // build therefore starts from a removed output and a `sync`, and the
+    // order alternates (without, with; then with, without), so neither side
+    // always comes second. The median of each side is compared.
     let rounds: usize = std::env::var("BENCH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3)
         .max(1);
     let out = work.path().join("site");
+    let settle = |dir: &Path| {
+        if dir.exists() {
+            remove(dir);
+        }
+        let _ = std::process::Command::new("sync").status();
+    };
     let (mut withouts, mut withs) = (Vec::new(), Vec::new());
     for round in 1..=rounds {
-        let bare_out = work.path().join("site-nodrugs");
-        withouts.push(build(&bare, &bare_out)?);
-        remove(&bare_out);
-        if round > 1 {
-            remove(&out);
+        let order = if round % 2 == 1 {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        for with_drugs in order {
+            settle(&out);
+            if with_drugs {
+                withs.push(build(&db, &out)?);
+            } else {
+                withouts.push(build(&bare, &out)?);
+            }
         }
-        withs.push(build(&db, &out)?);
         eprintln!(
             "round {round}: {:.2} s without drugs, {:.2} s with",
             withouts[round - 1].total,
@@ -156,6 +171,9 @@ fn main() -> anyhow::Result<()> {
     let without = median(withouts);
     let with = median(withs);
 
+    // `out` holds the last build's tree (with the drug data after an odd
+    // number of rounds); it is copied from a settled disk too.
+    let _ = std::process::Command::new("sync").status();
     let copy_started = Instant::now();
     let status = std::process::Command::new("cp")
         .arg("-r")
@@ -191,6 +209,7 @@ fn main() -> anyhow::Result<()> {
         "cp -r seconds:   {copy:.2} (build with drugs is {:.2}x, target <= 3x)",
         with.total / copy
     );
+
     remove(work.path());
     runtime.block_on(async {
         let admin = db.with_dbname("postgres").connect().await?;

@@ -14,6 +14,7 @@ use chrono::NaiveDate;
 use deadpool_postgres::Pool;
 
 use crate::ApiError;
+use crate::auth::throttle::lock_key_then_client;
 use crate::config::AccountConfig;
 use crate::pseudonym::Pseudonyms;
 
@@ -43,17 +44,7 @@ pub async fn reserve(
 ) -> Result<(), ApiError> {
     let mut db = pool.get().await?;
     let tx = db.transaction().await?;
-    // Always the facts first, then the address, as the login throttle does.
-    tx.execute(
-        "SELECT pg_advisory_xact_lock($1, hashtext(encode($2, 'hex')))",
-        &[&FACTS_LOCK, &facts],
-    )
-    .await?;
-    tx.execute(
-        "SELECT pg_advisory_xact_lock($1, hashtext(host($2)))",
-        &[&CLIENT_LOCK, &client],
-    )
-    .await?;
+    lock_key_then_client(&*tx, (FACTS_LOCK, facts), (CLIENT_LOCK, client)).await?;
     let row = tx
         .query_one(
             "WITH facts AS (

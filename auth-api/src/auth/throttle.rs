@@ -77,16 +77,10 @@ pub async fn reserve(
     let limits = &auth.throttle;
     let mut db = pool.get().await?;
     let tx = db.transaction().await?;
-    // Always the account first, then the address: no two logins ever wait
-    // for each other's locks in opposite orders.
-    tx.execute(
-        "SELECT pg_advisory_xact_lock($1, hashtext(encode($2, 'hex')))",
-        &[&ACCOUNT_LOCK, &account],
-    )
-    .await?;
-    tx.execute(
-        "SELECT pg_advisory_xact_lock($1, hashtext(host($2)))",
-        &[&CLIENT_LOCK, &client],
+    lock_key_then_client(
+        &*tx,
+        (ACCOUNT_LOCK, account.as_slice()),
+        (CLIENT_LOCK, client),
     )
     .await?;
     let row = tx
@@ -188,6 +182,30 @@ pub async fn settle(pool: &Pool, attempt: Attempt, signed_in: bool) -> Result<()
             &[&attempt.id, &attempt.account, &attempt.client],
         )
         .await?;
+    Ok(())
+}
+
+/// Serializes the attempts on one key (an account's or identity facts'
+/// pseudonym) and on one client address until `tx` ends: two transaction
+/// advisory locks, each in its own lock class, taken always key first, then
+/// address, so no two attempts ever wait for each other's locks in opposite
+/// orders. Counting and recording an attempt under both makes the
+/// check-then-record of a throttle atomic.
+pub(crate) async fn lock_key_then_client(
+    tx: &impl GenericClient,
+    (key_class, key): (i32, &[u8]),
+    (client_class, client): (i32, IpAddr),
+) -> Result<(), ApiError> {
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext(encode($2, 'hex')))",
+        &[&key_class, &key],
+    )
+    .await?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext(host($2)))",
+        &[&client_class, &client],
+    )
+    .await?;
     Ok(())
 }
 

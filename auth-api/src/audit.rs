@@ -44,6 +44,8 @@ pub enum Event {
     RecoveryCodeUsed,
     /// A second factor was added (`detail.factor`).
     FactorAdded,
+    /// A second factor was removed (`detail.factor`).
+    FactorRemoved,
     /// A reset link was mailed.
     PasswordResetRequested,
     /// A password was reset with a link (`detail.sessions_ended`).
@@ -71,6 +73,7 @@ impl Event {
             Self::SecondFactorFailed => "second_factor_failed",
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::FactorAdded => "factor_added",
+            Self::FactorRemoved => "factor_removed",
             Self::PasswordResetRequested => "password_reset_requested",
             Self::PasswordReset => "password_reset",
             Self::PasswordChanged => "password_changed",

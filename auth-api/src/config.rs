@@ -4,6 +4,7 @@
 //! local fallback is an ephemeral one are required instead.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use whatever_database::DatabaseConfig;
@@ -105,6 +106,9 @@ pub struct Config {
     pub pseudonyms: Pseudonyms,
     /// `SMTP_URL`, `MAIL_FROM`, `SITE_URL`: mail to account holders.
     pub mail: MailConfig,
+    /// Passkeys' relying party, made from `SITE_URL`: its host is their
+    /// scope and its origin the only one their answers may come from.
+    pub relying_party: Arc<webauthn_rs::Webauthn>,
     /// Account creation and recovery.
     pub accounts: AccountConfig,
 }
@@ -113,7 +117,16 @@ impl Config {
     /// Reads the configuration from the environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         let env = parse_var("APP_ENV", "development")?;
+        let mail = MailConfig::from_env()?;
+        let relying_party =
+            crate::auth::passkey::relying_party(&mail.site_url).map_err(|reason| {
+                ConfigError::Invalid {
+                    name: "SITE_URL",
+                    reason,
+                }
+            })?;
         Ok(Self {
+            relying_party: Arc::new(relying_party),
             env,
             database: DatabaseConfig::from_env()?,
             run_migrations: parse_var("RUN_MIGRATIONS", "true")?,
@@ -128,7 +141,7 @@ impl Config {
             client_addr: ClientAddrConfig::from_env()?,
             auth: AuthConfig::from_env(env)?,
             pseudonyms: pseudonyms_from_env(env)?,
-            mail: MailConfig::from_env()?,
+            mail,
             accounts: AccountConfig::from_env()?,
         })
     }
@@ -152,6 +165,10 @@ impl Config {
             // Fixed, so that replicas in one test count the same failures.
             pseudonyms: Pseudonyms::new(b"test pseudonym key: public, never used outside tests")
                 .expect("long enough"),
+            relying_party: Arc::new(
+                crate::auth::passkey::relying_party(&MailConfig::default().site_url)
+                    .expect("the default SITE_URL is a passkey origin"),
+            ),
             mail: MailConfig::default(),
             accounts: AccountConfig::default(),
         }
@@ -334,8 +351,10 @@ pub struct MailConfig {
     pub smtp_url: String,
     /// `MAIL_FROM`, default `whatever.gov <no-reply@whatever.gov>`.
     pub from: String,
-    /// `SITE_URL`, default `http://127.0.0.1:8000`: the public site the
-    /// links in mail point to, without a trailing slash.
+    /// `SITE_URL`, default `http://localhost:8000`: the public site the
+    /// links in mail point to, without a trailing slash. Its host must be a
+    /// domain name (passkeys are scoped to it; see
+    /// [`crate::auth::passkey::relying_party`]).
     pub site_url: String,
 }
 
@@ -354,7 +373,7 @@ impl Default for MailConfig {
         Self {
             smtp_url: "smtp://127.0.0.1:1025".into(),
             from: "whatever.gov <no-reply@whatever.gov>".into(),
-            site_url: "http://127.0.0.1:8000".into(),
+            site_url: "http://localhost:8000".into(),
         }
     }
 }

@@ -18,7 +18,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::{login, second_factor};
+use crate::auth::{login, passkey, second_factor};
 use crate::http::{MAX_BODY_BYTES, security_headers};
 use crate::state::AppState;
 use crate::{ApiError, account, enrollment, fulfillment, health, metrics};
@@ -36,10 +36,21 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/api/login", post(login::login))
         .route("/api/login/second-factor", post(second_factor::second_step))
+        .route("/api/login/passkey/start", post(passkey::sign_in_start))
+        .route("/api/login/passkey/finish", post(passkey::sign_in_finish))
         .route("/api/logout", post(login::logout))
         .route("/api/me/account", get(second_factor::account))
         .route("/api/me/totp", post(second_factor::setup))
         .route("/api/me/totp/confirm", post(second_factor::confirm))
+        .route(
+            "/api/me/passkeys/register/start",
+            post(passkey::register_start),
+        )
+        .route(
+            "/api/me/passkeys/register/finish",
+            post(passkey::register_finish),
+        )
+        .route("/api/me/passkeys/{id}/remove", post(passkey::remove))
         .route("/api/me/enrollment", get(enrollment::get))
         .merge(account::routes())
         .merge(fulfillment::routes())

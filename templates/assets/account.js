@@ -7,14 +7,27 @@
 
   const { $, h, fill, plural, getJSON, setFieldError, storageSet, sessionHint, signedIn, signedOutLocally, signOut, ENROLLMENT_KEY } = globalThis.WhateverSite;
 
-  /** The second step of signing in: a code from the app, or a recovery code. */
-  function secondStep(username) {
+  /**
+   * The second step of signing in: a code from the app, or a recovery code,
+   * or (for an account with one) a passkey.
+   */
+  function secondStep(username, methods = ['totp', 'recovery_code']) {
     const form = $('#second-factor-form');
     const status = $('#second-factor-status');
     const input = form.elements.code;
     const error = $('#code-error');
     form.hidden = false;
-    input.focus();
+    if (!methods.includes('totp')) {
+      $('#second-factor-intro').textContent = 'Use your passkey to finish signing in. Lost it? Enter one of your recovery codes instead.';
+      form.querySelector('label[for="code"]').textContent = 'Recovery code';
+    }
+    const passkey = $('#second-factor-passkey');
+    if (methods.includes('passkey') && passkeysSupported()) {
+      passkey.hidden = false;
+      passkey.querySelector('button').focus();
+    } else {
+      input.focus();
+    }
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       const value = input.value.trim();
@@ -63,6 +76,212 @@
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: JSON.stringify(payload),
     });
+  }
+
+  // ---------- passkeys (WebAuthn) ----------
+  // The API speaks the WebAuthn options and answers as JSON, binary fields
+  // in base64url; the browser's calls take and give ArrayBuffers.
+
+  const passkeysSupported = () => window.isSecureContext && typeof PublicKeyCredential === 'function' && !!navigator.credentials;
+
+  const fromB64url = (text) => {
+    const b64 = text.replace(/-/g, '+').replace(/_/g, '/');
+    return Uint8Array.from(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)), (c) => c.charCodeAt(0)).buffer;
+  };
+  const toB64url = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+  /** The options without their null members, which the browser refuses. */
+  const withoutNulls = (value) =>
+    Array.isArray(value)
+      ? value.map(withoutNulls)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]))
+        : value;
+
+  const withIds = (list) => (list || []).map((c) => ({ ...c, id: fromB64url(c.id) }));
+
+  /** Registers a new passkey on this device, from the API's options. */
+  async function createPasskey(options) {
+    const o = withoutNulls(options.publicKey);
+    const credential = await navigator.credentials.create({
+      publicKey: { ...o, challenge: fromB64url(o.challenge), user: { ...o.user, id: fromB64url(o.user.id) }, excludeCredentials: withIds(o.excludeCredentials) },
+    });
+    const r = credential.response;
+    return {
+      id: credential.id,
+      rawId: toB64url(credential.rawId),
+      type: credential.type,
+      response: { attestationObject: toB64url(r.attestationObject), clientDataJSON: toB64url(r.clientDataJSON), transports: r.getTransports ? r.getTransports() : [] },
+      extensions: credential.getClientExtensionResults(),
+    };
+  }
+
+  /** Signs with one of this site's passkeys, from the API's options. */
+  async function usePasskey(options) {
+    const o = withoutNulls(options.publicKey);
+    const credential = await navigator.credentials.get({
+      publicKey: { ...o, challenge: fromB64url(o.challenge), allowCredentials: withIds(o.allowCredentials) },
+    });
+    const r = credential.response;
+    return {
+      id: credential.id,
+      rawId: toB64url(credential.rawId),
+      type: credential.type,
+      response: {
+        authenticatorData: toB64url(r.authenticatorData),
+        clientDataJSON: toB64url(r.clientDataJSON),
+        signature: toB64url(r.signature),
+        userHandle: r.userHandle ? toB64url(r.userHandle) : null,
+      },
+      extensions: credential.getClientExtensionResults(),
+    };
+  }
+
+  /** What went wrong with a passkey, in words; `null` if the person cancelled. */
+  const passkeyProblem = (err) =>
+    err && err.name === 'NotAllowedError'
+      ? null
+      : err && err.name === 'InvalidStateError'
+        ? 'This device already has a passkey for your account.'
+        : 'Your device could not use a passkey. Try again, or use another way.';
+
+  /** Signs in with a passkey; `status` says how it went. */
+  async function passkeySignIn(status) {
+    status.textContent = 'Waiting for your passkey…';
+    try {
+      const start = await postJSON('/api/login/passkey/start', {});
+      if (!start.ok) throw new Error('start');
+      let credential;
+      try {
+        credential = await usePasskey(start.data.options);
+      } catch (err) {
+        status.textContent = passkeyProblem(err) || 'Signing in with a passkey was cancelled.';
+        return;
+      }
+      const res = await postJSON('/api/login/passkey/finish', { ceremony: start.data.ceremony, credential });
+      if (res.ok) {
+        signedIn(res.data, res.data.username);
+        location.assign('/my-plan/');
+        return;
+      }
+      status.textContent = (res.data && res.data.error && res.data.error.message) || 'That passkey was not accepted.';
+    } catch {
+      status.textContent = 'We could not reach the server. Check your connection and try again.';
+    }
+  }
+
+  /** The sign-in page's "Sign in with a passkey", where the browser can. */
+  function initSignin() {
+    const box = $('#passkey-signin');
+    if (box && passkeysSupported()) {
+      box.hidden = false;
+      box.querySelector('button').addEventListener('click', () => passkeySignIn($('#passkey-status')));
+    }
+    const second = $('#second-factor-passkey');
+    if (second) second.querySelector('button').addEventListener('click', () => passkeySignIn($('#second-factor-status')));
+  }
+
+  /**
+   * The codes that get in once each when every factor is lost: shown once,
+   * under a heading of `level` where they appear.
+   */
+  function recoveryCodes(codes, level = 'h3') {
+    return [
+      h(level, {}, 'Your recovery codes'),
+      h('p', {}, 'If you lose your phone or your passkey, each of these codes lets you sign in once. Keep them somewhere safe: they are shown only now.'),
+      h('ul', { id: 'recovery-codes', class: 'recovery-codes' }, codes.map((c) => h('li', {}, h('code', {}, c)))),
+    ];
+  }
+
+  /** The settings page's passkeys: the list, removing one, adding one. */
+  function passkeysSection(account) {
+    const passkeys = account.second_factor.passkeys;
+    const when = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium' });
+    const status = h('div', { id: 'passkey-status', role: 'status' });
+    const error = h('span', { class: 'usa-error-message', id: 'passkey-name-error', hidden: true });
+    const name = h('input', { class: 'usa-input', id: 'passkey-name', name: 'name', type: 'text', maxlength: '64', autocomplete: 'off', 'aria-describedby': 'passkey-name-hint' });
+    const form = h(
+      'form',
+      { class: 'usa-form', id: 'passkey-form', novalidate: true },
+      h(
+        'div',
+        { class: 'usa-form-group' },
+        h('label', { class: 'usa-label', for: 'passkey-name' }, 'Name for the new passkey (optional)'),
+        h('span', { class: 'usa-hint', id: 'passkey-name-hint' }, 'For example, “Work laptop” or “My phone”.'),
+        error,
+        name,
+      ),
+      h('button', { class: 'usa-button', type: 'submit', id: 'passkey-add' }, 'Add a passkey'),
+      status,
+    );
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      setFieldError(name, error, '');
+      status.textContent = 'Follow your browser’s steps to create the passkey…';
+      const start = await postJSON('/api/me/passkeys/register/start', {});
+      if (!start.ok) {
+        status.textContent = (start.data && start.data.error && start.data.error.message) || 'Adding a passkey is not available right now.';
+        return;
+      }
+      let credential;
+      try {
+        credential = await createPasskey(start.data.options);
+      } catch (err) {
+        status.textContent = passkeyProblem(err) || 'Adding a passkey was cancelled.';
+        return;
+      }
+      const done = await postJSON('/api/me/passkeys/register/finish', { ceremony: start.data.ceremony, name: name.value, credential });
+      if (!done.ok) {
+        const problem = done.data && done.data.error;
+        if (problem && problem.field === 'name') {
+          setFieldError(name, error, problem.message);
+          status.textContent = '';
+          return name.focus();
+        }
+        status.textContent = (problem && problem.message) || 'The passkey could not be added.';
+        return;
+      }
+      storageSet(sessionStorage, ENROLLMENT_KEY, null);
+      if (!done.data.recovery_codes) return initAccount('Your passkey is added.');
+      fill(
+        $('#account'),
+        h('div', { class: 'usa-alert usa-alert--success' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text', id: 'passkey-done', tabindex: '-1' }, 'Your passkey is added.'))),
+        ...recoveryCodes(done.data.recovery_codes, 'h2'),
+        h('a', { class: 'usa-button', href: '/my-plan/' }, 'Go to your plan'),
+      );
+      $('#passkey-done').focus();
+    });
+    const list = passkeys.length
+      ? h(
+          'ul',
+          { class: 'usa-list', id: 'passkey-list' },
+          passkeys.map((p) =>
+            h(
+              'li',
+              {},
+              h('strong', {}, p.name),
+              ` — added ${when.format(new Date(p.created_at))}`,
+              p.last_used_at ? `, last used ${when.format(new Date(p.last_used_at))}` : ', not used yet',
+              ' ',
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'usa-button usa-button--unstyled',
+                  'aria-label': `Remove the passkey ${p.name}`,
+                  onclick: async () => {
+                    const res = await postJSON(`/api/me/passkeys/${encodeURIComponent(p.id)}/remove`, {});
+                    if (res.ok) return initAccount(`The passkey ${p.name} is removed.`);
+                    status.textContent = (res.data && res.data.error && res.data.error.message) || 'The passkey could not be removed.';
+                  },
+                },
+                'Remove',
+              ),
+            ),
+          ),
+        )
+      : h('p', {}, 'A passkey signs you in with your device’s fingerprint, face or PIN: nothing to type, and nothing anyone can phish.');
+    return h('div', { id: 'passkeys' }, h('h2', {}, 'Passkeys'), list, passkeysSupported() ? form : h('p', {}, 'This browser cannot add a passkey.'));
   }
 
   const CREATE_FIELDS = {
@@ -151,7 +370,8 @@
     }
   }
 
-  async function initAccount() {
+  /** The settings page; `notice` (what just changed) is announced. */
+  async function initAccount(notice) {
     const root = $('#account');
     if (!root) return;
     const signIn = () => fill(root, h('p', {}, 'Sign in to see your account. ', h('a', { class: 'usa-button', href: '/signin/' }, 'Sign in')));
@@ -164,21 +384,26 @@
     if (!res.ok) return fill(root, h('p', {}, 'We could not load your account right now. Please try again later.'));
     const account = res.data;
     const factor = account.second_factor;
+    const anyFactor = factor.totp || factor.passkeys.length > 0;
     fill(
       root,
+      h('div', { id: 'account-notice', role: 'status' }, typeof notice === 'string' ? notice : ''),
+      account.setup_only
+        ? h('div', { class: 'usa-alert usa-alert--warning' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text', id: 'setup-required' }, 'Before you can see your plan, add a second way to prove it is you: an authenticator app, which gives you a code each time you sign in, or a passkey on this device.')))
+        : null,
       h('h2', {}, 'Sign-in details'),
       h('dl', { class: 'account-details' }, h('dt', {}, 'Username'), h('dd', {}, account.username), h('dt', {}, 'Email address'), h('dd', {}, account.email || '—')),
+      anyFactor ? h('p', { id: 'recovery-left' }, `You have ${plural(factor.recovery_codes_left, 'recovery code', 'recovery codes')} left.`) : null,
       h('h2', {}, 'Authenticator app'),
       factor.totp
-        ? h('p', { id: 'totp-on' }, `Signing in asks for a code from your authenticator app. You have ${plural(factor.recovery_codes_left, 'recovery code', 'recovery codes')} left.`)
+        ? h('p', { id: 'totp-on' }, 'Signing in asks for a code from your authenticator app.')
         : h(
             'div',
             { id: 'totp-setup' },
-            account.setup_only
-              ? h('div', { class: 'usa-alert usa-alert--warning' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text' }, 'Before you can see your plan, add an authenticator app: each time you sign in, it gives you a code that only you have.')))
-              : h('p', {}, 'Protect your account with a second step at sign-in: a code from an authenticator app on your phone.'),
+            h('p', {}, 'Protect your account with a second step at sign-in: a code from an authenticator app on your phone.'),
             h('button', { type: 'button', class: 'usa-button', id: 'totp-start', onclick: startTotp }, 'Set up an authenticator app'),
           ),
+      passkeysSection(account),
       account.setup_only ? null : passwordForm(),
       account.setup_only ? null : h('div', { id: 'sessions' }),
       h('button', { type: 'button', class: 'usa-button usa-button--secondary margin-top-3', id: 'sign-out', onclick: signOut }, 'Sign out'),
@@ -281,9 +506,7 @@
       fill(
         box,
         h('div', { class: 'usa-alert usa-alert--success' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text', id: 'totp-done', tabindex: '-1' }, 'Your authenticator app is set up.'))),
-        h('h3', {}, 'Your recovery codes'),
-        h('p', {}, 'If you lose your phone, each of these codes lets you sign in once. Keep them somewhere safe: they are shown only now.'),
-        h('ul', { id: 'recovery-codes', class: 'recovery-codes' }, done.data.recovery_codes.map((c) => h('li', {}, h('code', {}, c)))),
+        ...recoveryCodes(done.data.recovery_codes),
         h('a', { class: 'usa-button', href: '/my-plan/' }, 'Go to your plan'),
       );
       $('#totp-done').focus();
@@ -349,6 +572,6 @@
 
   globalThis.WhateverAccount = { secondStep };
 
-  const start = { 'account-create': initCreateAccount, 'account-verify': initVerify, 'account-reset': initReset, account: initAccount }[document.body.dataset.page];
+  const start = { 'account-create': initCreateAccount, 'account-verify': initVerify, 'account-reset': initReset, account: initAccount, signin: initSignin }[document.body.dataset.page];
   if (start) Promise.resolve().then(start).catch(() => {});
 })();

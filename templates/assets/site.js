@@ -1022,7 +1022,7 @@
         });
         if (res.ok && res.data && res.data.status === 'second_factor_required') {
           form.hidden = true;
-          globalThis.WhateverAccount.secondStep(username);
+          globalThis.WhateverAccount.secondStep(username, res.data.methods);
           return;
         }
         if (res.ok) {

@@ -121,7 +121,9 @@ export async function startStack(name, { beforeBuild, mail = false } = {}) {
     run(gen, ['build', '--out', siteDir], env, `${name}-build.log`);
 
     const [apiPort, adminPort, fulfillmentPort, sitePort, smtpPort, mailPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const baseUrl = `http://127.0.0.1:${sitePort}`;
+    // localhost, not 127.0.0.1: browsers take no IP address as the scope of
+    // a passkey, and SITE_URL (the passkeys' origin) must match.
+    const baseUrl = `http://localhost:${sitePort}`;
     // Mail to account holders goes to a real SMTP server that keeps it:
     // maildev, read through its REST API (`mailUrl`/email).
     const mailUrl = mail ? `http://127.0.0.1:${mailPort}` : null;

@@ -96,6 +96,35 @@ pub fn factor_added(site: &str) -> Mail {
     }
 }
 
+/// A passkey was added to the account. Its name, which whoever added it
+/// chose, stays out of the mail.
+pub fn passkey_added(site: &str) -> Mail {
+    Mail {
+        kind: "passkey_added",
+        subject: "A passkey was added to your whatever.gov account".into(),
+        body: format!(
+            "A passkey was just added to your whatever.gov account. It can \
+             sign in to your account from now on.\n\n\
+             If this was not you, sign in at {site}/signin/, remove the passkey \
+             in your account settings and change your password at once.\n{SIGNATURE}"
+        ),
+    }
+}
+
+/// A passkey was removed from the account.
+pub fn passkey_removed(site: &str) -> Mail {
+    Mail {
+        kind: "passkey_removed",
+        subject: "A passkey was removed from your whatever.gov account".into(),
+        body: format!(
+            "A passkey was just removed from your whatever.gov account. It \
+             cannot sign in to your account any more.\n\n\
+             If this was not you, sign in at {site}/signin/ and change your \
+             password at once.\n{SIGNATURE}"
+        ),
+    }
+}
+
 /// A recovery code was used to sign in.
 pub fn recovery_code_used(site: &str, left: i64) -> Mail {
     Mail {

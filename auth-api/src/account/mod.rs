@@ -16,8 +16,8 @@ use axum::routing::{get, post};
 use crate::state::AppState;
 
 /// Deletes identity checks no limit counts any more, links a day past their
-/// expiry (refused either way; the day leaves them to look into) and
-/// pending sign-ins past theirs.
+/// expiry (refused either way; the day leaves them to look into), and
+/// pending sign-ins and passkey ceremonies past theirs.
 pub async fn prune(
     db: &impl tokio_postgres::GenericClient,
     config: &crate::config::AccountConfig,
@@ -32,7 +32,8 @@ pub async fn prune(
     let pending = db
         .execute("DELETE FROM pending_sign_in WHERE expires_at < now()", &[])
         .await?;
-    Ok(attempts + tokens + pending)
+    let ceremonies = crate::auth::passkey::prune(db).await?;
+    Ok(attempts + tokens + pending + ceremonies)
 }
 
 /// The account routes, merged into the API's route table.

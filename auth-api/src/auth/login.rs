@@ -77,9 +77,7 @@ pub async fn login(
     let found = db
         .query_opt(
             r#"SELECT u.password, a.username IS NOT NULL AND a.email_verified_at IS NULL, u.email,
-                      a.username IS NOT NULL,
-                      EXISTS (SELECT 1 FROM totp_factor t
-                               WHERE t.username = u.username AND t.confirmed_at IS NOT NULL)
+                      a.username IS NOT NULL
                  FROM "user" u LEFT JOIN account a ON a.username = u.username
                 WHERE u.username = $1"#,
             &[&username],
@@ -89,7 +87,11 @@ pub async fn login(
     let unverified = found.as_ref().is_some_and(|row| row.get::<_, bool>(1));
     let email: Option<String> = found.as_ref().and_then(|row| row.get(2));
     let self_service = found.as_ref().is_some_and(|row| row.get::<_, bool>(3));
-    let has_factor = found.as_ref().is_some_and(|row| row.get::<_, bool>(4));
+    let factors = match &found {
+        Some(_) => Some(super::factors::of(&**db, &username).await?),
+        None => None,
+    };
+    let has_factor = factors.is_some_and(|f| f.any());
     // Hold no pooled connection during the slow hash.
     drop(db);
     // Passwords are chosen and hashed NFKC-normalized; one typed in another
@@ -154,9 +156,18 @@ pub async fn login(
         // The password is half of it: the session opens at the second step.
         let cookie = second_factor::start_pending(&**db, &username).await?;
         tracing::info!(%user, "password accepted, second factor next");
+        let factors = factors.unwrap_or_default();
+        let methods: Vec<&str> = [
+            (factors.totp, "totp"),
+            (factors.passkeys > 0, "passkey"),
+            (true, "recovery_code"),
+        ]
+        .into_iter()
+        .filter_map(|(has, method)| has.then_some(method))
+        .collect();
         let mut resp = json_response(
             StatusCode::OK,
-            &serde_json::json!({"status": "second_factor_required", "methods": ["totp", "recovery_code"]}),
+            &serde_json::json!({"status": "second_factor_required", "methods": methods}),
         );
         resp.headers_mut().insert(header::SET_COOKIE, cookie);
         return Ok(resp);

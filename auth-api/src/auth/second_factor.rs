@@ -50,6 +50,33 @@ fn pending_cookie(token: &str, max_age: i64) -> HeaderValue {
     .expect("a token is a valid header value")
 }
 
+/// The `Set-Cookie` that ends a pending sign-in in the browser.
+pub fn clearing_pending_cookie() -> HeaderValue {
+    pending_cookie("", 0)
+}
+
+/// Gives `username` ten new recovery codes in place of any it had, and
+/// returns them: the only time they are seen, only their digests are kept.
+pub async fn store_recovery_codes(
+    db: &impl GenericClient,
+    username: &str,
+) -> Result<Vec<String>, ApiError> {
+    let codes = totp::new_recovery_codes()?;
+    db.execute(
+        "DELETE FROM recovery_code WHERE username = $1",
+        &[&username],
+    )
+    .await?;
+    for code in &codes {
+        db.execute(
+            "INSERT INTO recovery_code (username, code_hash) VALUES ($1, $2)",
+            &[&username, &totp::recovery_digest(code)],
+        )
+        .await?;
+    }
+    Ok(codes)
+}
+
 /// Starts a pending sign-in for `username` and returns its `Set-Cookie`.
 pub async fn start_pending(
     db: &impl GenericClient,
@@ -325,7 +352,6 @@ pub async fn confirm(
                     .into(),
             }
         })?;
-    let codes = totp::new_recovery_codes()?;
     let tx = db.transaction().await?;
     let confirmed = tx
         .execute(
@@ -340,18 +366,7 @@ pub async fn confirm(
             message: "This account already has an authenticator app.".into(),
         });
     }
-    tx.execute(
-        "DELETE FROM recovery_code WHERE username = $1",
-        &[&username],
-    )
-    .await?;
-    for code in &codes {
-        tx.execute(
-            "INSERT INTO recovery_code (username, code_hash) VALUES ($1, $2)",
-            &[&username, &totp::recovery_digest(code)],
-        )
-        .await?;
-    }
+    let codes = store_recovery_codes(&*tx, &username).await?;
     audit::record(
         &*tx,
         Event::FactorAdded,
@@ -394,8 +409,6 @@ pub async fn account(State(state): State<AppState>, signed_in: SignedIn) -> Resu
     let row = db
         .query_opt(
             r#"SELECT u.email,
-                      EXISTS (SELECT 1 FROM totp_factor t
-                               WHERE t.username = u.username AND t.confirmed_at IS NOT NULL),
                       (SELECT count(*) FROM recovery_code r
                         WHERE r.username = u.username AND r.used_at IS NULL)
                  FROM "user" u WHERE u.username = $1"#,
@@ -403,14 +416,20 @@ pub async fn account(State(state): State<AppState>, signed_in: SignedIn) -> Resu
         )
         .await?
         .ok_or(session::UNAUTHORIZED)?;
-    let (email, totp, left): (Option<String>, bool, i64) = (row.get(0), row.get(1), row.get(2));
+    let (email, left): (Option<String>, i64) = (row.get(0), row.get(1));
+    let factors = super::factors::of(&**db, username).await?;
+    let passkeys = super::passkey::list(&**db, username).await?;
     let mut resp = json_response(
         StatusCode::OK,
         &serde_json::json!({
             "username": username,
             "email": email,
             "setup_only": session.claims.setup_only,
-            "second_factor": {"totp": totp, "recovery_codes_left": left},
+            "second_factor": {
+                "totp": factors.totp,
+                "passkeys": passkeys,
+                "recovery_codes_left": left,
+            },
         }),
     );
     if let Some(fresh) = session.refreshed {

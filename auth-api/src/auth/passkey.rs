@@ -204,11 +204,10 @@ pub async fn register_start(
             ),
         });
     }
-    let exclude = existing.into_iter().map(Into::into).collect();
     let (options, registration) = state
         .config
         .relying_party
-        .start_passkey_registration(handle, username, username, Some(exclude))
+        .start_passkey_registration(handle, username, username, Some(existing))
         .map_err(|e| ApiError::Internal(format!("starting a passkey registration: {e}")))?;
     let mut options = serde_json::to_value(options)
         .map_err(|e| ApiError::Internal(format!("passkey options: {e}")))?;

@@ -76,7 +76,10 @@ impl IssuedToken {
     /// The `Set-Cookie` value carrying it: JavaScript cannot read it, it
     /// travels over HTTPS only and never on cross-site requests.
     pub fn cookie(&self) -> HeaderValue {
-        let max_age = (self.claims.exp - Utc::now().timestamp()).max(0);
+        // From the token's own issue time, not the clock now: a token is
+        // sent as it is issued, and a second ticking in between must not
+        // change what the browser is told.
+        let max_age = (self.claims.exp - self.claims.iat).max(0);
         HeaderValue::from_str(&format!(
             "{COOKIE_NAME}={}; Max-Age={max_age}; {COOKIE_ATTRIBUTES}",
             self.token

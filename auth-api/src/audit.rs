@@ -44,6 +44,9 @@ pub enum Event {
     RecoveryCodeUsed,
     /// A second factor was added (`detail.factor`).
     FactorAdded,
+    /// A signed-in person typed a wrong current password to confirm a
+    /// change (`detail.for`: which).
+    PasswordCheckFailed,
     /// A reset link was mailed.
     PasswordResetRequested,
     /// A password was reset with a link (`detail.sessions_ended`).
@@ -71,6 +74,7 @@ impl Event {
             Self::SecondFactorFailed => "second_factor_failed",
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::FactorAdded => "factor_added",
+            Self::PasswordCheckFailed => "password_check_failed",
             Self::PasswordResetRequested => "password_reset_requested",
             Self::PasswordReset => "password_reset",
             Self::PasswordChanged => "password_changed",

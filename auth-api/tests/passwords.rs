@@ -1,7 +1,8 @@
 //! Forgotten, reset and changed passwords and the sessions they end: the
 //! same answer whether or not an address has an account, a mailed link that
 //! works once, old sessions refused after a reset, a change that needs the
-//! current password and keeps only the session that made it.
+//! current password and keeps only the session that made it, and wrong
+//! current passwords held back by the sign-in limits.
 
 mod common;
 
@@ -187,8 +188,49 @@ async fn a_change_needs_the_current_password_and_ends_the_other_sessions() {
         [
             "sign_in_succeeded",
             "sign_in_succeeded",
+            "password_check_failed",
             "password_changed",
             "sessions_ended"
         ]
     );
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_count_against_the_sign_in_limits() {
+    let app = TestApp::start_with(|c| {
+        c.mail.smtp_url = "smtp://127.0.0.1:9".into();
+        // Two free mistakes per account and address, then a wait.
+        c.auth.throttle.per_user_client.max = 2;
+    })
+    .await;
+    user_with_beneficiary(&app.sql().await, "ada", "pw-ada-1234", 1).await;
+    let mine = app.token("ada", "pw-ada-1234").await;
+    let change = |current: &str| json!({"current_password": current, "new_password": "quilt harbor seventy ember"});
+    for _ in 0..2 {
+        let (status, _) = post(&app, "/api/me/password", Some(&mine), change("guess")).await;
+        assert_eq!(status, 422);
+    }
+    // Held back now, even with the right password, and so is a sign-in.
+    let (status, body) = post(&app, "/api/me/password", Some(&mine), change("pw-ada-1234")).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(app.login("ada", "pw-ada-1234").await.status(), 429);
+    assert_eq!(
+        kinds(&app, "ada").await,
+        [
+            "sign_in_succeeded",
+            "password_check_failed",
+            "password_check_failed"
+        ]
+    );
+    let detail: Value = app
+        .sql()
+        .await
+        .query_one(
+            "SELECT detail FROM security_event WHERE kind = 'password_check_failed' LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(detail, json!({"for": "change_password"}));
 }

@@ -25,6 +25,7 @@ use crate::ApiError;
 use crate::audit::{self, Event};
 use crate::auth::password::Verdict;
 use crate::auth::session::{self, SignedIn};
+use crate::auth::throttle;
 use crate::client_addr::ClientIp;
 use crate::http::{JsonBody, Resp, json_response};
 use crate::state::AppState;
@@ -174,27 +175,17 @@ pub async fn change(
 ) -> Result<Resp, ApiError> {
     let db = state.personal.get().await?;
     let session = signed_in.confirm(&**db).await?;
-    let username = session.claims.sub.clone();
-    let row = db
-        .query_one(
-            r#"SELECT password, email FROM "user" WHERE username = $1"#,
-            &[&username],
-        )
-        .await?;
     drop(db);
-    let (stored, email): (String, Option<String>) = (row.get(0), row.get(1));
-    let current = rule::normalize(&body.current_password);
-    if state
-        .passwords
-        .verify(current, Some(stored.clone()))
-        .await?
-        == Verdict::Rejected
-    {
+    let username = session.claims.sub.clone();
+    let typed = body.current_password;
+    let Some(Current { stored, email }) =
+        check_current(&state, &username, typed, client, "change_password").await?
+    else {
         return Err(ApiError::InvalidFields(vec![(
             "current_password",
             "That is not your current password.".into(),
         )]));
-    }
+    };
     check_new(
         &body.new_password,
         &username,
@@ -240,6 +231,77 @@ pub async fn change(
             .insert(header::SET_COOKIE, fresh.cookie());
     }
     Ok(resp)
+}
+
+/// The answer to a wrong current password where a change asks for it in a
+/// `password` field.
+pub const WRONG_PASSWORD: ApiError = ApiError::Forbidden {
+    code: "wrong_password",
+    message: "That is not your current password. Type the password you sign in with.",
+};
+
+/// The account a right password was checked for: its stored hash (for a
+/// compare-and-set) and its address (for the notice).
+#[derive(Debug)]
+pub struct Current {
+    /// The hash `typed` matched.
+    pub stored: String,
+    /// Where the owner is told of the change.
+    pub email: Option<String>,
+}
+
+/// Whether `typed` is the current password of `username`, who is signed in
+/// and confirms a change to the account (`purpose`, for the audit log):
+/// `None` when it is not. The one check of a password typed again: held
+/// back and counted by the sign-in limits like a sign-in from `client`
+/// (429 once throttled), so a stolen session cannot guess the password
+/// faster than a stranger could; a wrong one is audited.
+pub async fn check_current(
+    state: &AppState,
+    username: &str,
+    typed: String,
+    client: IpAddr,
+    purpose: &'static str,
+) -> Result<Option<Current>, ApiError> {
+    let pseudonyms = &state.config.pseudonyms;
+    let attempt = throttle::reserve(
+        &state.personal,
+        &state.config.auth,
+        pseudonyms,
+        username,
+        client,
+    )
+    .await?;
+    let row = state
+        .personal
+        .get()
+        .await?
+        .query_one(
+            r#"SELECT password, email FROM "user" WHERE username = $1"#,
+            &[&username],
+        )
+        .await?;
+    let (stored, email): (String, Option<String>) = (row.get(0), row.get(1));
+    // No pooled connection is held during the slow hash.
+    let verdict = state
+        .passwords
+        .verify_typed(typed, Some(stored.clone()))
+        .await?;
+    let right = verdict != Verdict::Rejected;
+    throttle::settle(&state.personal, attempt, right).await?;
+    if right {
+        return Ok(Some(Current { stored, email }));
+    }
+    audit::record(
+        &**state.personal.get().await?,
+        Event::PasswordCheckFailed,
+        Some(username),
+        Some(client),
+        serde_json::json!({"for": purpose}),
+    )
+    .await?;
+    tracing::info!(user = %pseudonyms.log_tag(username), %client, purpose, "current password refused");
+    Ok(None)
 }
 
 /// The password rule, with the account's own context, naming `field`.

@@ -1,6 +1,7 @@
 //! Signing in and staying signed in: passwords, tokens, sessions and the
 //! throttling of failed logins. HTTP Basic is not accepted anywhere.
 
+pub mod factors;
 pub mod keys;
 pub mod login;
 pub mod password;

@@ -53,7 +53,9 @@ pub enum Event {
     PasswordReset,
     /// A password was changed by its owner (`detail.sessions_ended`).
     PasswordChanged,
-    /// Every session was ended ("sign out everywhere").
+    /// Sessions were ended by their owner: every one ("sign out
+    /// everywhere"), or one chosen (`detail.session`);
+    /// `detail.sessions_ended` says how many.
     SessionsEnded,
 }
 

@@ -1,4 +1,5 @@
-//! Forgotten, reset and changed passwords, and the sessions a person can end.
+//! Forgotten, reset and changed passwords, and the password typed again to
+//! confirm a change to the account.
 //!
 //! - `POST /api/password/forgot`: always the same answer; an account with
 //!   that address gets a single-use reset link (one hour) by mail.
@@ -6,8 +7,8 @@
 //!   session of the account ends.
 //! - `POST /api/me/password`: the current password and a new one; every
 //!   other session ends, this one goes on.
-//! - `GET /api/me/sessions`, `POST /api/me/sessions/end-all`: the open
-//!   sessions, and "sign out everywhere".
+//! - [`check_current`]: the one check of a signed-in person's current
+//!   password, for every change that asks for it.
 //!
 //! The owner is told by mail of every change or reset.
 
@@ -323,68 +324,4 @@ fn notify_changed(state: &AppState, email: Option<String>, client: IpAddr) {
         state.send_mail(email, messages::password_changed(site));
     }
     tracing::info!(%client, "password changed");
-}
-
-/// `GET /api/me/sessions`: the account's sessions that may still be valid.
-pub async fn sessions(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-) -> Result<Resp, ApiError> {
-    let db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
-    let rows = db
-        .query(
-            "SELECT s.session_id::text, s.created_at, host(s.client_addr)
-               FROM account_session s
-              WHERE s.username = $1 AND s.expires_at > now()
-                AND NOT EXISTS (SELECT 1 FROM revoked_session r WHERE r.session_id = s.session_id)
-              ORDER BY s.created_at DESC",
-            &[&session.claims.sub],
-        )
-        .await?;
-    let current = session.claims.sid.to_string();
-    let list: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|row| {
-            let id: String = row.get(0);
-            serde_json::json!({
-                "current": id == current,
-                "id": id,
-                "started_at": row.get::<_, chrono::DateTime<chrono::Utc>>(1),
-                "client_addr": row.get::<_, Option<String>>(2),
-            })
-        })
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &serde_json::json!({"sessions": list}),
-    ))
-}
-
-/// `POST /api/me/sessions/end-all`: signs out everywhere, this session too.
-pub async fn end_all(
-    State(state): State<AppState>,
-    ClientIp(client): ClientIp,
-    signed_in: SignedIn,
-) -> Result<Resp, ApiError> {
-    let db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
-    let username = &session.claims.sub;
-    session::revoke(&**db, &state.config.auth.session, &session.claims).await?;
-    let ended = session::revoke_all(&**db, username, None).await?;
-    audit::record(
-        &**db,
-        Event::SessionsEnded,
-        Some(username),
-        Some(client),
-        serde_json::json!({"sessions_ended": ended}),
-    )
-    .await?;
-    let mut resp = json_response(
-        StatusCode::OK,
-        &serde_json::json!({"status": "signed_out", "sessions_ended": ended}),
-    );
-    resp.headers_mut()
-        .insert(header::SET_COOKIE, session::clearing_cookie());
-    Ok(resp)
 }

@@ -190,9 +190,10 @@ pub async fn login(
     Ok(resp)
 }
 
-/// What logout tells the browser to forget besides the cookie: whatever
-/// the pages kept in storage about the signed-in person.
-const CLEAR_SITE_DATA: HeaderValue = HeaderValue::from_static(r#""cookies", "storage""#);
+/// What logout (and ending the current session from the settings) tells
+/// the browser to forget besides the cookie: whatever the pages kept in
+/// storage about the signed-in person.
+pub const CLEAR_SITE_DATA: HeaderValue = HeaderValue::from_static(r#""cookies", "storage""#);
 
 /// Revokes the request's session and clears the cookie and the site's
 /// storage. Both are cleared even when the token is no longer valid, so the

@@ -44,6 +44,16 @@ pub enum Event {
     RecoveryCodeUsed,
     /// A second factor was added (`detail.factor`).
     FactorAdded,
+    /// A second factor was swapped for a new one of its kind
+    /// (`detail.factor`).
+    FactorReplaced,
+    /// A second factor was removed (`detail.factor`;
+    /// `detail.recovery_codes_deleted`: whether it was the last one, so the
+    /// recovery codes went with it).
+    FactorRemoved,
+    /// New recovery codes replaced the old ones (`detail.recovery_codes`:
+    /// how many).
+    RecoveryCodesReplaced,
     /// A signed-in person typed a wrong current password to confirm a
     /// change (`detail.for`: which).
     PasswordCheckFailed,
@@ -76,6 +86,9 @@ impl Event {
             Self::SecondFactorFailed => "second_factor_failed",
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::FactorAdded => "factor_added",
+            Self::FactorReplaced => "factor_replaced",
+            Self::FactorRemoved => "factor_removed",
+            Self::RecoveryCodesReplaced => "recovery_codes_replaced",
             Self::PasswordCheckFailed => "password_check_failed",
             Self::PasswordResetRequested => "password_reset_requested",
             Self::PasswordReset => "password_reset",

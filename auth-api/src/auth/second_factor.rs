@@ -1,5 +1,6 @@
-//! The second factor: setting up an authenticator app (with its recovery
-//! codes), and the second step of signing in.
+//! The second factor at sign-in, and what the settings page shows of it.
+//! Setting up, replacing and removing an authenticator app is in
+//! [`super::authenticator`], recovery codes in [`super::recovery_codes`].
 //!
 //! A right password for an account with an authenticator opens no session:
 //! it starts a *pending sign-in* ([`start_pending`]), a random token in a
@@ -11,11 +12,14 @@
 //! is accepted only for a later step (RFC 6238 section 5.2). A recovery code
 //! is used up in the statement that accepts it.
 
+use std::sync::LazyLock;
+
 use axum::extract::State;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
 use tokio_postgres::GenericClient;
 
+use super::factors::{self, Factors};
 use super::session::{self, SignedIn};
 use super::totp;
 use crate::ApiError;
@@ -244,173 +248,43 @@ async fn recovery_accepted(
     Ok(true)
 }
 
-/// `POST /api/me/totp`: a new secret to add to an authenticator app, as
-/// text, an `otpauth://` URI and a QR code (SVG). It counts once confirmed
-/// with a code from the app ([`confirm`]). An account that has a confirmed
-/// authenticator is refused (409).
-pub async fn setup(State(state): State<AppState>, signed_in: SignedIn) -> Result<Resp, ApiError> {
-    let db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
-    let username = &session.claims.sub;
-    let secret = totp::new_secret()?;
-    let stored = db
-        .execute(
-            "INSERT INTO totp_factor (username, secret) VALUES ($1, $2)
-             ON CONFLICT (username) DO UPDATE
-                SET secret = EXCLUDED.secret, created_at = now(), last_step = 0
-              WHERE totp_factor.confirmed_at IS NULL",
-            &[username, &secret],
-        )
-        .await?;
-    if stored == 0 {
-        return Err(ApiError::Conflict {
-            code: "already_set_up",
-            message: "This account already has an authenticator app.".into(),
-        });
-    }
-    let generator = totp::totp(&secret, username)?;
-    let (uri, qr_svg) = totp::enrollment(&generator)?;
-    let mut resp = json_response(
-        StatusCode::OK,
-        &serde_json::json!({
-            "secret": totp::secret_text(&secret),
-            "uri": uri,
-            "qr_svg": qr_svg,
-        }),
-    );
-    if let Some(fresh) = session.refreshed {
-        resp.headers_mut()
-            .insert(header::SET_COOKIE, fresh.cookie());
-    }
-    Ok(resp)
-}
-
-/// The body of `POST /api/me/totp/confirm`.
-#[derive(Deserialize)]
-pub struct Confirm {
-    code: String,
-}
-
-/// `POST /api/me/totp/confirm`: the first code from the app. The
-/// authenticator counts from now on; the answer carries ten new recovery
-/// codes (shown this once) and, for a session that could only set up its
-/// factor, a full one.
-pub async fn confirm(
-    State(state): State<AppState>,
-    ClientIp(client): ClientIp,
-    signed_in: SignedIn,
-    JsonBody(Confirm { code }): JsonBody<Confirm>,
-) -> Result<Resp, ApiError> {
-    let auth = &state.config.auth;
-    let mut db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
-    let username = session.claims.sub.clone();
-    let row = db
-        .query_opt(
-            r#"SELECT t.secret, u.email FROM totp_factor t JOIN "user" u USING (username)
-                WHERE username = $1 AND t.confirmed_at IS NULL"#,
-            &[&username],
-        )
-        .await?
-        .ok_or_else(|| ApiError::Conflict {
-            code: "no_setup",
-            message: "Start setting up an authenticator app first.".into(),
-        })?;
-    let (secret, email): (Vec<u8>, Option<String>) = (row.get(0), row.get(1));
-    let step =
-        totp::check(&totp::totp(&secret, &username)?, &code, totp::now()).ok_or_else(|| {
-            ApiError::InvalidField {
-                field: "code",
-                message: "That code is not right. Enter the 6-digit code your app shows now."
-                    .into(),
-            }
-        })?;
-    let codes = totp::new_recovery_codes()?;
-    let tx = db.transaction().await?;
-    let confirmed = tx
-        .execute(
-            "UPDATE totp_factor SET confirmed_at = now(), last_step = $2
-              WHERE username = $1 AND confirmed_at IS NULL",
-            &[&username, &i64::try_from(step).unwrap_or(i64::MAX)],
-        )
-        .await?;
-    if confirmed != 1 {
-        return Err(ApiError::Conflict {
-            code: "already_set_up",
-            message: "This account already has an authenticator app.".into(),
-        });
-    }
-    tx.execute(
-        "DELETE FROM recovery_code WHERE username = $1",
-        &[&username],
+/// What the settings page shows of an account: its address, unused
+/// recovery codes and second factors.
+static ACCOUNT_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        r#"SELECT u.email,
+                  (SELECT count(*) FROM recovery_code r
+                    WHERE r.username = u.username AND r.used_at IS NULL),
+                  {}
+             FROM "user" u WHERE u.username = $1"#,
+        factors::columns("u.username")
     )
-    .await?;
-    for code in &codes {
-        tx.execute(
-            "INSERT INTO recovery_code (username, code_hash) VALUES ($1, $2)",
-            &[&username, &totp::recovery_digest(code)],
-        )
-        .await?;
-    }
-    audit::record(
-        &*tx,
-        Event::FactorAdded,
-        Some(&username),
-        Some(client),
-        serde_json::json!({"factor": "totp", "recovery_codes": codes.len()}),
-    )
-    .await?;
-    tx.commit().await?;
-    if let Some(email) = email {
-        let site = &state.config.mail.site_url;
-        state.send_mail(email, messages::factor_added(site));
-    }
-    tracing::info!(user = %state.config.pseudonyms.log_tag(&username), "authenticator app added");
-    let mut resp = json_response(
-        StatusCode::OK,
-        &serde_json::json!({"recovery_codes": codes}),
-    );
-    let fresh = if session.claims.setup_only {
-        Some(session::lift_setup_only(
-            &auth.keys,
-            &auth.session,
-            &session.claims,
-        )?)
-    } else {
-        session.refreshed
-    };
-    if let Some(fresh) = fresh {
-        resp.headers_mut()
-            .insert(header::SET_COOKIE, fresh.cookie());
-    }
-    Ok(resp)
-}
+});
 
 /// `GET /api/me/account`: what the settings page shows about the account.
+/// `second_factor.totp_removable` says whether the app may be removed
+/// (not when it is the last factor of an account that must keep one).
 pub async fn account(State(state): State<AppState>, signed_in: SignedIn) -> Result<Resp, ApiError> {
     let db = state.personal.get().await?;
     let session = signed_in.confirm(&**db).await?;
     let username = &session.claims.sub;
     let row = db
-        .query_opt(
-            r#"SELECT u.email,
-                      EXISTS (SELECT 1 FROM totp_factor t
-                               WHERE t.username = u.username AND t.confirmed_at IS NOT NULL),
-                      (SELECT count(*) FROM recovery_code r
-                        WHERE r.username = u.username AND r.used_at IS NULL)
-                 FROM "user" u WHERE u.username = $1"#,
-            &[username],
-        )
+        .query_opt(&*ACCOUNT_SQL, &[username])
         .await?
         .ok_or(session::UNAUTHORIZED)?;
-    let (email, totp, left): (Option<String>, bool, i64) = (row.get(0), row.get(1), row.get(2));
+    let (email, left): (Option<String>, i64) = (row.get(0), row.get(1));
+    let factors = Factors::from_row(&row, 2);
     let mut resp = json_response(
         StatusCode::OK,
         &serde_json::json!({
             "username": username,
             "email": email,
             "setup_only": session.claims.setup_only,
-            "second_factor": {"totp": totp, "recovery_codes_left": left},
+            "second_factor": {
+                "totp": factors.totp,
+                "totp_removable": factors.totp && factors.may_remove_one(),
+                "recovery_codes_left": left,
+            },
         }),
     );
     if let Some(fresh) = session.refreshed {

@@ -44,15 +44,28 @@ pub enum Event {
     RecoveryCodeUsed,
     /// A second factor was added (`detail.factor`).
     FactorAdded,
-    /// A second factor was removed (`detail.factor`).
+    /// A second factor was swapped for a new one of its kind
+    /// (`detail.factor`).
+    FactorReplaced,
+    /// A second factor was removed (`detail.factor`;
+    /// `detail.recovery_codes_deleted`: whether it was the last one, so the
+    /// recovery codes went with it).
     FactorRemoved,
+    /// New recovery codes replaced the old ones (`detail.recovery_codes`:
+    /// how many).
+    RecoveryCodesReplaced,
+    /// A signed-in person typed a wrong current password to confirm a
+    /// change (`detail.for`: which).
+    PasswordCheckFailed,
     /// A reset link was mailed.
     PasswordResetRequested,
     /// A password was reset with a link (`detail.sessions_ended`).
     PasswordReset,
     /// A password was changed by its owner (`detail.sessions_ended`).
     PasswordChanged,
-    /// Every session was ended ("sign out everywhere").
+    /// Sessions were ended by their owner: every one ("sign out
+    /// everywhere"), or one chosen (`detail.session`);
+    /// `detail.sessions_ended` says how many.
     SessionsEnded,
 }
 
@@ -73,7 +86,10 @@ impl Event {
             Self::SecondFactorFailed => "second_factor_failed",
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::FactorAdded => "factor_added",
+            Self::FactorReplaced => "factor_replaced",
             Self::FactorRemoved => "factor_removed",
+            Self::RecoveryCodesReplaced => "recovery_codes_replaced",
+            Self::PasswordCheckFailed => "password_check_failed",
             Self::PasswordResetRequested => "password_reset_requested",
             Self::PasswordReset => "password_reset",
             Self::PasswordChanged => "password_changed",

@@ -47,6 +47,35 @@ where
     }
 }
 
+/// A JSON body a route may also be called without: a request with no
+/// `Content-Type` and nothing in its body is `None`; anything else is read
+/// as [`JsonBody`] reads it, with the same 4xx answers.
+#[derive(Debug, Clone)]
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<T, S> FromRequest<S> for OptionalJsonBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request<Body>, _state: &S) -> Result<Self, ApiError> {
+        if req.headers().contains_key(header::CONTENT_TYPE) {
+            return read_json(req).await.map(|body| Self(Some(body)));
+        }
+        let sent = Limited::new(req.into_body(), MAX_BODY_BYTES)
+            .collect()
+            .await
+            .map(|body| !body.to_bytes().is_empty())
+            .unwrap_or(true);
+        if sent {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        Ok(Self(None))
+    }
+}
+
 /// Reads a JSON body of at most [`MAX_BODY_BYTES`] and decodes it.
 async fn read_json<T: DeserializeOwned>(req: Request<Body>) -> Result<T, ApiError> {
     let is_json = req

@@ -18,7 +18,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::{login, passkey, second_factor};
+use crate::auth::{authenticator, login, passkey, recovery_codes, second_factor};
 use crate::http::{MAX_BODY_BYTES, security_headers};
 use crate::state::AppState;
 use crate::{ApiError, account, enrollment, fulfillment, health, metrics};
@@ -40,8 +40,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/login/passkey/finish", post(passkey::sign_in_finish))
         .route("/api/logout", post(login::logout))
         .route("/api/me/account", get(second_factor::account))
-        .route("/api/me/totp", post(second_factor::setup))
-        .route("/api/me/totp/confirm", post(second_factor::confirm))
+        .route("/api/me/totp", post(authenticator::setup))
+        .route("/api/me/totp/confirm", post(authenticator::confirm))
+        .route("/api/me/totp/remove", post(authenticator::remove))
+        .route("/api/me/recovery-codes", post(recovery_codes::regenerate))
         .route(
             "/api/me/passkeys/register/start",
             post(passkey::register_start),

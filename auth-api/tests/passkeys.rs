@@ -492,22 +492,37 @@ async fn the_last_factor_of_an_account_that_needs_one_stays() {
                     app,
                     &format!("/api/me/passkeys/{id}/remove"),
                     Some(&token),
-                    json!({}),
+                    json!({"password": "correct horse battery"}),
                 )
                 .await,
             )
             .await
         }
     };
-    assert_eq!(remove(phone_id.clone()).await.0, 200);
+    // Not without the password: a stolen session cannot take a factor away.
+    let (status, body) = json_of(
+        post(
+            &app,
+            &format!("/api/me/passkeys/{phone_id}/remove"),
+            Some(&token),
+            json!({"password": "not it"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "wrong_password");
+    let (status, body) = remove(phone_id.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["recovery_codes_deleted"], false);
     let (status, body) = remove(laptop_id).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "last_factor");
-    // A removed passkey signs in no more; another person's id is not found.
+    // A removed passkey signs in no more, nor can it be removed again.
     assert_eq!(sign_in(&app, &mut phone, ORIGIN, UP | UV).await.0, 401);
     assert_eq!(remove(phone_id).await.0, 404);
     assert_eq!(
         events(&owner, "factor_removed").await,
-        vec![json!({"factor": "passkey"})]
+        vec![json!({"factor": "passkey", "recovery_codes_deleted": false})]
     );
 }

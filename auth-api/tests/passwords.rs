@@ -1,10 +1,14 @@
 //! Forgotten, reset and changed passwords and the sessions they end: the
 //! same answer whether or not an address has an account, a mailed link that
 //! works once, old sessions refused after a reset, a change that needs the
-//! current password and keeps only the session that made it.
+//! current password and keeps only the session that made it, wrong current
+//! passwords held back by the sign-in limits, and one session ended from
+//! another (never someone else's).
 
 mod common;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use common::maildev::Maildev;
 use common::*;
 use serde_json::{Value, json};
@@ -187,8 +191,189 @@ async fn a_change_needs_the_current_password_and_ends_the_other_sessions() {
         [
             "sign_in_succeeded",
             "sign_in_succeeded",
+            "password_check_failed",
             "password_changed",
             "sessions_ended"
         ]
     );
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_count_against_the_sign_in_limits() {
+    let app = TestApp::start_with(|c| {
+        c.mail.smtp_url = "smtp://127.0.0.1:9".into();
+        // Two free mistakes per account and address, then a wait.
+        c.auth.throttle.per_user_client.max = 2;
+    })
+    .await;
+    user_with_beneficiary(&app.sql().await, "ada", "pw-ada-1234", 1).await;
+    let mine = app.token("ada", "pw-ada-1234").await;
+    let change = |current: &str| json!({"current_password": current, "new_password": "quilt harbor seventy ember"});
+    for _ in 0..2 {
+        let (status, _) = post(&app, "/api/me/password", Some(&mine), change("guess")).await;
+        assert_eq!(status, 422);
+    }
+    // Held back now, even with the right password, and so is a sign-in.
+    let (status, body) = post(&app, "/api/me/password", Some(&mine), change("pw-ada-1234")).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(app.login("ada", "pw-ada-1234").await.status(), 429);
+    assert_eq!(
+        kinds(&app, "ada").await,
+        [
+            "sign_in_succeeded",
+            "password_check_failed",
+            "password_check_failed"
+        ]
+    );
+    let detail: Value = app
+        .sql()
+        .await
+        .query_one(
+            "SELECT detail FROM security_event WHERE kind = 'password_check_failed' LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(detail, json!({"for": "change_password"}));
+}
+
+/// The session id a token belongs to, read from its payload (`sid`).
+fn session_id(token: &str) -> String {
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let claims: Value = serde_json::from_slice(&B64.decode(payload).unwrap()).unwrap();
+    claims["sid"].as_str().expect("a sid claim").to_string()
+}
+
+async fn end_session(app: &TestApp, token: &str, id: &str) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/me/sessions/{id}/end")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn ending_one_session_signs_out_that_one_only_and_ending_this_one_clears_the_cookie() {
+    // As the API's own database role: every grant these steps need is there.
+    let (_owner, app, _login) = TestApp::as_api_role(|_| {}).await;
+    user_with_beneficiary(&app.sql().await, "ada", "pw-ada-1234", 1).await;
+    let other = app.token("ada", "pw-ada-1234").await;
+    let third = app.token("ada", "pw-ada-1234").await;
+    let mine = app.token("ada", "pw-ada-1234").await;
+
+    let resp = end_session(&app, &mine, &session_id(&other)).await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        session_cookie(&resp).is_none() && resp.headers().get("set-cookie").is_none(),
+        "this browser stays signed in"
+    );
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body, json!({"status": "session_ended", "current": false}));
+    assert_eq!(app.enrollment(&other).await.status(), 401, "ended");
+    assert_eq!(app.enrollment(&mine).await.status(), 200);
+    assert_eq!(app.enrollment(&third).await.status(), 200);
+    assert_eq!(
+        end_session(&app, &mine, &session_id(&other)).await.status(),
+        404,
+        "an ended session is not there to end again"
+    );
+    let list: Value = app
+        .client
+        .get(app.url("/api/me/sessions"))
+        .bearer_auth(&mine)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut listed: Vec<&str> = list["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    listed.sort();
+    let mut expected = [session_id(&mine), session_id(&third)];
+    expected.sort();
+    assert_eq!(listed, expected);
+
+    // Ending this one is signing out: the cookie and the site's data go.
+    let resp = end_session(&app, &mine, &session_id(&mine)).await;
+    assert_eq!(resp.status(), 200);
+    let cleared = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|c| c.starts_with("__Host-whatever_session=;") && c.contains("Max-Age=0"));
+    assert!(cleared, "{:?}", resp.headers());
+    assert_eq!(resp.headers()["clear-site-data"], r#""cookies", "storage""#);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["current"], true);
+    assert_eq!(app.enrollment(&mine).await.status(), 401);
+    assert_eq!(app.enrollment(&third).await.status(), 200);
+
+    let events = app
+        .sql()
+        .await
+        .query(
+            "SELECT detail FROM security_event WHERE kind = 'sessions_ended' ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let details: Vec<Value> = events.iter().map(|r| r.get(0)).collect();
+    assert_eq!(
+        details,
+        [
+            json!({"sessions_ended": 1, "session": session_id(&other)}),
+            json!({"sessions_ended": 1, "session": session_id(&mine)}),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn nobody_ends_someone_else_s_session_and_every_refusal_looks_the_same() {
+    let app = TestApp::start().await;
+    let sql = app.sql().await;
+    user_with_beneficiary(&sql, "ada", "pw-ada-1234", 1).await;
+    user_with_beneficiary(&sql, "bob", "pw-bob-56789", 2).await;
+    let ada = app.token("ada", "pw-ada-1234").await;
+    let bob = app.token("bob", "pw-bob-56789").await;
+    let ended = app.token("ada", "pw-ada-1234").await;
+    assert_eq!(
+        end_session(&app, &ada, &session_id(&ended)).await.status(),
+        200
+    );
+
+    let mut answers = Vec::new();
+    for id in [
+        session_id(&bob),
+        "00000000-0000-4000-8000-000000000000".to_string(),
+        "not-a-session".to_string(),
+        "%FF".to_string(),
+        session_id(&ended),
+    ] {
+        let resp = end_session(&app, &ada, &id).await;
+        let status = resp.status().as_u16();
+        answers.push((status, resp.text().await.unwrap()));
+    }
+    assert_eq!(answers[0].0, 404);
+    assert!(
+        answers.iter().all(|a| *a == answers[0]),
+        "one answer for all: {answers:?}"
+    );
+    assert_eq!(app.enrollment(&bob).await.status(), 200, "bob is still in");
+    // Without a session, nothing is looked up at all.
+    let resp = app
+        .client
+        .post(app.url(&format!("/api/me/sessions/{}/end", session_id(&bob))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(app.enrollment(&bob).await.status(), 200);
 }

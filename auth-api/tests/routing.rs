@@ -109,6 +109,12 @@ async fn allow_names_the_methods_each_route_has() {
         ("/api/me/account", "GET"),
         ("/api/me/totp", "POST"),
         ("/api/me/totp/confirm", "POST"),
+        ("/api/me/totp/remove", "POST"),
+        ("/api/me/recovery-codes", "POST"),
+        (
+            "/api/me/sessions/00000000-0000-4000-8000-000000000000/end",
+            "POST",
+        ),
     ] {
         let req = Request::delete(path).body(Body::empty()).unwrap();
         let (status, headers, _) = call(&app, req).await;

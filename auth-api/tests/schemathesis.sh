@@ -67,8 +67,9 @@ cd "$workdir"
 # A fixed seed keeps CI reproducible; set SCHEMATHESIS_SEED to explore more.
 # positive_data_acceptance is off because a schema-valid mail request for a
 # plan that does not exist is rightly refused (422): validity depends on data.
-# Logout and "sign out everywhere" would revoke the token the other
-# operations use; they run last in a pass of their own.
+# Logout, "sign out everywhere" and ending one session (whose id the
+# stateful phase takes from the session list: the token's own) would revoke
+# the token the other operations use; they run last in a pass of their own.
 schemathesis run "$schema" \
   --url "http://127.0.0.1:$port" \
   -H "Authorization: Bearer $token" \
@@ -78,6 +79,7 @@ schemathesis run "$schema" \
   --seed "${SCHEMATHESIS_SEED:-20261128}" \
   --exclude-operation-id logout \
   --exclude-operation-id endAllSessions \
+  --exclude-operation-id endSession \
   --no-color
 schemathesis run "$schema" \
   --url "http://127.0.0.1:$port" \
@@ -87,4 +89,5 @@ schemathesis run "$schema" \
   --seed "${SCHEMATHESIS_SEED:-20261128}" \
   --include-operation-id logout \
   --include-operation-id endAllSessions \
+  --include-operation-id endSession \
   --no-color

@@ -1,7 +1,9 @@
 //! The second factor: an account created here must set up an authenticator
 //! before it sees anything personal; then signing in takes a password and a
 //! code; a code works once; a recovery code works once and its owner is
-//! told. Codes are computed here from the shown secret with RFC 6238 written
+//! told. In the settings, the app is replaced with no moment without one,
+//! removed only where the account may go without, and the recovery codes
+//! replaced all at once. Codes are computed here from the shown secret with RFC 6238 written
 //! out below (HMAC-SHA-1 from aws-lc-rs), not with the server's library.
 
 mod common;
@@ -140,6 +142,7 @@ async fn set_up_totp(app: &TestApp, token: &str) -> (Vec<u8>, Vec<String>, Strin
     assert_eq!(resp.status(), 200);
     let full = session_cookie(&resp).unwrap_or_else(|| token.to_string());
     let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "added");
     let codes: Vec<String> = body["recovery_codes"]
         .as_array()
         .unwrap()
@@ -189,9 +192,9 @@ async fn a_new_account_sets_up_totp_first_then_signs_in_with_it_and_a_code_works
         told[0].subject,
         "An authenticator app was added to your whatever.gov account"
     );
-    // A second setup is refused while one is confirmed.
+    // Another setup, while one is confirmed, is a replacement: it needs the password.
     let resp = post(&app, "/api/me/totp", Some(&full), None, json!({})).await;
-    assert_eq!(resp.status(), 409);
+    assert_eq!(resp.status(), 422);
 
     // Password, then the next step's code (the current one went to the setup).
     let pending = password_step(&app, "zoe", "orchid lantern basin thirty").await;
@@ -369,4 +372,446 @@ async fn a_pending_sign_in_allows_five_tries_then_the_password_again() {
             .contains("sign in again"),
         "{body}"
     );
+}
+
+/// The kinds of the audit rows about `username`, oldest first.
+async fn kinds(app: &TestApp, username: &str) -> Vec<String> {
+    app.sql()
+        .await
+        .query(
+            "SELECT kind FROM security_event WHERE username = $1 ORDER BY id",
+            &[&username],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+async fn account_of(app: &TestApp, token: &str) -> Value {
+    let resp = app
+        .client
+        .get(app.url("/api/me/account"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn replacing_the_app_needs_the_password_and_the_old_one_works_until_the_new_one_is_confirmed()
+{
+    let mail = Maildev::start().await;
+    let smtp = mail.smtp_url();
+    // As the API's own database role: every grant these steps need is there.
+    let (_owner, app, _login) = TestApp::as_api_role(|c| c.mail.smtp_url = smtp).await;
+    self_service_account(&app, "zoe", "orchid lantern basin thirty", 7).await;
+    let restricted = app.token("zoe", "orchid lantern basin thirty").await;
+    let (old, codes, full) = set_up_totp(&app, &restricted).await;
+
+    // Without the password (no body at all, or none in it), or with a wrong one: refused.
+    let resp = app
+        .client
+        .post(app.url("/api/me/totp"))
+        .bearer_auth(&full)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "password", "{body}");
+    let resp = post(&app, "/api/me/totp", Some(&full), None, json!({})).await;
+    assert_eq!(resp.status(), 422);
+    let resp = post(
+        &app,
+        "/api/me/totp",
+        Some(&full),
+        None,
+        json!({"password": "not the password"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 403);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "wrong_password");
+
+    let resp = post(
+        &app,
+        "/api/me/totp",
+        Some(&full),
+        None,
+        json!({"password": "orchid lantern basin thirty"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let setup: Value = resp.json().await.unwrap();
+    let new = base32_decode(setup["secret"].as_str().unwrap());
+    assert_eq!(new.len(), 20);
+    assert_ne!(new, old);
+
+    // Until the new app is confirmed, the old one is the account's app.
+    let pending = password_step(&app, "zoe", "orchid lantern basin thirty").await;
+    let resp = post(
+        &app,
+        "/api/login/second-factor",
+        None,
+        Some(&pending),
+        json!({"code": code_at_step(&old, step_now() + 1)}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200, "the old app still signs in");
+    // A code from the old app does not confirm the new one.
+    let resp = post(
+        &app,
+        "/api/me/totp/confirm",
+        Some(&full),
+        None,
+        json!({"code": code_at_step(&old, step_now())}),
+    )
+    .await;
+    assert_eq!(resp.status(), 422);
+
+    let step = step_now();
+    let resp = post(
+        &app,
+        "/api/me/totp/confirm",
+        Some(&full),
+        None,
+        json!({"code": code_at_step(&new, step)}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body, json!({"status": "replaced"}));
+    let row = app
+        .sql()
+        .await
+        .query_one(
+            "SELECT secret, pending_secret, last_step FROM totp_factor WHERE username = 'zoe'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, Vec<u8>>(0), new);
+    assert_eq!(row.get::<_, Option<Vec<u8>>>(1), None);
+    assert_eq!(
+        row.get::<_, i64>(2),
+        step as i64,
+        "the replay guard is the new app's"
+    );
+
+    // From now on only the new app: a code of the old one for a step never
+    // used is refused, the new one's for the same step accepted.
+    let pending = password_step(&app, "zoe", "orchid lantern basin thirty").await;
+    let resp = post(
+        &app,
+        "/api/login/second-factor",
+        None,
+        Some(&pending),
+        json!({"code": code_at_step(&old, step + 1)}),
+    )
+    .await;
+    assert_eq!(resp.status(), 401, "the old app is gone");
+    let resp = post(
+        &app,
+        "/api/login/second-factor",
+        None,
+        Some(&pending),
+        json!({"code": code_at_step(&new, step + 1)}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    // The recovery codes stay.
+    let resp = post(
+        &app,
+        "/api/login/second-factor",
+        None,
+        Some(&password_step(&app, "zoe", "orchid lantern basin thirty").await),
+        json!({"recovery_code": codes[0]}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+
+    let told = mail.wait_for("zoe@example.com", 2).await;
+    assert_eq!(
+        told[1].subject,
+        "An authenticator app was changed on your whatever.gov account"
+    );
+    let events = kinds(&app, "zoe").await;
+    assert_eq!(
+        events[..6],
+        [
+            "sign_in_succeeded",
+            "factor_added",
+            "password_check_failed",
+            "sign_in_succeeded",
+            "factor_replaced",
+            "second_factor_failed",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn removing_the_app_is_refused_for_the_last_required_factor_and_takes_the_recovery_codes_otherwise()
+ {
+    let mail = Maildev::start().await;
+    let smtp = mail.smtp_url();
+    let (_owner, app, _login) = TestApp::as_api_role(|c| c.mail.smtp_url = smtp).await;
+    // An account created here must keep a factor.
+    self_service_account(&app, "zoe", "orchid lantern basin thirty", 7).await;
+    let restricted = app.token("zoe", "orchid lantern basin thirty").await;
+    let (_, _, zoe) = set_up_totp(&app, &restricted).await;
+    assert_eq!(
+        account_of(&app, &zoe).await["second_factor"]["totp_removable"],
+        false
+    );
+    let resp = post(
+        &app,
+        "/api/me/totp/remove",
+        Some(&zoe),
+        None,
+        json!({"password": "orchid lantern basin thirty"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 409);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "last_factor");
+    password_step(&app, "zoe", "orchid lantern basin thirty").await;
+
+    // One from before second factors may go back to none.
+    user_with_beneficiary(&app.sql().await, "ada", "pw-ada-1234", 1).await;
+    let ada = app.token("ada", "pw-ada-1234").await;
+    set_up_totp(&app, &ada).await;
+    assert_eq!(
+        account_of(&app, &ada).await["second_factor"]["totp_removable"],
+        true
+    );
+    let resp = post(
+        &app,
+        "/api/me/totp/remove",
+        Some(&ada),
+        None,
+        json!({"password": "pw-ada-12345"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 403);
+    let resp = post(
+        &app,
+        "/api/me/totp/remove",
+        Some(&ada),
+        None,
+        json!({"password": "pw-ada-1234"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"status": "removed", "recovery_codes_deleted": true})
+    );
+    let sql = app.sql().await;
+    for table in ["totp_factor", "recovery_code"] {
+        let left: i64 = sql
+            .query_one(
+                &format!("SELECT count(*) FROM {table} WHERE username = 'ada'"),
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(left, 0, "{table}");
+    }
+    // The password alone signs in again.
+    let resp = app.login("ada", "pw-ada-1234").await;
+    assert!(session_cookie(&resp).is_some());
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["second_factor"], "setup_suggested");
+    let resp = post(
+        &app,
+        "/api/me/totp/remove",
+        Some(&ada),
+        None,
+        json!({"password": "pw-ada-1234"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 409, "nothing left to remove");
+
+    let told = mail.wait_for("ada@example.com", 2).await;
+    assert_eq!(
+        told[1].subject,
+        "An authenticator app was removed from your whatever.gov account"
+    );
+    assert!(told[1].text.contains("recovery codes no longer work"));
+    let detail: Value = sql
+        .query_one(
+            "SELECT detail FROM security_event WHERE kind = 'factor_removed'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        detail,
+        json!({"factor": "totp", "recovery_codes_deleted": true})
+    );
+    assert!(
+        kinds(&app, "zoe")
+            .await
+            .iter()
+            .all(|k| k != "factor_removed")
+    );
+}
+
+#[tokio::test]
+async fn new_recovery_codes_replace_every_old_one_and_need_a_second_factor() {
+    let mail = Maildev::start().await;
+    let smtp = mail.smtp_url();
+    let (_owner, app, _login) = TestApp::as_api_role(|c| c.mail.smtp_url = smtp).await;
+    user_with_beneficiary(&app.sql().await, "ada", "pw-ada-1234", 1).await;
+    let ada = app.token("ada", "pw-ada-1234").await;
+    let regenerate = |password: &'static str| {
+        post(
+            &app,
+            "/api/me/recovery-codes",
+            Some(&ada),
+            None,
+            json!({"password": password}),
+        )
+    };
+    let resp = regenerate("pw-ada-1234").await;
+    assert_eq!(resp.status(), 409, "no factor, no codes");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "no_second_factor");
+
+    let (_, old, _) = set_up_totp(&app, &ada).await;
+    assert_eq!(regenerate("pw-ada-4321").await.status(), 403);
+    let resp = regenerate("pw-ada-1234").await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    let new: Vec<String> = body["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(new.len(), 10);
+    let distinct: std::collections::HashSet<&String> = new.iter().chain(&old).collect();
+    assert_eq!(distinct.len(), 20, "ten new codes, none of them old");
+    assert_eq!(
+        account_of(&app, &ada).await["second_factor"]["recovery_codes_left"],
+        10
+    );
+
+    let pending = password_step(&app, "ada", "pw-ada-1234").await;
+    let resp = post(
+        &app,
+        "/api/login/second-factor",
+        None,
+        Some(&pending),
+        json!({"recovery_code": old[0]}),
+    )
+    .await;
+    assert_eq!(resp.status(), 401, "the old codes are gone");
+    let resp = post(
+        &app,
+        "/api/login/second-factor",
+        None,
+        Some(&pending),
+        json!({"recovery_code": new[0]}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+
+    let told = mail.wait_for("ada@example.com", 2).await;
+    assert_eq!(
+        told[1].subject,
+        "New recovery codes for your whatever.gov account"
+    );
+    let detail: Value = app
+        .sql()
+        .await
+        .query_one(
+            "SELECT detail FROM security_event WHERE kind = 'recovery_codes_replaced'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(detail, json!({"recovery_codes": 10}));
+}
+
+#[tokio::test]
+async fn an_account_s_factors_are_asked_in_one_place() {
+    use auth_api::auth::factors::{Factors, of};
+    let app = TestApp::start().await;
+    let sql = app.sql().await;
+    user_with_beneficiary(&sql, "ada", "pw-ada-1234", 1).await;
+    self_service_account(&app, "zoe", "orchid lantern basin thirty", 7).await;
+    let none = |required| Factors {
+        totp: false,
+        passkeys: 0,
+        required,
+    };
+    assert_eq!(of(&sql, "ada").await.unwrap(), none(false));
+    assert_eq!(of(&sql, "zoe").await.unwrap(), none(true));
+    assert_eq!(of(&sql, "nobody").await.unwrap(), none(false));
+    // An app set up but not confirmed counts for nothing.
+    sql.execute(
+        "INSERT INTO totp_factor (username, secret) VALUES ('zoe', '\\x00')",
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(of(&sql, "zoe").await.unwrap(), none(true));
+    sql.execute(
+        "UPDATE totp_factor SET confirmed_at = now() WHERE username = 'zoe'",
+        &[],
+    )
+    .await
+    .unwrap();
+    let zoe = of(&sql, "zoe").await.unwrap();
+    assert_eq!(
+        zoe,
+        Factors {
+            totp: true,
+            passkeys: 0,
+            required: true
+        }
+    );
+    assert!(!zoe.may_remove_one());
+}
+
+#[tokio::test]
+async fn a_completed_two_step_sign_in_leaves_nothing_counted_against_the_address() {
+    let app = TestApp::start_with(|c| {
+        c.mail.smtp_url = "smtp://127.0.0.1:9".into();
+        // Three failures a minute from one address, then a wait.
+        c.auth.throttle.per_client.max = 3;
+    })
+    .await;
+    user_with_beneficiary(&app.sql().await, "ada", "pw-ada-1234", 1).await;
+    let ada = app.token("ada", "pw-ada-1234").await;
+    let (secret, codes, _) = set_up_totp(&app, &ada).await;
+    // More two-step sign-ins from one address than it may fail: the app's
+    // next code, then recovery codes (each step's code is accepted once).
+    for n in 0..4 {
+        let pending = password_step(&app, "ada", "pw-ada-1234").await;
+        let body = if n == 0 {
+            json!({"code": code_at_step(&secret, step_now() + 1)})
+        } else {
+            json!({"recovery_code": codes[n]})
+        };
+        let resp = post(&app, "/api/login/second-factor", None, Some(&pending), body).await;
+        assert_eq!(resp.status(), 200, "sign-in {n}");
+    }
+    let counted: i64 = app
+        .sql()
+        .await
+        .query_one("SELECT count(*) FROM login_failure", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(counted, 0, "every password step was taken back");
 }

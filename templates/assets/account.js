@@ -1,7 +1,8 @@
 // Account pages: create an account, verify the email address, the second
-// step of signing in, and the account's settings (setting up an
-// authenticator app). Loaded after site.js on those pages only, and built on
-// its helpers.
+// step of signing in, and the account's settings (the authenticator app set
+// up, replaced or removed, new recovery codes, the password, the sessions
+// one by one or all at once). Loaded after site.js on those pages only, and
+// built on its helpers.
 (() => {
   'use strict';
 
@@ -181,18 +182,6 @@
     if (second) second.querySelector('button').addEventListener('click', () => passkeySignIn($('#second-factor-status')));
   }
 
-  /**
-   * The codes that get in once each when every factor is lost: shown once,
-   * under a heading of `level` where they appear.
-   */
-  function recoveryCodes(codes, level = 'h3') {
-    return [
-      h(level, {}, 'Your recovery codes'),
-      h('p', {}, 'If you lose your phone or your passkey, each of these codes lets you sign in once. Keep them somewhere safe: they are shown only now.'),
-      h('ul', { id: 'recovery-codes', class: 'recovery-codes' }, codes.map((c) => h('li', {}, h('code', {}, c)))),
-    ];
-  }
-
   /** The settings page's passkeys: the list, removing one, adding one. */
   function passkeysSection(account) {
     const passkeys = account.second_factor.passkeys;
@@ -242,14 +231,20 @@
         return;
       }
       storageSet(sessionStorage, ENROLLMENT_KEY, null);
-      if (!done.data.recovery_codes) return initAccount('Your passkey is added.');
+      if (!done.data.recovery_codes) {
+        await initAccount();
+        announce('Your passkey is added.');
+        return $('#passkeys-heading').focus();
+      }
+      const box = $('#passkeys');
       fill(
-        $('#account'),
-        h('div', { class: 'usa-alert usa-alert--success' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text', id: 'passkey-done', tabindex: '-1' }, 'Your passkey is added.'))),
-        ...recoveryCodes(done.data.recovery_codes, 'h2'),
+        box,
+        h('h2', {}, 'Passkeys'),
+        h('div', { class: 'usa-alert usa-alert--success' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text', id: 'passkey-done' }, 'Your passkey is added.'))),
+        h('div', { id: 'passkey-codes' }),
         h('a', { class: 'usa-button', href: '/my-plan/' }, 'Go to your plan'),
       );
-      $('#passkey-done').focus();
+      showRecoveryCodes($('#passkey-codes'), done.data.recovery_codes, 'Your recovery codes', 'recovery-codes-heading');
     });
     const list = passkeys.length
       ? h(
@@ -269,11 +264,18 @@
                   type: 'button',
                   class: 'usa-button usa-button--unstyled',
                   'aria-label': `Remove the passkey ${p.name}`,
-                  onclick: async () => {
-                    const res = await postJSON(`/api/me/passkeys/${encodeURIComponent(p.id)}/remove`, {});
-                    if (res.ok) return initAccount(`The passkey ${p.name} is removed.`);
-                    status.textContent = (res.data && res.data.error && res.data.error.message) || 'The passkey could not be removed.';
-                  },
+                  onclick: () =>
+                    confirmWithPassword($('#passkey-manage'), {
+                      id: 'passkey-remove',
+                      lead: `The passkey “${p.name}” will no longer sign in to your account.`,
+                      submit: 'Remove the passkey',
+                      send: (password) => postJSON(`/api/me/passkeys/${encodeURIComponent(p.id)}/remove`, { password }),
+                      done: async () => {
+                        await initAccount();
+                        announce(`The passkey “${p.name}” is removed.`);
+                        $('#passkeys-heading').focus();
+                      },
+                    }),
                 },
                 'Remove',
               ),
@@ -281,7 +283,7 @@
           ),
         )
       : h('p', {}, 'A passkey signs you in with your device’s fingerprint, face or PIN: nothing to type, and nothing anyone can phish.');
-    return h('div', { id: 'passkeys' }, h('h2', {}, 'Passkeys'), list, passkeysSupported() ? form : h('p', {}, 'This browser cannot add a passkey.'));
+    return h('div', { id: 'passkeys' }, h('h2', { id: 'passkeys-heading', tabindex: '-1' }, 'Passkeys'), list, h('div', { id: 'passkey-manage' }, passkeysSupported() ? form : h('p', {}, 'This browser cannot add a passkey.')));
   }
 
   const CREATE_FIELDS = {
@@ -370,8 +372,13 @@
     }
   }
 
-  /** The settings page; `notice` (what just changed) is announced. */
-  async function initAccount(notice) {
+  /** Says `message` in the page's status region (read out by screen readers). */
+  function announce(message) {
+    const status = $('#account-status');
+    if (status) status.textContent = message;
+  }
+
+  async function initAccount() {
     const root = $('#account');
     if (!root) return;
     const signIn = () => fill(root, h('p', {}, 'Sign in to see your account. ', h('a', { class: 'usa-button', href: '/signin/' }, 'Sign in')));
@@ -387,16 +394,24 @@
     const anyFactor = factor.totp || factor.passkeys.length > 0;
     fill(
       root,
-      h('div', { id: 'account-notice', role: 'status' }, typeof notice === 'string' ? notice : ''),
       account.setup_only
         ? h('div', { class: 'usa-alert usa-alert--warning' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text', id: 'setup-required' }, 'Before you can see your plan, add a second way to prove it is you: an authenticator app, which gives you a code each time you sign in, or a passkey on this device.')))
         : null,
       h('h2', {}, 'Sign-in details'),
       h('dl', { class: 'account-details' }, h('dt', {}, 'Username'), h('dd', {}, account.username), h('dt', {}, 'Email address'), h('dd', {}, account.email || '—')),
-      anyFactor ? h('p', { id: 'recovery-left' }, `You have ${plural(factor.recovery_codes_left, 'recovery code', 'recovery codes')} left.`) : null,
-      h('h2', {}, 'Authenticator app'),
+      h('h2', { id: 'totp-heading', tabindex: '-1' }, 'Authenticator app'),
       factor.totp
-        ? h('p', { id: 'totp-on' }, 'Signing in asks for a code from your authenticator app.')
+        ? [
+            h('p', { id: 'totp-on' }, 'Signing in asks for a code from your authenticator app.'),
+            h(
+              'div',
+              { id: 'totp-setup' },
+              h('button', { type: 'button', class: 'usa-button usa-button--outline', id: 'totp-replace', onclick: replaceTotp }, 'Replace the authenticator app'),
+              factor.totp_removable
+                ? h('button', { type: 'button', class: 'usa-button usa-button--secondary', id: 'totp-remove', onclick: removeTotp }, 'Remove the authenticator app')
+                : h('p', { id: 'totp-keep', class: 'usa-hint' }, 'Your account must keep a second way to sign in, so you can replace this app (for example on a new phone) but not remove it.'),
+            ),
+          ]
         : h(
             'div',
             { id: 'totp-setup' },
@@ -404,11 +419,122 @@
             h('button', { type: 'button', class: 'usa-button', id: 'totp-start', onclick: startTotp }, 'Set up an authenticator app'),
           ),
       passkeysSection(account),
+      anyFactor
+        ? [
+            h('h2', { id: 'recovery-heading', tabindex: '-1' }, 'Recovery codes'),
+            h('div', { id: 'recovery-box' },
+              h('p', { id: 'recovery-left' }, `If you lose your phone or your passkey, a recovery code lets you sign in once. You have ${plural(factor.recovery_codes_left, 'recovery code', 'recovery codes')} left.`),
+              h('button', { type: 'button', class: 'usa-button usa-button--outline', id: 'recovery-new', onclick: newRecoveryCodes }, 'Get new recovery codes'),
+            ),
+          ]
+        : null,
       account.setup_only ? null : passwordForm(),
-      account.setup_only ? null : h('div', { id: 'sessions' }),
+      account.setup_only ? null : [h('div', { id: 'sessions' }), h('div', { id: 'sessions-status', role: 'status' })],
       h('button', { type: 'button', class: 'usa-button usa-button--secondary margin-top-3', id: 'sign-out', onclick: signOut }, 'Sign out'),
     );
     if (!account.setup_only) showSessions();
+  }
+
+  /**
+   * A form that asks for the current password before a change to the
+   * account, in `box`. `send(password)` makes the request; the server's
+   * verdict on the password is tied to the field, other refusals are said
+   * in the form's status. `done(data)` gets the answer of a success.
+   */
+  function confirmWithPassword(box, { id, lead, submit, send, done }) {
+    const error = h('span', { class: 'usa-error-message', id: `${id}-password-error`, hidden: true });
+    const input = h('input', { class: 'usa-input', id: `${id}-password`, name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+    const status = h('div', { id: `${id}-status`, role: 'status' });
+    const form = h(
+      'form',
+      { class: 'usa-form', id: `${id}-form`, novalidate: true },
+      h('p', { id: `${id}-lead` }, lead),
+      h('div', { class: 'usa-form-group' }, h('label', { class: 'usa-label', for: input.id }, 'Your current password'), error, input),
+      h('button', { class: 'usa-button', type: 'submit' }, submit),
+      h('button', { class: 'usa-button usa-button--unstyled', type: 'button', onclick: () => initAccount() }, 'Cancel'),
+      status,
+    );
+    input.setAttribute('aria-describedby', `${id}-lead`);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      setFieldError(input, error, input.value ? '' : 'Enter your current password.');
+      if (!input.value) return input.focus();
+      status.textContent = 'Checking your password…';
+      let res;
+      try {
+        res = await send(input.value);
+      } catch {
+        status.textContent = 'We could not reach the server. Check your connection and try again.';
+        return;
+      }
+      status.textContent = '';
+      if (res.ok) return done(res.data);
+      const message = (res.data && res.data.error && res.data.error.message) || '';
+      if (res.status === 403 || res.status === 422) {
+        setFieldError(input, error, message || 'That is not your current password.');
+        input.value = '';
+        return input.focus();
+      }
+      if (res.status === 429) {
+        setFieldError(input, error, 'Too many wrong passwords. Please wait a few minutes, then try again.');
+        return input.focus();
+      }
+      status.textContent = res.status === 409 && message ? message : 'This change is not available right now. Please try again later.';
+    });
+    fill(box, form);
+    input.focus();
+  }
+
+  /** Replace the authenticator app: password, then the new app's code. */
+  function replaceTotp() {
+    confirmWithPassword($('#totp-setup'), {
+      id: 'replace',
+      lead: 'To move your sign-in codes to another app or phone, enter your password. Your current app keeps working until you confirm the new one.',
+      submit: 'Continue',
+      send: (password) => postJSON('/api/me/totp', { password }),
+      done: (data) => showSetup($('#totp-setup'), data),
+    });
+  }
+
+  /** Remove the authenticator app (only offered where the account may). */
+  function removeTotp() {
+    confirmWithPassword($('#totp-setup'), {
+      id: 'remove',
+      lead: 'Without the app, signing in takes only your password, and your recovery codes stop working.',
+      submit: 'Remove the authenticator app',
+      send: (password) => postJSON('/api/me/totp/remove', { password }),
+      done: async () => {
+        await initAccount();
+        announce('Your authenticator app is removed. Signing in now takes only your password.');
+        $('#totp-heading').focus();
+      },
+    });
+  }
+
+  /** New recovery codes: the old ones stop working. */
+  function newRecoveryCodes() {
+    const box = $('#recovery-box');
+    confirmWithPassword(box, {
+      id: 'recovery',
+      lead: 'New recovery codes replace all of your current ones: the codes you have now stop working. You will see the new codes only once.',
+      submit: 'Get new recovery codes',
+      send: (password) => postJSON('/api/me/recovery-codes', { password }),
+      done: (data) => {
+        showRecoveryCodes(box, data.recovery_codes, 'Your new recovery codes', 'recovery-done');
+        announce('You have new recovery codes. The old ones no longer work.');
+      },
+    });
+  }
+
+  /** Ten recovery codes, shown once, under a heading that takes the focus. */
+  function showRecoveryCodes(box, codes, heading, id) {
+    fill(
+      box,
+      h('h3', { id, tabindex: '-1' }, heading),
+      h('p', {}, 'If you lose your phone or your passkey, each of these codes lets you sign in once. Keep them somewhere safe: they are shown only now.'),
+      h('ul', { id: 'recovery-codes', class: 'recovery-codes' }, codes.map((c) => h('li', {}, h('code', {}, c)))),
+    );
+    $(`#${id}`).focus();
   }
 
   /** Change the password: the current one is required; other sessions end. */
@@ -446,7 +572,7 @@
     return h('div', {}, h('h2', {}, 'Password'), form);
   }
 
-  /** The sessions still open, and "sign out everywhere". */
+  /** The sessions still open, each with a way to end it, and "sign out everywhere". */
   async function showSessions() {
     const box = $('#sessions');
     const res = await getJSON('/api/me/sessions');
@@ -454,9 +580,17 @@
     const when = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
     fill(
       box,
-      h('h2', {}, 'Where you are signed in'),
-      h('ul', { class: 'usa-list', id: 'session-list' }, res.data.sessions.map((s) =>
-        h('li', {}, `Since ${when.format(new Date(s.started_at))}`, s.client_addr ? ` from ${s.client_addr}` : '', s.current ? ' (this browser)' : ''))),
+      h('h2', { id: 'sessions-heading', tabindex: '-1' }, 'Where you are signed in'),
+      h('ul', { class: 'usa-list usa-list--unstyled', id: 'session-list' }, res.data.sessions.map((s) => {
+        const label = `Since ${when.format(new Date(s.started_at))}${s.client_addr ? ` from ${s.client_addr}` : ''}${s.current ? ' (this browser)' : ''}`;
+        return h(
+          'li',
+          { class: 'session margin-bottom-2' },
+          h('span', { id: `session-${s.id}` }, label),
+          ' ',
+          h('button', { type: 'button', class: 'usa-button usa-button--unstyled margin-left-1', 'aria-describedby': `session-${s.id}`, onclick: () => endSession(s) }, 'End this session'),
+        );
+      })),
       h('button', {
         type: 'button',
         class: 'usa-button usa-button--outline',
@@ -470,6 +604,28 @@
     );
   }
 
+  /** Ends one session; ending this browser's own is signing out. */
+  async function endSession(session) {
+    const status = $('#sessions-status');
+    let res;
+    try {
+      res = await postJSON(`/api/me/sessions/${encodeURIComponent(session.id)}/end`, {});
+    } catch {
+      status.textContent = 'We could not reach the server. Check your connection and try again.';
+      return;
+    }
+    if (res.ok && res.data.current) {
+      signedOutLocally();
+      location.assign('/signin/');
+      return;
+    }
+    // A session that ended meanwhile (404) is gone from the list as well.
+    status.textContent = res.ok || res.status === 404 ? 'The session is ended: that browser or device is signed out.' : 'Ending the session is not available right now.';
+    await showSessions();
+    $('#sessions-heading').focus();
+  }
+
+  /** Starts setting up a first authenticator app. */
   async function startTotp() {
     const box = $('#totp-setup');
     const res = await postJSON('/api/me/totp', {});
@@ -477,7 +633,15 @@
       fill(box, h('p', { role: 'alert' }, (res.data && res.data.error && res.data.error.message) || 'Setting up is not available right now.'));
       return;
     }
-    const qr = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(res.data.qr_svg)}`;
+    showSetup(box, res.data);
+  }
+
+  /**
+   * The new app's key and QR code, and the form for its first code. A first
+   * app ends with the recovery codes; a replacement with its confirmation.
+   */
+  function showSetup(box, setup) {
+    const qr = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(setup.qr_svg)}`;
     const error = h('span', { class: 'usa-error-message', id: 'totp-code-error', hidden: true });
     const input = h('input', { class: 'usa-input usa-input--medium', id: 'totp-code', name: 'code', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', required: true });
     const status = h('div', { id: 'totp-status', role: 'status' });
@@ -503,19 +667,21 @@
         return;
       }
       storageSet(sessionStorage, ENROLLMENT_KEY, null);
-      fill(
-        box,
-        h('div', { class: 'usa-alert usa-alert--success' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text', id: 'totp-done', tabindex: '-1' }, 'Your authenticator app is set up.'))),
-        ...recoveryCodes(done.data.recovery_codes),
-        h('a', { class: 'usa-button', href: '/my-plan/' }, 'Go to your plan'),
-      );
+      if (done.data.status === 'replaced') {
+        fill(box, h('div', { class: 'usa-alert usa-alert--success' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text', id: 'totp-done', tabindex: '-1' }, 'Your authenticator app is replaced. Codes from the old app no longer work; your recovery codes still do.'))));
+        $('#totp-done').focus();
+        return;
+      }
+      fill(box, h('div', { class: 'usa-alert usa-alert--success' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text', id: 'totp-done', tabindex: '-1' }, 'Your authenticator app is set up.'))), h('div', { id: 'totp-codes' }));
+      showRecoveryCodes($('#totp-codes'), done.data.recovery_codes, 'Your recovery codes', 'recovery-codes-heading');
+      box.append(h('a', { class: 'usa-button', href: '/my-plan/' }, 'Go to your plan'));
       $('#totp-done').focus();
     });
     fill(
       box,
       h('ol', {},
         h('li', {}, 'Open an authenticator app on your phone and add an account.'),
-        h('li', {}, 'Scan this QR code, or type this key: ', h('code', { id: 'totp-secret' }, res.data.secret)),
+        h('li', {}, 'Scan this QR code, or type this key: ', h('code', { id: 'totp-secret' }, setup.secret)),
         h('li', {}, 'Enter the code the app shows.'),
       ),
       h('img', { src: qr, alt: 'QR code to add whatever.gov to your authenticator app', width: '200', height: '200', id: 'totp-qr' }),

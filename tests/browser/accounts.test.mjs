@@ -3,7 +3,9 @@
 // sets up an authenticator app (codes computed here from the shown secret,
 // RFC 6238 written out with node's crypto), signs out, signs in with
 // password and code, and sees their enrollment. A recovery code gets in once
-// and only once. axe-core finds nothing on each page on the way.
+// and only once. In the settings, one session is ended from another browser,
+// the authenticator app is replaced and the recovery codes renewed. axe-core
+// finds nothing on each page on the way.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,13 +71,24 @@ async function signOut() {
   await Promise.all([page.waitForURL(`${stack.baseUrl}/`), page.locator('#sign-out').click()]);
 }
 
-async function passwordStep() {
-  await page.goto(`${stack.baseUrl}/signin/`);
-  await page.getByLabel('Username').fill(account.username);
-  await page.getByLabel('Password').fill(account.password);
-  await page.locator('#signin-form [type="submit"]').click();
-  await page.locator('#second-factor-form').waitFor({ state: 'visible' });
+async function passwordStep(p = page) {
+  await p.goto(`${stack.baseUrl}/signin/`);
+  await p.getByLabel('Username').fill(account.username);
+  await p.getByLabel('Password').fill(account.password);
+  await p.locator('#signin-form [type="submit"]').click();
+  await p.locator('#second-factor-form').waitFor({ state: 'visible' });
 }
+
+/** Signs `p` in with the password and `code` (from the app, or a recovery code). */
+async function signIn(p, code) {
+  await passwordStep(p);
+  await p.getByLabel('Code from your app, or a recovery code').fill(code);
+  await Promise.all([p.waitForURL('**/my-plan/'), p.locator('#second-factor-form [type="submit"]').click()]);
+  await p.locator('.my-plan__current').waitFor();
+}
+
+/** Script errors and unexpected failures, leaving out the refusals a test provoked on purpose (a wrong password: 403). */
+const unexpected = (p) => p.problems.filter((m) => !/status of 403/.test(m));
 
 before(async () => {
   stack = await startStack('accounts', { mail: true });
@@ -254,7 +267,105 @@ test('the account page lists the sessions, changes the password and signs out ev
   await page.getByLabel('Current password').fill(account.password);
   await page.locator('#password-form [type="submit"]').click();
   await page.locator('#password-status', { hasText: 'Your password is changed' }).waitFor();
+  account.password = 'cobalt prairie lantern swift';
   await Promise.all([page.waitForURL('**/signin/'), page.locator('#end-all').click()]);
   await page.goto(`${stack.baseUrl}/my-plan/`);
   await page.locator('#my-plan', { hasText: 'Sign in to see your current plan' }).waitFor();
+});
+
+test('one session is ended from the settings page, and that browser is signed out', async () => {
+  page.problems.length = 0;
+  await signIn(page, recoveryCodes[3]);
+  const other = await newPage(browser);
+  await signIn(other, recoveryCodes[4]);
+
+  await page.goto(`${stack.baseUrl}/account/`);
+  await page.locator('#session-list li', { hasText: '(this browser)' }).waitFor();
+  assert.equal(await page.locator('#session-list li').count(), 2);
+  await assertAxeClean('the account page with two sessions');
+  const theirs = page.locator('#session-list li', { hasNotText: '(this browser)' });
+  await theirs.getByRole('button', { name: 'End this session' }).click();
+  await page.locator('#sessions-status', { hasText: 'The session is ended' }).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('#session-list li').length === 1);
+  assert.match(await page.locator('#session-list li').textContent(), /\(this browser\)/);
+  assert.ok(await page.locator('#sessions-heading').evaluate((el) => el === document.activeElement), 'focus stays in the sessions');
+  await assertAxeClean('the account page after ending a session');
+
+  await other.goto(`${stack.baseUrl}/my-plan/`);
+  await other.locator('#my-plan', { hasText: 'Sign in to see your current plan' }).waitFor();
+  await other.context().close();
+  await page.goto(`${stack.baseUrl}/my-plan/`);
+  await page.locator('.my-plan__current').waitFor();
+  assert.deepEqual(unexpected(page), []);
+});
+
+test('the authenticator app is replaced from the settings page, after the password', async () => {
+  await page.goto(`${stack.baseUrl}/account/`);
+  await page.locator('#totp-replace').waitFor();
+  // An account created here keeps a second factor: the app can be replaced, not removed.
+  assert.equal(await page.locator('#totp-remove').count(), 0);
+  assert.match(await page.locator('#totp-keep').textContent(), /must keep a second way to sign in/);
+  await page.locator('#totp-replace').click();
+  const password = page.getByLabel('Your current password');
+  assert.ok(await password.evaluate((el) => el === document.activeElement), 'focus on the password');
+  await password.fill('not my password');
+  await page.locator('#replace-form [type="submit"]').click();
+  await page.locator('#replace-password-error:not([hidden])').waitFor();
+  assert.match(await page.locator('#replace-password-error').textContent(), /not your current password/);
+  assert.equal(await password.getAttribute('aria-invalid'), 'true');
+  assert.ok((await password.getAttribute('aria-describedby')).split(' ').includes('replace-password-error'));
+  await assertAxeClean('the replace form with an error');
+
+  const before = (await mailTo(account.email, 1)).length;
+  await password.fill(account.password);
+  await page.locator('#replace-form [type="submit"]').click();
+  await page.locator('#totp-secret').waitFor();
+  const fresh = base32Decode(await page.locator('#totp-secret').textContent());
+  assert.equal(fresh.length, 20);
+  assert.notDeepEqual(fresh, secret);
+  await assertAxeClean('the account page while replacing the app');
+  const step = stepNow();
+  await page.getByLabel('The 6-digit code your app shows now').fill(totp(fresh, step));
+  await page.locator('#totp-form [type="submit"]').click();
+  await page.locator('#totp-done', { hasText: 'is replaced' }).waitFor();
+  assert.ok(await page.locator('#totp-done').evaluate((el) => el === document.activeElement), 'the outcome takes the focus');
+  const told = await mailTo(account.email, before + 1);
+  assert.equal(told[before].subject, 'An authenticator app was changed on your whatever.gov account');
+  secret = fresh;
+  setupStep = step;
+  assert.deepEqual(unexpected(page), []);
+});
+
+test('new recovery codes are shown once, the old ones stop working, the new app signs in', async () => {
+  await page.goto(`${stack.baseUrl}/account/`);
+  assert.match(await page.locator('#recovery-left').textContent(), /5 recovery codes left/);
+  await page.locator('#recovery-new').click();
+  assert.match(await page.locator('#recovery-lead').textContent(), /stop working/);
+  const before = (await mailTo(account.email, 1)).length;
+  await page.getByLabel('Your current password').fill(account.password);
+  await page.locator('#recovery-form [type="submit"]').click();
+  await page.locator('#recovery-codes').waitFor();
+  const fresh = await page.locator('#recovery-codes code').allTextContents();
+  assert.equal(fresh.length, 10);
+  assert.ok(fresh.every((c) => !recoveryCodes.includes(c)));
+  assert.ok(await page.locator('#recovery-done').evaluate((el) => el === document.activeElement), 'focus on the new codes');
+  assert.match(await page.locator('#account-status').textContent(), /new recovery codes/);
+  await assertAxeClean('the account page with new recovery codes');
+  const told = await mailTo(account.email, before + 1);
+  assert.equal(told[before].subject, 'New recovery codes for your whatever.gov account');
+
+  // An old code never used is refused; a new one gets in.
+  await signOut();
+  await passwordStep();
+  await page.getByLabel('Code from your app, or a recovery code').fill(recoveryCodes[5]);
+  await page.locator('#second-factor-form [type="submit"]').click();
+  await page.locator('#code-error:not([hidden])').waitFor();
+  assert.match(await page.locator('#code-error').textContent(), /not right/);
+  await page.getByLabel('Code from your app, or a recovery code').fill(fresh[0]);
+  await Promise.all([page.waitForURL('**/my-plan/'), page.locator('#second-factor-form [type="submit"]').click()]);
+  recoveryCodes = fresh;
+
+  // The replacement app's next code signs in.
+  await signOut();
+  await signIn(page, totp(secret, Math.max(stepNow(), setupStep + 1)));
 });

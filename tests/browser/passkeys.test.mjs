@@ -2,7 +2,8 @@
 // WebAuthn domain) stands in for a phone or a laptop's fingerprint reader.
 // A new account adds a passkey as its second factor, signs out, and signs
 // in with the passkey alone; then a password sign-in is offered the passkey
-// as its second step. axe-core finds nothing on each page on the way.
+// as its second step; the account's only passkey stays. axe-core finds
+// nothing on each page on the way.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,7 +82,7 @@ test('a new account adds a passkey as its second factor', async () => {
   await page.locator('#passkey-add').click();
   await page.locator('#recovery-codes').waitFor();
   assert.equal(await page.locator('#recovery-codes code').count(), 10);
-  assert.ok(await page.locator('#passkey-done').evaluate((el) => el === document.activeElement), 'the outcome gets the focus');
+  assert.ok(await page.locator('#recovery-codes-heading').evaluate((el) => el === document.activeElement), 'the codes get the focus');
   await assertAxeClean('the account page with recovery codes');
 
   // The device holds a discoverable credential for this site, and no username.
@@ -131,6 +132,21 @@ test('after a right password, the passkey is the second step', async () => {
   await Promise.all([page.waitForURL('**/my-plan/'), usePasskey.click()]);
   await page.locator('.my-plan__current').waitFor();
   assert.deepEqual(page.problems, []);
+});
+
+test('the only passkey cannot be removed, and the page says why', async () => {
+  await page.goto(`${stack.baseUrl}/account/`);
+  await page.getByRole('button', { name: 'Remove the passkey Test laptop <b>' }).click();
+  const password = page.getByLabel('Your current password');
+  await password.waitFor();
+  assert.ok(await password.evaluate((el) => el === document.activeElement), 'the password field gets the focus');
+  await assertAxeClean('the account page asking for the password');
+  await password.fill(account.password);
+  await page.getByRole('button', { name: 'Remove the passkey', exact: true }).click();
+  await page.locator('#passkey-remove-status', { hasText: 'only one' }).waitFor();
+  await page.goto(`${stack.baseUrl}/account/`);
+  await page.locator('#passkey-list li').first().waitFor();
+  assert.equal(await page.locator('#passkey-list li').count(), 1, 'still there');
 });
 
 test('a passkey the device no longer has signs nobody in', async () => {

@@ -96,6 +96,55 @@ pub fn factor_added(site: &str) -> Mail {
     }
 }
 
+/// The authenticator app was swapped for another one.
+pub fn factor_replaced(site: &str) -> Mail {
+    Mail {
+        kind: "factor_replaced",
+        subject: "An authenticator app was changed on your whatever.gov account".into(),
+        body: format!(
+            "The authenticator app of your whatever.gov account was just \
+             changed. Codes from the app you used before no longer work; your \
+             recovery codes still do.\n\n\
+             If this was not you, sign in at {site}/signin/ with a recovery \
+             code and change your password at once, or call us.\n{SIGNATURE}"
+        ),
+    }
+}
+
+/// The authenticator app was removed.
+pub fn factor_removed(site: &str, codes_deleted: bool) -> Mail {
+    let codes = if codes_deleted {
+        " Your recovery codes no longer work either: signing in now takes \
+         only your password."
+    } else {
+        ""
+    };
+    Mail {
+        kind: "factor_removed",
+        subject: "An authenticator app was removed from your whatever.gov account".into(),
+        body: format!(
+            "The authenticator app was just removed from your whatever.gov \
+             account.{codes}\n\n\
+             If this was not you, sign in at {site}/signin/, change your \
+             password at once and add an authenticator app again.\n{SIGNATURE}"
+        ),
+    }
+}
+
+/// New recovery codes replaced the old ones.
+pub fn recovery_codes_replaced(site: &str) -> Mail {
+    Mail {
+        kind: "recovery_codes_replaced",
+        subject: "New recovery codes for your whatever.gov account".into(),
+        body: format!(
+            "New recovery codes were just made for your whatever.gov account. \
+             The codes you had before no longer work.\n\n\
+             If this was not you, sign in at {site}/signin/ and change your \
+             password at once, or call us.\n{SIGNATURE}"
+        ),
+    }
+}
+
 /// A passkey was added to the account. Its name, which whoever added it
 /// chose, stays out of the mail.
 pub fn passkey_added(site: &str) -> Mail {

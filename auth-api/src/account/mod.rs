@@ -1,12 +1,14 @@
 //! Accounts people create and manage themselves: creation with proof of
 //! identity ([`create`]), email verification ([`verify`]), the single-use
-//! links both rely on ([`token`]), and the throttling of identity checks
-//! ([`limits`]).
+//! links both rely on ([`token`]), the throttling of identity checks
+//! ([`limits`]), passwords forgotten and changed ([`password`]) and the
+//! sessions a person can end ([`sessions`]).
 
 pub mod create;
 pub mod limits;
 pub mod messages;
 pub mod password;
+pub mod sessions;
 pub mod token;
 pub mod verify;
 
@@ -44,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/password/forgot", post(password::forgot))
         .route("/api/password/reset", post(password::reset))
         .route("/api/me/password", post(password::change))
-        .route("/api/me/sessions", get(password::sessions))
-        .route("/api/me/sessions/end-all", post(password::end_all))
+        .route("/api/me/sessions", get(sessions::sessions))
+        .route("/api/me/sessions/end-all", post(sessions::end_all))
+        .route("/api/me/sessions/{id}/end", post(sessions::end_one))
 }

@@ -1,4 +1,5 @@
-//! Forgotten, reset and changed passwords, and the sessions a person can end.
+//! Forgotten, reset and changed passwords, and the password typed again to
+//! confirm a change to the account.
 //!
 //! - `POST /api/password/forgot`: always the same answer; an account with
 //!   that address gets a single-use reset link (one hour) by mail.
@@ -6,8 +7,8 @@
 //!   session of the account ends.
 //! - `POST /api/me/password`: the current password and a new one; every
 //!   other session ends, this one goes on.
-//! - `GET /api/me/sessions`, `POST /api/me/sessions/end-all`: the open
-//!   sessions, and "sign out everywhere".
+//! - [`check_current`]: the one check of a signed-in person's current
+//!   password, for every change that asks for it.
 //!
 //! The owner is told by mail of every change or reset.
 
@@ -25,6 +26,7 @@ use crate::ApiError;
 use crate::audit::{self, Event};
 use crate::auth::password::Verdict;
 use crate::auth::session::{self, SignedIn};
+use crate::auth::throttle;
 use crate::client_addr::ClientIp;
 use crate::http::{JsonBody, Resp, json_response};
 use crate::state::AppState;
@@ -174,27 +176,17 @@ pub async fn change(
 ) -> Result<Resp, ApiError> {
     let db = state.personal.get().await?;
     let session = signed_in.confirm(&**db).await?;
-    let username = session.claims.sub.clone();
-    let row = db
-        .query_one(
-            r#"SELECT password, email FROM "user" WHERE username = $1"#,
-            &[&username],
-        )
-        .await?;
     drop(db);
-    let (stored, email): (String, Option<String>) = (row.get(0), row.get(1));
-    let current = rule::normalize(&body.current_password);
-    if state
-        .passwords
-        .verify(current, Some(stored.clone()))
-        .await?
-        == Verdict::Rejected
-    {
+    let username = session.claims.sub.clone();
+    let typed = body.current_password;
+    let Some(Current { stored, email }) =
+        check_current(&state, &username, typed, client, "change_password").await?
+    else {
         return Err(ApiError::InvalidFields(vec![(
             "current_password",
             "That is not your current password.".into(),
         )]));
-    }
+    };
     check_new(
         &body.new_password,
         &username,
@@ -242,6 +234,77 @@ pub async fn change(
     Ok(resp)
 }
 
+/// The answer to a wrong current password where a change asks for it in a
+/// `password` field.
+pub const WRONG_PASSWORD: ApiError = ApiError::Forbidden {
+    code: "wrong_password",
+    message: "That is not your current password. Type the password you sign in with.",
+};
+
+/// The account a right password was checked for: its stored hash (for a
+/// compare-and-set) and its address (for the notice).
+#[derive(Debug)]
+pub struct Current {
+    /// The hash `typed` matched.
+    pub stored: String,
+    /// Where the owner is told of the change.
+    pub email: Option<String>,
+}
+
+/// Whether `typed` is the current password of `username`, who is signed in
+/// and confirms a change to the account (`purpose`, for the audit log):
+/// `None` when it is not. The one check of a password typed again: held
+/// back and counted by the sign-in limits like a sign-in from `client`
+/// (429 once throttled), so a stolen session cannot guess the password
+/// faster than a stranger could; a wrong one is audited.
+pub async fn check_current(
+    state: &AppState,
+    username: &str,
+    typed: String,
+    client: IpAddr,
+    purpose: &'static str,
+) -> Result<Option<Current>, ApiError> {
+    let pseudonyms = &state.config.pseudonyms;
+    let attempt = throttle::reserve(
+        &state.personal,
+        &state.config.auth,
+        pseudonyms,
+        username,
+        client,
+    )
+    .await?;
+    let row = state
+        .personal
+        .get()
+        .await?
+        .query_one(
+            r#"SELECT password, email FROM "user" WHERE username = $1"#,
+            &[&username],
+        )
+        .await?;
+    let (stored, email): (String, Option<String>) = (row.get(0), row.get(1));
+    // No pooled connection is held during the slow hash.
+    let verdict = state
+        .passwords
+        .verify_typed(typed, Some(stored.clone()))
+        .await?;
+    let right = verdict != Verdict::Rejected;
+    throttle::settle(&state.personal, attempt, right).await?;
+    if right {
+        return Ok(Some(Current { stored, email }));
+    }
+    audit::record(
+        &**state.personal.get().await?,
+        Event::PasswordCheckFailed,
+        Some(username),
+        Some(client),
+        serde_json::json!({"for": purpose}),
+    )
+    .await?;
+    tracing::info!(user = %pseudonyms.log_tag(username), %client, purpose, "current password refused");
+    Ok(None)
+}
+
 /// The password rule, with the account's own context, naming `field`.
 fn check_new(
     password: &str,
@@ -261,68 +324,4 @@ fn notify_changed(state: &AppState, email: Option<String>, client: IpAddr) {
         state.send_mail(email, messages::password_changed(site));
     }
     tracing::info!(%client, "password changed");
-}
-
-/// `GET /api/me/sessions`: the account's sessions that may still be valid.
-pub async fn sessions(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-) -> Result<Resp, ApiError> {
-    let db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
-    let rows = db
-        .query(
-            "SELECT s.session_id::text, s.created_at, host(s.client_addr)
-               FROM account_session s
-              WHERE s.username = $1 AND s.expires_at > now()
-                AND NOT EXISTS (SELECT 1 FROM revoked_session r WHERE r.session_id = s.session_id)
-              ORDER BY s.created_at DESC",
-            &[&session.claims.sub],
-        )
-        .await?;
-    let current = session.claims.sid.to_string();
-    let list: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|row| {
-            let id: String = row.get(0);
-            serde_json::json!({
-                "current": id == current,
-                "id": id,
-                "started_at": row.get::<_, chrono::DateTime<chrono::Utc>>(1),
-                "client_addr": row.get::<_, Option<String>>(2),
-            })
-        })
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &serde_json::json!({"sessions": list}),
-    ))
-}
-
-/// `POST /api/me/sessions/end-all`: signs out everywhere, this session too.
-pub async fn end_all(
-    State(state): State<AppState>,
-    ClientIp(client): ClientIp,
-    signed_in: SignedIn,
-) -> Result<Resp, ApiError> {
-    let db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
-    let username = &session.claims.sub;
-    session::revoke(&**db, &state.config.auth.session, &session.claims).await?;
-    let ended = session::revoke_all(&**db, username, None).await?;
-    audit::record(
-        &**db,
-        Event::SessionsEnded,
-        Some(username),
-        Some(client),
-        serde_json::json!({"sessions_ended": ended}),
-    )
-    .await?;
-    let mut resp = json_response(
-        StatusCode::OK,
-        &serde_json::json!({"status": "signed_out", "sessions_ended": ended}),
-    );
-    resp.headers_mut()
-        .insert(header::SET_COOKIE, session::clearing_cookie());
-    Ok(resp)
 }

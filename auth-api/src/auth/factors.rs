@@ -1,24 +1,48 @@
-//! Which second factors an account has, asked in one place: signing in,
-//! adding and removing a factor and the settings page all go by it.
+//! Which second factors an account has, and whether it must keep one: the
+//! one place that question is answered, for signing in, the settings page
+//! and every change to an account's factors.
+//!
+//! Each kind of factor is one SQL expression below. A new kind slots in as
+//! one more expression, one more field of [`Factors`], and its term in
+//! [`Factors::count`] and [`any_sql`].
+//!
+//! Every change to an account's set of factors takes [`lock`] first and
+//! reads [`of`] after it, in one transaction: two removals at once cannot
+//! both see a factor left and leave the account with none.
 
 use tokio_postgres::GenericClient;
 
 use crate::ApiError;
+
+/// A confirmed authenticator app (an unconfirmed one counts for nothing).
+const TOTP: &str = "EXISTS (SELECT 1 FROM totp_factor t \
+                     WHERE t.username = {u} AND t.confirmed_at IS NOT NULL)";
+
+/// Passkeys registered.
+const PASSKEYS: &str = "(SELECT count(*) FROM passkey p WHERE p.username = {u})";
+
+/// Whether the account must keep a second factor: one created through the
+/// API (it has an `account` row) must; one from before second factors
+/// existed may go back to none.
+const REQUIRED: &str = "EXISTS (SELECT 1 FROM account a WHERE a.username = {u})";
+
+/// Advisory-lock namespace of an account's factors (the first key of
+/// `pg_advisory_xact_lock(int, int)`).
+const FACTORS_LOCK: i32 = 0x6661_6374; // "fact"
 
 /// The second factors of one account.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Factors {
     /// A confirmed authenticator app.
     pub totp: bool,
-    /// Registered passkeys.
+    /// How many passkeys.
     pub passkeys: i64,
-    /// Whether the account must keep a second factor: one created through
-    /// the API must; one from before second factors existed may go without.
+    /// Whether the account must keep at least one factor.
     pub required: bool,
 }
 
 impl Factors {
-    /// How many factors there are (each passkey counts).
+    /// How many factors in all.
     pub fn count(&self) -> i64 {
         i64::from(self.totp) + self.passkeys
     }
@@ -27,22 +51,100 @@ impl Factors {
     pub fn any(&self) -> bool {
         self.count() > 0
     }
+
+    /// Whether one factor may be removed: not when it is the last one of an
+    /// account that must keep one.
+    pub fn may_remove_one(&self) -> bool {
+        !(self.required && self.count() <= 1)
+    }
+
+    /// The three values [`columns`] selected, from column `first` on.
+    pub fn from_row(row: &tokio_postgres::Row, first: usize) -> Self {
+        Self {
+            totp: row.get(first),
+            passkeys: row.get(first + 1),
+            required: row.get(first + 2),
+        }
+    }
 }
 
-/// The second factors of `username` (none for an unknown one).
+/// The select-list of [`Factors`] (three columns, read back with
+/// [`Factors::from_row`]) for the account whose username is the SQL
+/// expression `username` (a column such as `u.username`, or a parameter).
+pub fn columns(username: &str) -> String {
+    [TOTP, PASSKEYS, REQUIRED]
+        .map(|sql| sql.replace("{u}", username))
+        .join(", ")
+}
+
+/// A SQL boolean: whether the account whose username is the expression
+/// `username` has any second factor. For a statement that needs only that.
+pub fn any_sql(username: &str) -> String {
+    let (totp, passkeys) = (
+        TOTP.replace("{u}", username),
+        PASSKEYS.replace("{u}", username),
+    );
+    format!("({totp} OR ({passkeys}) > 0)")
+}
+
+/// The factors of `username` (an account that does not exist has none and
+/// need keep none).
 pub async fn of(db: &impl GenericClient, username: &str) -> Result<Factors, ApiError> {
     let row = db
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM totp_factor
-                             WHERE username = $1 AND confirmed_at IS NOT NULL),
-                    (SELECT count(*) FROM passkey WHERE username = $1),
-                    EXISTS (SELECT 1 FROM account WHERE username = $1)",
-            &[&username],
-        )
+        .query_one(&format!("SELECT {}", columns("$1::text")), &[&username])
         .await?;
-    Ok(Factors {
-        totp: row.get(0),
-        passkeys: row.get(1),
-        required: row.get(2),
-    })
+    Ok(Factors::from_row(&row, 0))
+}
+
+/// Serializes changes to `username`'s factors until the transaction `tx`
+/// ends.
+pub async fn lock(tx: &impl GenericClient, username: &str) -> Result<(), ApiError> {
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        &[&FACTORS_LOCK, &username],
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_factor_of_an_account_that_must_keep_one_stays() {
+        let only_app = Factors {
+            totp: true,
+            passkeys: 0,
+            required: true,
+        };
+        assert!(!only_app.may_remove_one());
+        assert!(
+            Factors {
+                passkeys: 1,
+                ..only_app
+            }
+            .may_remove_one()
+        );
+        assert!(
+            Factors {
+                required: false,
+                ..only_app
+            }
+            .may_remove_one()
+        );
+        assert_eq!(only_app.count(), 1);
+    }
+
+    #[test]
+    fn every_kind_is_asked_about_the_same_account() {
+        let sql = columns("u.username");
+        assert_eq!(sql.matches("u.username").count(), 3, "{sql}");
+        assert!(!sql.contains("{u}"));
+        let any = any_sql("$1");
+        assert!(
+            any.contains("t.username = $1") && any.contains("p.username = $1"),
+            "{any}"
+        );
+    }
 }

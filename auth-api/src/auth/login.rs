@@ -1,9 +1,12 @@
 //! `POST /api/login` and `POST /api/logout`.
 
+use std::sync::LazyLock;
+
 use axum::extract::State;
 use http::{HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
+use super::factors::{self, Factors};
 use super::password::Verdict;
 use super::second_factor;
 use super::session::{self, SignedIn};
@@ -15,7 +18,6 @@ use crate::audit::{self, Event};
 use crate::client_addr::ClientIp;
 use crate::http::{JsonBody, Resp, json_response};
 use crate::state::AppState;
-use whatever_database::rules::password as password_rule;
 
 /// The one message for an unknown user and a wrong password alike.
 const BAD_CREDENTIALS: ApiError = ApiError::Unauthorized("The username or password is incorrect.");
@@ -37,6 +39,19 @@ struct LoginResponse<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     second_factor: Option<&'static str>,
 }
+
+/// What signing in needs to know of an account, in one round trip: its
+/// hash, whether it still has to verify its address, its address, and its
+/// second factors.
+static ACCOUNT_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        r#"SELECT u.password, a.username IS NOT NULL AND a.email_verified_at IS NULL, u.email,
+                  {}
+             FROM "user" u LEFT JOIN account a ON a.username = u.username
+            WHERE u.username = $1"#,
+        factors::columns("u.username")
+    )
+});
 
 /// What an account must do before it may sign in.
 const UNVERIFIED: &str = "Confirm your email address first: open the link in the message we \
@@ -74,39 +89,22 @@ pub async fn login(
     let db = state.pool.get().await?;
     // An account created through the API signs in once its address is
     // verified; one made before that was possible counts as verified.
-    let found = db
-        .query_opt(
-            r#"SELECT u.password, a.username IS NOT NULL AND a.email_verified_at IS NULL, u.email,
-                      a.username IS NOT NULL
-                 FROM "user" u LEFT JOIN account a ON a.username = u.username
-                WHERE u.username = $1"#,
-            &[&username],
-        )
-        .await?;
+    let found = db.query_opt(&*ACCOUNT_SQL, &[&username]).await?;
     let stored: Option<String> = found.as_ref().map(|row| row.get(0));
     let unverified = found.as_ref().is_some_and(|row| row.get::<_, bool>(1));
     let email: Option<String> = found.as_ref().and_then(|row| row.get(2));
-    let self_service = found.as_ref().is_some_and(|row| row.get::<_, bool>(3));
-    let factors = match &found {
-        Some(_) => Some(super::factors::of(&**db, &username).await?),
-        None => None,
-    };
+    let factors = found.as_ref().map(|row| Factors::from_row(row, 3));
+    let self_service = factors.is_some_and(|f| f.required);
     let has_factor = factors.is_some_and(|f| f.any());
     // Hold no pooled connection during the slow hash.
     drop(db);
-    // Passwords are chosen and hashed NFKC-normalized; one typed in another
-    // form (or chosen before normalization, and not in NFKC) is checked
-    // as typed too.
-    let normalized = password_rule::normalize(&password);
-    let mut verdict = state
+    let verdict = state
         .passwords
-        .verify(normalized.clone(), stored.clone())
+        .verify_typed(password, stored.clone())
         .await?;
-    if verdict == Verdict::Rejected && normalized != password && stored.is_some() {
-        verdict = state.passwords.verify(password, stored.clone()).await?;
-    }
 
     let signed_in = verdict != Verdict::Rejected;
+    let attempt_id = attempt.id();
     // With a second factor to come, the attempt stays counted until the
     // second step succeeds: a stolen password cannot reset the count that
     // holds back guessing the codes.
@@ -154,7 +152,7 @@ pub async fn login(
     }
     if has_factor {
         // The password is half of it: the session opens at the second step.
-        let cookie = second_factor::start_pending(&**db, &username).await?;
+        let cookie = second_factor::start_pending(&**db, &username, attempt_id).await?;
         tracing::info!(%user, "password accepted, second factor next");
         let factors = factors.unwrap_or_default();
         let methods: Vec<&str> = [
@@ -202,9 +200,10 @@ pub async fn login(
     Ok(resp)
 }
 
-/// What logout tells the browser to forget besides the cookie: whatever
-/// the pages kept in storage about the signed-in person.
-const CLEAR_SITE_DATA: HeaderValue = HeaderValue::from_static(r#""cookies", "storage""#);
+/// What logout (and ending the current session from the settings) tells
+/// the browser to forget besides the cookie: whatever the pages kept in
+/// storage about the signed-in person.
+pub const CLEAR_SITE_DATA: HeaderValue = HeaderValue::from_static(r#""cookies", "storage""#);
 
 /// Revokes the request's session and clears the cookie and the site's
 /// storage. Both are cleared even when the token is no longer valid, so the

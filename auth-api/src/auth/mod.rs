@@ -1,11 +1,13 @@
 //! Signing in and staying signed in: passwords, tokens, sessions and the
 //! throttling of failed logins. HTTP Basic is not accepted anywhere.
 
+pub mod authenticator;
 pub mod factors;
 pub mod keys;
 pub mod login;
 pub mod passkey;
 pub mod password;
+pub mod recovery_codes;
 pub mod second_factor;
 pub mod session;
 pub mod throttle;

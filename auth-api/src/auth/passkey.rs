@@ -26,8 +26,9 @@ use webauthn_rs::prelude::{
 };
 
 use super::session::{self, SignedIn};
-use super::{second_factor, throttle};
+use super::{factors, recovery_codes, second_factor, throttle};
 use crate::ApiError;
+use crate::account::password::{self, Current};
 use crate::account::{messages, token};
 use crate::audit::{self, Event};
 use crate::client_addr::ClientIp;
@@ -279,7 +280,8 @@ pub async fn register_finish(
     let stored = serde_json::to_value(&passkey)
         .map_err(|e| ApiError::Internal(format!("keeping a passkey: {e}")))?;
     let tx = db.transaction().await?;
-    let had_factor = super::factors::of(&*tx, &username).await?.any();
+    factors::lock(&*tx, &username).await?;
+    let had_factor = factors::of(&*tx, &username).await?.any();
     let inserted = tx
         .execute(
             "INSERT INTO passkey (credential_id, username, name, passkey) VALUES ($1, $2, $3, $4)
@@ -296,7 +298,7 @@ pub async fn register_finish(
     let codes = if had_factor {
         None
     } else {
-        Some(second_factor::store_recovery_codes(&*tx, &username).await?)
+        Some(recovery_codes::replace(&*tx, &username).await?)
     };
     audit::record(
         &*tx,
@@ -382,6 +384,7 @@ pub struct SignInFinish {
 pub async fn sign_in_finish(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
+    headers: http::HeaderMap,
     JsonBody(body): JsonBody<SignInFinish>,
 ) -> Result<Resp, ApiError> {
     let auth = &state.config.auth;
@@ -432,7 +435,9 @@ pub async fn sign_in_finish(
         &[&credential_id, &stored],
     )
     .await?;
-    throttle::second_factor_succeeded(&**db, &state.config.pseudonyms, &username, client).await?;
+    let attempt = second_factor::finish_pending(&**db, &headers, &username).await?;
+    throttle::second_factor_succeeded(&**db, &state.config.pseudonyms, &username, client, attempt)
+        .await?;
     let issued = session::open(&auth.keys, &auth.session, &username)?;
     session::record(&**db, &auth.session, &issued.claims, client).await?;
     audit::record(
@@ -488,26 +493,16 @@ fn credential_id(id: &str) -> Result<Vec<u8>, ApiError> {
         .ok_or(ApiError::NotFound)
 }
 
-/// `POST /api/me/passkeys/{id}/remove`.
-pub async fn remove(
-    State(state): State<AppState>,
-    ClientIp(client): ClientIp,
-    signed_in: SignedIn,
-    Path(id): Path<String>,
-) -> Result<Resp, ApiError> {
-    let id = credential_id(&id)?;
-    let mut db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
-    let username = session.claims.sub.clone();
-    let tx = db.transaction().await?;
-    // One factor change at a time per account: two removals at once must
-    // not each see the other's factor and leave none.
-    tx.execute(
-        r#"SELECT 1 FROM "user" WHERE username = $1 FOR UPDATE"#,
-        &[&username],
-    )
-    .await?;
-    let owned = tx
+/// The body of `POST /api/me/passkeys/{id}/remove`.
+#[derive(Deserialize)]
+pub struct Remove {
+    password: String,
+}
+
+/// Whether the passkey `id` of `username` may be removed: it is theirs, and
+/// not the last factor of an account that must keep one.
+async fn removable(db: &impl GenericClient, username: &str, id: &[u8]) -> Result<(), ApiError> {
+    let owned = db
         .query_opt(
             "SELECT 1 FROM passkey WHERE credential_id = $1 AND username = $2",
             &[&id, &username],
@@ -517,38 +512,68 @@ pub async fn remove(
     if !owned {
         return Err(ApiError::NotFound);
     }
-    let factors = super::factors::of(&*tx, &username).await?;
-    if factors.count() == 1 && factors.required {
+    if !factors::of(db, username).await?.may_remove_one() {
         return Err(ApiError::Conflict {
             code: "last_factor",
-            message: "This is your only second factor. Add another one (a passkey or an \
-                      authenticator app) before you remove this one."
+            message: "Your account must keep a second way to sign in, and this passkey is \
+                      its only one. Add another passkey or an authenticator app first."
                 .into(),
         });
     }
+    Ok(())
+}
+
+/// `POST /api/me/passkeys/{id}/remove`: removes one of the account's
+/// passkeys, given the current password. With no factor left (an account
+/// from before second factors may go back to none), the recovery codes go
+/// too.
+pub async fn remove(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    JsonBody(Remove { password: typed }): JsonBody<Remove>,
+) -> Result<Resp, ApiError> {
+    let id = credential_id(&id)?;
+    let db = state.personal.get().await?;
+    let session = signed_in.confirm(&**db).await?;
+    let username = session.claims.sub.clone();
+    // Refused before the password is asked: nothing is learnt from it.
+    removable(&**db, &username, &id).await?;
+    drop(db);
+    let Some(Current { email, .. }) =
+        password::check_current(&state, &username, typed, client, "remove_passkey").await?
+    else {
+        return Err(password::WRONG_PASSWORD);
+    };
+    let mut db = state.personal.get().await?;
+    let tx = db.transaction().await?;
+    factors::lock(&*tx, &username).await?;
+    removable(&*tx, &username, &id).await?;
     tx.execute("DELETE FROM passkey WHERE credential_id = $1", &[&id])
         .await?;
+    let codes_deleted = !factors::of(&*tx, &username).await?.any();
+    if codes_deleted {
+        recovery_codes::delete(&*tx, &username).await?;
+    }
     audit::record(
         &*tx,
         Event::FactorRemoved,
         Some(&username),
         Some(client),
-        serde_json::json!({"factor": "passkey"}),
+        serde_json::json!({"factor": "passkey", "recovery_codes_deleted": codes_deleted}),
     )
     .await?;
-    let email: Option<String> = tx
-        .query_one(
-            r#"SELECT email FROM "user" WHERE username = $1"#,
-            &[&username],
-        )
-        .await?
-        .get(0);
     tx.commit().await?;
     if let Some(email) = email {
         let site = &state.config.mail.site_url;
         state.send_mail(email, messages::passkey_removed(site));
     }
-    let mut resp = json_response(StatusCode::OK, &serde_json::json!({"status": "removed"}));
+    tracing::info!(user = %state.config.pseudonyms.log_tag(&username), codes_deleted, "passkey removed");
+    let mut resp = json_response(
+        StatusCode::OK,
+        &serde_json::json!({"status": "removed", "recovery_codes_deleted": codes_deleted}),
+    );
     if let Some(fresh) = session.refreshed {
         resp.headers_mut()
             .insert(header::SET_COOKIE, fresh.cookie());

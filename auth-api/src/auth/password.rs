@@ -25,6 +25,7 @@ use deadpool_postgres::Pool;
 use tokio::sync::Semaphore;
 
 use crate::ApiError;
+use whatever_database::rules::password as password_rule;
 
 // The parameters the demo seed hashes with too.
 use whatever_database::rules::password::{
@@ -335,6 +336,24 @@ impl Passwords {
         metrics::counter!("password_checks_total").increment(1);
         self.blocking(move || check(&password, stored.as_deref()).0)
             .await
+    }
+
+    /// Checks a password as a person typed it: NFKC-normalized first, as
+    /// passwords are chosen and hashed; a wrong one typed in another form
+    /// (or chosen before normalization, and not in NFKC) is checked as typed
+    /// too, for an account that exists.
+    pub async fn verify_typed(
+        &self,
+        typed: String,
+        stored: Option<String>,
+    ) -> Result<Verdict, ApiError> {
+        let normalized = password_rule::normalize(&typed);
+        let as_typed = (normalized != typed && stored.is_some()).then_some(typed);
+        let verdict = self.verify(normalized, stored.clone()).await?;
+        match as_typed {
+            Some(typed) if verdict == Verdict::Rejected => self.verify(typed, stored).await,
+            _ => Ok(verdict),
+        }
     }
 
     /// Hashes a new password (already normalized, see

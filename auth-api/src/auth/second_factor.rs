@@ -1,5 +1,6 @@
-//! The second factor: setting up an authenticator app (with its recovery
-//! codes), and the second step of signing in.
+//! The second factor at sign-in, and what the settings page shows of it.
+//! Setting up, replacing and removing an authenticator app is in
+//! [`super::authenticator`], recovery codes in [`super::recovery_codes`].
 //!
 //! A right password for an account with an authenticator opens no session:
 //! it starts a *pending sign-in* ([`start_pending`]), a random token in a
@@ -11,11 +12,14 @@
 //! is accepted only for a later step (RFC 6238 section 5.2). A recovery code
 //! is used up in the statement that accepts it.
 
+use std::sync::LazyLock;
+
 use axum::extract::State;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
 use tokio_postgres::GenericClient;
 
+use super::factors::{self, Factors};
 use super::session::{self, SignedIn};
 use super::totp;
 use crate::ApiError;
@@ -55,38 +59,25 @@ pub fn clearing_pending_cookie() -> HeaderValue {
     pending_cookie("", 0)
 }
 
-/// Gives `username` ten new recovery codes in place of any it had, and
-/// returns them: the only time they are seen, only their digests are kept.
-pub async fn store_recovery_codes(
-    db: &impl GenericClient,
-    username: &str,
-) -> Result<Vec<String>, ApiError> {
-    let codes = totp::new_recovery_codes()?;
-    db.execute(
-        "DELETE FROM recovery_code WHERE username = $1",
-        &[&username],
-    )
-    .await?;
-    for code in &codes {
-        db.execute(
-            "INSERT INTO recovery_code (username, code_hash) VALUES ($1, $2)",
-            &[&username, &totp::recovery_digest(code)],
-        )
-        .await?;
-    }
-    Ok(codes)
-}
-
-/// Starts a pending sign-in for `username` and returns its `Set-Cookie`.
+/// Starts a pending sign-in for `username`, whose password step is still
+/// counted as the failed login `attempt` (see
+/// [`throttle::Attempt::id`](super::throttle::Attempt::id)), and returns
+/// its `Set-Cookie`.
 pub async fn start_pending(
     db: &impl GenericClient,
     username: &str,
+    attempt: i64,
 ) -> Result<HeaderValue, ApiError> {
     let token = token::generate()?;
     db.execute(
-        "INSERT INTO pending_sign_in (token_hash, username, expires_at)
-         VALUES ($1, $2, now() + $3::float8 * interval '1 second')",
-        &[&token::digest(&token), &username, &(PENDING_SECS as f64)],
+        "INSERT INTO pending_sign_in (token_hash, username, expires_at, login_attempt)
+         VALUES ($1, $2, now() + $3::float8 * interval '1 second', $4)",
+        &[
+            &token::digest(&token),
+            &username,
+            &(PENDING_SECS as f64),
+            &attempt,
+        ],
     )
     .await?;
     Ok(pending_cookie(&token, PENDING_SECS))
@@ -102,6 +93,27 @@ fn pending_token(headers: &HeaderMap) -> Option<&str> {
         .find(|(name, _)| *name == PENDING_COOKIE)
         .map(|(_, value)| value.trim())
         .filter(|v| !v.is_empty())
+}
+
+/// Ends the pending sign-in the request's cookie names, when it is
+/// `username`'s: a passkey finished it instead of a code. Returns the
+/// password step's reservation, for the throttle to take back.
+pub async fn finish_pending(
+    db: &impl GenericClient,
+    headers: &HeaderMap,
+    username: &str,
+) -> Result<Option<i64>, ApiError> {
+    let Some(pending) = pending_token(headers) else {
+        return Ok(None);
+    };
+    Ok(db
+        .query_opt(
+            "DELETE FROM pending_sign_in WHERE token_hash = $1 AND username = $2
+          RETURNING login_attempt",
+            &[&token::digest(pending), &username],
+        )
+        .await?
+        .and_then(|row| row.get(0)))
 }
 
 /// The body of `POST /api/login/second-factor`: one of the two.
@@ -123,16 +135,16 @@ pub async fn second_step(
     let auth = &state.config.auth;
     let pending = pending_token(&headers).ok_or(SIGN_IN_AGAIN)?;
     let db = state.pool.get().await?;
-    let username: Option<String> = db
+    let found: Option<(String, Option<i64>)> = db
         .query_opt(
             "UPDATE pending_sign_in SET attempts = attempts + 1
               WHERE token_hash = $1 AND expires_at > now() AND attempts < $2
-          RETURNING username",
+          RETURNING username, login_attempt",
             &[&token::digest(pending), &PENDING_TRIES],
         )
         .await?
-        .map(|row| row.get(0));
-    let Some(username) = username else {
+        .map(|row| (row.get(0), row.get(1)));
+    let Some((username, attempt)) = found else {
         let mut resp = SIGN_IN_AGAIN.response();
         resp.headers_mut()
             .insert(header::SET_COOKIE, pending_cookie("", 0));
@@ -173,8 +185,14 @@ pub async fn second_step(
         &[&token::digest(pending)],
     )
     .await?;
-    super::throttle::second_factor_succeeded(&**db, &state.config.pseudonyms, &username, client)
-        .await?;
+    super::throttle::second_factor_succeeded(
+        &**db,
+        &state.config.pseudonyms,
+        &username,
+        client,
+        attempt,
+    )
+    .await?;
     let issued = session::open(&auth.keys, &auth.session, &username)?;
     session::record(&**db, &auth.session, &issued.claims, client).await?;
     audit::record(
@@ -271,153 +289,32 @@ async fn recovery_accepted(
     Ok(true)
 }
 
-/// `POST /api/me/totp`: a new secret to add to an authenticator app, as
-/// text, an `otpauth://` URI and a QR code (SVG). It counts once confirmed
-/// with a code from the app ([`confirm`]). An account that has a confirmed
-/// authenticator is refused (409).
-pub async fn setup(State(state): State<AppState>, signed_in: SignedIn) -> Result<Resp, ApiError> {
-    let db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
-    let username = &session.claims.sub;
-    let secret = totp::new_secret()?;
-    let stored = db
-        .execute(
-            "INSERT INTO totp_factor (username, secret) VALUES ($1, $2)
-             ON CONFLICT (username) DO UPDATE
-                SET secret = EXCLUDED.secret, created_at = now(), last_step = 0
-              WHERE totp_factor.confirmed_at IS NULL",
-            &[username, &secret],
-        )
-        .await?;
-    if stored == 0 {
-        return Err(ApiError::Conflict {
-            code: "already_set_up",
-            message: "This account already has an authenticator app.".into(),
-        });
-    }
-    let generator = totp::totp(&secret, username)?;
-    let (uri, qr_svg) = totp::enrollment(&generator)?;
-    let mut resp = json_response(
-        StatusCode::OK,
-        &serde_json::json!({
-            "secret": totp::secret_text(&secret),
-            "uri": uri,
-            "qr_svg": qr_svg,
-        }),
-    );
-    if let Some(fresh) = session.refreshed {
-        resp.headers_mut()
-            .insert(header::SET_COOKIE, fresh.cookie());
-    }
-    Ok(resp)
-}
-
-/// The body of `POST /api/me/totp/confirm`.
-#[derive(Deserialize)]
-pub struct Confirm {
-    code: String,
-}
-
-/// `POST /api/me/totp/confirm`: the first code from the app. The
-/// authenticator counts from now on; the answer carries ten new recovery
-/// codes (shown this once) and, for a session that could only set up its
-/// factor, a full one.
-pub async fn confirm(
-    State(state): State<AppState>,
-    ClientIp(client): ClientIp,
-    signed_in: SignedIn,
-    JsonBody(Confirm { code }): JsonBody<Confirm>,
-) -> Result<Resp, ApiError> {
-    let auth = &state.config.auth;
-    let mut db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
-    let username = session.claims.sub.clone();
-    let row = db
-        .query_opt(
-            r#"SELECT t.secret, u.email FROM totp_factor t JOIN "user" u USING (username)
-                WHERE username = $1 AND t.confirmed_at IS NULL"#,
-            &[&username],
-        )
-        .await?
-        .ok_or_else(|| ApiError::Conflict {
-            code: "no_setup",
-            message: "Start setting up an authenticator app first.".into(),
-        })?;
-    let (secret, email): (Vec<u8>, Option<String>) = (row.get(0), row.get(1));
-    let step =
-        totp::check(&totp::totp(&secret, &username)?, &code, totp::now()).ok_or_else(|| {
-            ApiError::InvalidField {
-                field: "code",
-                message: "That code is not right. Enter the 6-digit code your app shows now."
-                    .into(),
-            }
-        })?;
-    let tx = db.transaction().await?;
-    let confirmed = tx
-        .execute(
-            "UPDATE totp_factor SET confirmed_at = now(), last_step = $2
-              WHERE username = $1 AND confirmed_at IS NULL",
-            &[&username, &i64::try_from(step).unwrap_or(i64::MAX)],
-        )
-        .await?;
-    if confirmed != 1 {
-        return Err(ApiError::Conflict {
-            code: "already_set_up",
-            message: "This account already has an authenticator app.".into(),
-        });
-    }
-    let codes = store_recovery_codes(&*tx, &username).await?;
-    audit::record(
-        &*tx,
-        Event::FactorAdded,
-        Some(&username),
-        Some(client),
-        serde_json::json!({"factor": "totp", "recovery_codes": codes.len()}),
+/// What the settings page shows of an account: its address, unused
+/// recovery codes and second factors.
+static ACCOUNT_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        r#"SELECT u.email,
+                  (SELECT count(*) FROM recovery_code r
+                    WHERE r.username = u.username AND r.used_at IS NULL),
+                  {}
+             FROM "user" u WHERE u.username = $1"#,
+        factors::columns("u.username")
     )
-    .await?;
-    tx.commit().await?;
-    if let Some(email) = email {
-        let site = &state.config.mail.site_url;
-        state.send_mail(email, messages::factor_added(site));
-    }
-    tracing::info!(user = %state.config.pseudonyms.log_tag(&username), "authenticator app added");
-    let mut resp = json_response(
-        StatusCode::OK,
-        &serde_json::json!({"recovery_codes": codes}),
-    );
-    let fresh = if session.claims.setup_only {
-        Some(session::lift_setup_only(
-            &auth.keys,
-            &auth.session,
-            &session.claims,
-        )?)
-    } else {
-        session.refreshed
-    };
-    if let Some(fresh) = fresh {
-        resp.headers_mut()
-            .insert(header::SET_COOKIE, fresh.cookie());
-    }
-    Ok(resp)
-}
+});
 
 /// `GET /api/me/account`: what the settings page shows about the account.
+/// `second_factor.totp_removable` says whether the app may be removed
+/// (not when it is the last factor of an account that must keep one).
 pub async fn account(State(state): State<AppState>, signed_in: SignedIn) -> Result<Resp, ApiError> {
     let db = state.personal.get().await?;
     let session = signed_in.confirm(&**db).await?;
     let username = &session.claims.sub;
     let row = db
-        .query_opt(
-            r#"SELECT u.email,
-                      (SELECT count(*) FROM recovery_code r
-                        WHERE r.username = u.username AND r.used_at IS NULL)
-                 FROM "user" u WHERE u.username = $1"#,
-            &[username],
-        )
+        .query_opt(&*ACCOUNT_SQL, &[username])
         .await?
         .ok_or(session::UNAUTHORIZED)?;
     let (email, left): (Option<String>, i64) = (row.get(0), row.get(1));
-    let factors = super::factors::of(&**db, username).await?;
+    let factors = Factors::from_row(&row, 2);
     let passkeys = super::passkey::list(&**db, username).await?;
     let mut resp = json_response(
         StatusCode::OK,
@@ -428,6 +325,7 @@ pub async fn account(State(state): State<AppState>, signed_in: SignedIn) -> Resu
             "second_factor": {
                 "totp": factors.totp,
                 "passkeys": passkeys,
+                "totp_removable": factors.totp && factors.may_remove_one(),
                 "recovery_codes_left": left,
             },
         }),

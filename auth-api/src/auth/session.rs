@@ -362,6 +362,25 @@ pub async fn revoke_all(
         .await?)
 }
 
+/// Ends the session `sid` if it is one of `username`'s that may still be
+/// valid and is not ended yet; whether it was.
+pub async fn revoke_one(
+    db: &impl GenericClient,
+    username: &str,
+    sid: Uuid,
+) -> Result<bool, ApiError> {
+    let ended = db
+        .execute(
+            "INSERT INTO revoked_session (session_id, expires_at)
+             SELECT session_id, expires_at FROM account_session
+              WHERE session_id = $2::text::uuid AND username = $1 AND expires_at > now()
+             ON CONFLICT (session_id) DO NOTHING",
+            &[&username, &sid.to_string()],
+        )
+        .await?;
+    Ok(ended == 1)
+}
+
 /// Deletes throttling and revocation rows nobody can need any more: the
 /// tables stay as small as the traffic of the last day.
 pub async fn prune(

@@ -1,0 +1,329 @@
+//! The authenticator app in the settings: setting one up, replacing it and
+//! removing it.
+//!
+//! Setting up takes two steps: `POST /api/me/totp` stores a new secret that
+//! counts for nothing yet and shows it; `POST /api/me/totp/confirm` with a
+//! code from the app makes it count. An account that has a confirmed app
+//! gets the new secret as a *pending replacement* beside the old one, once
+//! it typed its current password: the old app keeps working until a code
+//! from the new one confirms it, and the swap is one statement, so there is
+//! no moment with no app (nor with two).
+
+use axum::extract::State;
+use http::{StatusCode, header};
+use serde::Deserialize;
+
+use super::factors::{self, Factors};
+use super::session::{self, SignedIn};
+use super::{recovery_codes, totp};
+use crate::ApiError;
+use crate::account::messages;
+use crate::account::password::{self, Current};
+use crate::audit::{self, Event};
+use crate::client_addr::ClientIp;
+use crate::http::{JsonBody, OptionalJsonBody, Resp, json_response};
+use crate::state::AppState;
+
+/// A confirmation without a setup (or replacement) to confirm.
+fn no_setup() -> ApiError {
+    ApiError::Conflict {
+        code: "no_setup",
+        message: "Start setting up an authenticator app first.".into(),
+    }
+}
+
+/// The body of `POST /api/me/totp`, which may be sent without one.
+#[derive(Deserialize, Default)]
+pub struct Setup {
+    /// The current password: needed to replace a confirmed app.
+    #[serde(default)]
+    password: Option<String>,
+}
+
+/// `POST /api/me/totp`: a new secret to add to an authenticator app, as
+/// text, an `otpauth://` URI and a QR code (SVG). It counts once confirmed
+/// with a code from the app ([`confirm`]). For an account that has a
+/// confirmed app, it is a replacement, and needs the current password.
+pub async fn setup(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    signed_in: SignedIn,
+    OptionalJsonBody(body): OptionalJsonBody<Setup>,
+) -> Result<Resp, ApiError> {
+    let db = state.personal.get().await?;
+    let session = signed_in.confirm(&**db).await?;
+    let username = session.claims.sub.clone();
+    let secret = totp::new_secret()?;
+    // A first app (or one not confirmed yet) needs nothing but the session:
+    // the account has no factor to protect.
+    let stored = db
+        .execute(
+            "INSERT INTO totp_factor (username, secret) VALUES ($1, $2)
+             ON CONFLICT (username) DO UPDATE
+                SET secret = EXCLUDED.secret, created_at = now(), last_step = 0
+              WHERE totp_factor.confirmed_at IS NULL",
+            &[&username, &secret],
+        )
+        .await?;
+    drop(db);
+    if stored == 0 {
+        let typed = body
+            .and_then(|b| b.password)
+            .ok_or(ApiError::InvalidField {
+                field: "password",
+                message: "This account already has an authenticator app. To replace it, \
+                      enter your current password."
+                    .into(),
+            })?;
+        let purpose = "replace_authenticator";
+        if password::check_current(&state, &username, typed, client, purpose)
+            .await?
+            .is_none()
+        {
+            return Err(password::WRONG_PASSWORD);
+        }
+        let pending = state
+            .personal
+            .get()
+            .await?
+            .execute(
+                "UPDATE totp_factor SET pending_secret = $2, pending_created_at = now()
+                  WHERE username = $1 AND confirmed_at IS NOT NULL",
+                &[&username, &secret],
+            )
+            .await?;
+        if pending != 1 {
+            return Err(ApiError::Conflict {
+                code: "try_again",
+                message: "Your authenticator app was changed meanwhile. Please start again.".into(),
+            });
+        }
+    }
+    let generator = totp::totp(&secret, &username)?;
+    let (uri, qr_svg) = totp::enrollment(&generator)?;
+    let mut resp = json_response(
+        StatusCode::OK,
+        &serde_json::json!({
+            "secret": totp::secret_text(&secret),
+            "uri": uri,
+            "qr_svg": qr_svg,
+        }),
+    );
+    if let Some(fresh) = session.refreshed {
+        resp.headers_mut()
+            .insert(header::SET_COOKIE, fresh.cookie());
+    }
+    Ok(resp)
+}
+
+/// The body of `POST /api/me/totp/confirm`.
+#[derive(Deserialize)]
+pub struct Confirm {
+    code: String,
+}
+
+/// `POST /api/me/totp/confirm`: the first code from the new app.
+///
+/// A first app counts from now on (`"status": "added"`); the answer
+/// carries ten new recovery codes (shown this once) and, for a session that
+/// could only set up its factor, a full one. A replacement takes the old
+/// app's place (`"status": "replaced"`): codes from the old one stop
+/// working, the recovery codes stay.
+pub async fn confirm(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    signed_in: SignedIn,
+    JsonBody(Confirm { code }): JsonBody<Confirm>,
+) -> Result<Resp, ApiError> {
+    let auth = &state.config.auth;
+    let mut db = state.personal.get().await?;
+    let session = signed_in.confirm(&**db).await?;
+    let username = session.claims.sub.clone();
+    let row = db
+        .query_opt(
+            r#"SELECT t.secret, t.pending_secret, t.confirmed_at IS NOT NULL, u.email
+                 FROM totp_factor t JOIN "user" u USING (username)
+                WHERE username = $1"#,
+            &[&username],
+        )
+        .await?
+        .ok_or_else(no_setup)?;
+    let (secret, replacement, confirmed, email): (Vec<u8>, Option<Vec<u8>>, bool, Option<String>) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let new_secret = match (confirmed, replacement) {
+        (false, _) => secret,
+        (true, Some(replacement)) => replacement,
+        (true, None) => return Err(no_setup()),
+    };
+    let step =
+        totp::check(&totp::totp(&new_secret, &username)?, &code, totp::now()).ok_or_else(|| {
+            ApiError::InvalidField {
+                field: "code",
+                message: "That code is not right. Enter the 6-digit code your app shows now."
+                    .into(),
+            }
+        })?;
+    let step = i64::try_from(step).unwrap_or(i64::MAX);
+    let tx = db.transaction().await?;
+    let (body, fresh) = if confirmed {
+        // The swap, compare-and-set on the secret the code was checked
+        // against; the replay guard starts again at the new app's step.
+        let swapped = tx
+            .execute(
+                "UPDATE totp_factor
+                    SET secret = pending_secret, created_at = pending_created_at,
+                        confirmed_at = now(), last_step = $2,
+                        pending_secret = NULL, pending_created_at = NULL
+                  WHERE username = $1 AND confirmed_at IS NOT NULL AND pending_secret = $3",
+                &[&username, &step, &new_secret],
+            )
+            .await?;
+        if swapped != 1 {
+            return Err(no_setup());
+        }
+        audit::record(
+            &*tx,
+            Event::FactorReplaced,
+            Some(&username),
+            Some(client),
+            serde_json::json!({"factor": "totp"}),
+        )
+        .await?;
+        tx.commit().await?;
+        if let Some(email) = email {
+            let site = &state.config.mail.site_url;
+            state.send_mail(email, messages::factor_replaced(site));
+        }
+        tracing::info!(user = %state.config.pseudonyms.log_tag(&username), "authenticator app replaced");
+        (serde_json::json!({"status": "replaced"}), session.refreshed)
+    } else {
+        factors::lock(&*tx, &username).await?;
+        let confirmed = tx
+            .execute(
+                "UPDATE totp_factor SET confirmed_at = now(), last_step = $2
+                  WHERE username = $1 AND confirmed_at IS NULL AND secret = $3",
+                &[&username, &step, &new_secret],
+            )
+            .await?;
+        if confirmed != 1 {
+            return Err(no_setup());
+        }
+        let codes = recovery_codes::replace(&*tx, &username).await?;
+        audit::record(
+            &*tx,
+            Event::FactorAdded,
+            Some(&username),
+            Some(client),
+            serde_json::json!({"factor": "totp", "recovery_codes": codes.len()}),
+        )
+        .await?;
+        tx.commit().await?;
+        if let Some(email) = email {
+            let site = &state.config.mail.site_url;
+            state.send_mail(email, messages::factor_added(site));
+        }
+        tracing::info!(user = %state.config.pseudonyms.log_tag(&username), "authenticator app added");
+        let fresh = if session.claims.setup_only {
+            Some(session::lift_setup_only(
+                &auth.keys,
+                &auth.session,
+                &session.claims,
+            )?)
+        } else {
+            session.refreshed
+        };
+        (
+            serde_json::json!({"status": "added", "recovery_codes": codes}),
+            fresh,
+        )
+    };
+    let mut resp = json_response(StatusCode::OK, &body);
+    if let Some(fresh) = fresh {
+        resp.headers_mut()
+            .insert(header::SET_COOKIE, fresh.cookie());
+    }
+    Ok(resp)
+}
+
+/// The body of `POST /api/me/totp/remove`.
+#[derive(Deserialize)]
+pub struct Remove {
+    password: String,
+}
+
+/// Whether the account's app may be removed: there is one, and it is not
+/// the last factor of an account that must keep one.
+fn removable(factors: Factors) -> Result<(), ApiError> {
+    if !factors.totp {
+        return Err(ApiError::Conflict {
+            code: "no_authenticator",
+            message: "This account has no authenticator app to remove.".into(),
+        });
+    }
+    if !factors.may_remove_one() {
+        return Err(ApiError::Conflict {
+            code: "last_factor",
+            message: "Your account must keep a second way to sign in, and this app is its \
+                      only one. To use another phone, replace the app instead."
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// `POST /api/me/totp/remove`: removes the authenticator app, given the
+/// current password. Refused (409 `last_factor`) for the last factor of an
+/// account that must keep one. With no factor left, the recovery codes go
+/// too.
+pub async fn remove(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    signed_in: SignedIn,
+    JsonBody(Remove { password: typed }): JsonBody<Remove>,
+) -> Result<Resp, ApiError> {
+    let db = state.personal.get().await?;
+    let session = signed_in.confirm(&**db).await?;
+    let username = session.claims.sub.clone();
+    // Refused before the password is asked: nothing is learnt from it.
+    removable(factors::of(&**db, &username).await?)?;
+    drop(db);
+    let purpose = "remove_authenticator";
+    let Some(Current { email, .. }) =
+        password::check_current(&state, &username, typed, client, purpose).await?
+    else {
+        return Err(password::WRONG_PASSWORD);
+    };
+    let mut db = state.personal.get().await?;
+    let tx = db.transaction().await?;
+    factors::lock(&*tx, &username).await?;
+    removable(factors::of(&*tx, &username).await?)?;
+    tx.execute("DELETE FROM totp_factor WHERE username = $1", &[&username])
+        .await?;
+    let codes_deleted = !factors::of(&*tx, &username).await?.any();
+    if codes_deleted {
+        recovery_codes::delete(&*tx, &username).await?;
+    }
+    audit::record(
+        &*tx,
+        Event::FactorRemoved,
+        Some(&username),
+        Some(client),
+        serde_json::json!({"factor": "totp", "recovery_codes_deleted": codes_deleted}),
+    )
+    .await?;
+    tx.commit().await?;
+    if let Some(email) = email {
+        let site = &state.config.mail.site_url;
+        state.send_mail(email, messages::factor_removed(site, codes_deleted));
+    }
+    tracing::info!(user = %state.config.pseudonyms.log_tag(&username), codes_deleted, "authenticator app removed");
+    let mut resp = json_response(
+        StatusCode::OK,
+        &serde_json::json!({"status": "removed", "recovery_codes_deleted": codes_deleted}),
+    );
+    if let Some(fresh) = session.refreshed {
+        resp.headers_mut()
+            .insert(header::SET_COOKIE, fresh.cookie());
+    }
+    Ok(resp)
+}

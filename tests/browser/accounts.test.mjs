@@ -10,8 +10,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { startStack, launchBrowser, newPage, axeViolations } from './harness.mjs';
+import { newcomer, mailTo, literally } from './accounts-support.mjs';
 
 let stack;
 let browser;
@@ -54,18 +54,6 @@ async function assertAxeClean(what) {
   assert.deepEqual(violations, [], `axe-core on ${what}:\n${violations.join('\n')}`);
 }
 
-/** The messages maildev holds for `to`, once there are at least `n`. */
-async function mailTo(to, n) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const all = await (await fetch(`${stack.mailUrl}/email`)).json();
-    const mine = all.filter((m) => (m.to || []).some((t) => t.address === to));
-    if (mine.length >= n) return mine;
-    if (Date.now() > deadline) throw new Error(`expected ${n} messages to ${to}, got ${mine.length}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 async function signOut() {
   await page.goto(`${stack.baseUrl}/account/`);
   await Promise.all([page.waitForURL(`${stack.baseUrl}/`), page.locator('#sign-out').click()]);
@@ -94,18 +82,7 @@ before(async () => {
   stack = await startStack('accounts', { mail: true });
   browser = await launchBrowser();
   page = await newPage(browser);
-  // A seeded beneficiary with a current plan and no account yet, with the
-  // facts the form asks for (synthetic data).
-  const row = execFileSync('psql', [stack.dbUrl, '-tA', '-F', '|', '-c', `
-    SELECT b.lname, b.birthdate, b.zip_code, right(b.ssn, 4), p.plan_name
-      FROM beneficiary b
-      JOIN beneficiary_to_plan e ON e.beneficiary_id = b.beneficiary_id
-       AND e.start_date <= current_date AND (e.end_date IS NULL OR e.end_date >= current_date)
-      JOIN plan p ON p.plan_id = e.plan_id
-     WHERE NOT EXISTS (SELECT 1 FROM "user" u WHERE u.beneficiary_id = b.beneficiary_id)
-     ORDER BY b.beneficiary_id, e.start_date DESC LIMIT 1`]).toString().trim();
-  const [lastName, birthDate, zip, ssnLast4, planName] = row.split('|');
-  person = { lastName, birthDate, zip, ssnLast4, planName };
+  person = newcomer(stack);
   assert.match(person.ssnLast4, /^[0-9]{4}$/);
 });
 
@@ -144,7 +121,7 @@ test('creating the account mails a link that verifies the address once', async (
   await page.locator('#create-done').waitFor();
   assert.match(await page.locator('#create-done').textContent(), /Check your email/);
 
-  const [message] = await mailTo(account.email, 1);
+  const [message] = await mailTo(stack, account.email, 1);
   assert.equal(message.subject, 'Confirm your email address for whatever.gov');
   const link = message.text.match(/(http\S+\/account\/verify\/#token=[A-Za-z0-9_-]+)/)[1];
   assert.ok(link.startsWith(`${stack.baseUrl}/`), link);
@@ -182,7 +159,7 @@ test('the first sign-in leads to setting up an authenticator app', async () => {
   recoveryCodes = await page.locator('#recovery-codes code').allTextContents();
   assert.equal(recoveryCodes.length, 10);
   await assertAxeClean('the account page with recovery codes');
-  const told = await mailTo(account.email, 2);
+  const told = await mailTo(stack, account.email, 2);
   assert.equal(told[1].subject, 'An authenticator app was added to your whatever.gov account');
 });
 
@@ -197,7 +174,7 @@ test('signing in takes the password and a code, then shows the enrollment', asyn
   await page.getByLabel('Code from your app, or a recovery code').fill(code);
   await Promise.all([page.waitForURL('**/my-plan/'), page.locator('#second-factor-form [type="submit"]').click()]);
   await page.locator('.my-plan__current').waitFor();
-  assert.match(await page.locator('#my-plan').textContent(), new RegExp(person.planName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  assert.match(await page.locator('#my-plan').textContent(), literally(person.planName));
   assert.deepEqual(page.problems, []);
 });
 
@@ -206,7 +183,7 @@ test('a recovery code gets in once and only once', async () => {
   await passwordStep();
   await page.getByLabel('Code from your app, or a recovery code').fill(recoveryCodes[0]);
   await Promise.all([page.waitForURL('**/my-plan/'), page.locator('#second-factor-form [type="submit"]').click()]);
-  const told = await mailTo(account.email, 3);
+  const told = await mailTo(stack, account.email, 3);
   assert.equal(told[2].subject, 'A recovery code was used to sign in to whatever.gov');
 
   await signOut();
@@ -224,7 +201,7 @@ test('a forgotten password is reset from the mailed link, and the old sessions a
   await page.getByLabel('Code from your app, or a recovery code').fill(recoveryCodes[1]);
   await Promise.all([page.waitForURL('**/my-plan/'), page.locator('#second-factor-form [type="submit"]').click()]);
   await page.locator('.my-plan__current').waitFor();
-  const before = (await mailTo(account.email, 4)).length;
+  const before = (await mailTo(stack, account.email, 4)).length;
 
   const other = await newPage(browser);
   await other.goto(`${stack.baseUrl}/signin/`);
@@ -234,7 +211,7 @@ test('a forgotten password is reset from the mailed link, and the old sessions a
   await other.locator('#forgot-status', { hasText: 'If an account uses that email address' }).waitFor();
   const violations = await axeViolations(other);
   assert.deepEqual(violations, [], `axe-core on the reset page:\n${violations.join('\n')}`);
-  const messages = await mailTo(account.email, before + 1);
+  const messages = await mailTo(stack, account.email, before + 1);
   const reset = messages[before];
   assert.equal(reset.subject, 'Reset your whatever.gov password');
   const link = reset.text.match(/(http\S+\/account\/reset\/#token=[A-Za-z0-9_-]+)/)[1];
@@ -316,7 +293,7 @@ test('the authenticator app is replaced from the settings page, after the passwo
   assert.ok((await password.getAttribute('aria-describedby')).split(' ').includes('replace-password-error'));
   await assertAxeClean('the replace form with an error');
 
-  const before = (await mailTo(account.email, 1)).length;
+  const before = (await mailTo(stack, account.email, 1)).length;
   await password.fill(account.password);
   await page.locator('#replace-form [type="submit"]').click();
   await page.locator('#totp-secret').waitFor();
@@ -329,7 +306,7 @@ test('the authenticator app is replaced from the settings page, after the passwo
   await page.locator('#totp-form [type="submit"]').click();
   await page.locator('#totp-done', { hasText: 'is replaced' }).waitFor();
   assert.ok(await page.locator('#totp-done').evaluate((el) => el === document.activeElement), 'the outcome takes the focus');
-  const told = await mailTo(account.email, before + 1);
+  const told = await mailTo(stack, account.email, before + 1);
   assert.equal(told[before].subject, 'An authenticator app was changed on your whatever.gov account');
   secret = fresh;
   setupStep = step;
@@ -341,7 +318,7 @@ test('new recovery codes are shown once, the old ones stop working, the new app 
   assert.match(await page.locator('#recovery-left').textContent(), /5 recovery codes left/);
   await page.locator('#recovery-new').click();
   assert.match(await page.locator('#recovery-lead').textContent(), /stop working/);
-  const before = (await mailTo(account.email, 1)).length;
+  const before = (await mailTo(stack, account.email, 1)).length;
   await page.getByLabel('Your current password').fill(account.password);
   await page.locator('#recovery-form [type="submit"]').click();
   await page.locator('#recovery-codes').waitFor();
@@ -351,7 +328,7 @@ test('new recovery codes are shown once, the old ones stop working, the new app 
   assert.ok(await page.locator('#recovery-done').evaluate((el) => el === document.activeElement), 'focus on the new codes');
   assert.match(await page.locator('#account-status').textContent(), /new recovery codes/);
   await assertAxeClean('the account page with new recovery codes');
-  const told = await mailTo(account.email, before + 1);
+  const told = await mailTo(stack, account.email, before + 1);
   assert.equal(told[before].subject, 'New recovery codes for your whatever.gov account');
 
   // An old code never used is refused; a new one gets in.

@@ -782,3 +782,33 @@ async fn an_account_s_factors_are_asked_in_one_place() {
     );
     assert!(!zoe.may_remove_one());
 }
+
+#[tokio::test]
+async fn a_completed_two_step_sign_in_leaves_nothing_counted_against_the_address() {
+    let app = TestApp::start_with(|c| {
+        c.mail.smtp_url = "smtp://127.0.0.1:9".into();
+        // Three failures a minute from one address, then a wait.
+        c.auth.throttle.per_client.max = 3;
+    })
+    .await;
+    user_with_beneficiary(&app.sql().await, "ada", "pw-ada-1234", 1).await;
+    let ada = app.token("ada", "pw-ada-1234").await;
+    let (secret, codes, _) = set_up_totp(&app, &ada).await;
+    // More two-step sign-ins from one address than it may fail: the app's
+    // next code, then recovery codes (each step's code is accepted once).
+    let second_steps = std::iter::once(json!({"code": code_at_step(&secret, step_now() + 1)}))
+        .chain(codes[1..4].iter().map(|c| json!({"recovery_code": c})));
+    for (n, body) in second_steps.enumerate() {
+        let pending = password_step(&app, "ada", "pw-ada-1234").await;
+        let resp = post(&app, "/api/login/second-factor", None, Some(&pending), body).await;
+        assert_eq!(resp.status(), 200, "sign-in {n}");
+    }
+    let counted: i64 = app
+        .sql()
+        .await
+        .query_one("SELECT count(*) FROM login_failure", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(counted, 0, "every password step was taken back");
+}

@@ -104,6 +104,7 @@ pub async fn login(
         .await?;
 
     let signed_in = verdict != Verdict::Rejected;
+    let attempt_id = attempt.id();
     // With a second factor to come, the attempt stays counted until the
     // second step succeeds: a stolen password cannot reset the count that
     // holds back guessing the codes.
@@ -151,7 +152,7 @@ pub async fn login(
     }
     if has_factor {
         // The password is half of it: the session opens at the second step.
-        let cookie = second_factor::start_pending(&**db, &username).await?;
+        let cookie = second_factor::start_pending(&**db, &username, attempt_id).await?;
         tracing::info!(%user, "password accepted, second factor next");
         let mut resp = json_response(
             StatusCode::OK,

@@ -54,16 +54,25 @@ fn pending_cookie(token: &str, max_age: i64) -> HeaderValue {
     .expect("a token is a valid header value")
 }
 
-/// Starts a pending sign-in for `username` and returns its `Set-Cookie`.
+/// Starts a pending sign-in for `username`, whose password step is still
+/// counted as the failed login `attempt` (see
+/// [`throttle::Attempt::id`](super::throttle::Attempt::id)), and returns
+/// its `Set-Cookie`.
 pub async fn start_pending(
     db: &impl GenericClient,
     username: &str,
+    attempt: i64,
 ) -> Result<HeaderValue, ApiError> {
     let token = token::generate()?;
     db.execute(
-        "INSERT INTO pending_sign_in (token_hash, username, expires_at)
-         VALUES ($1, $2, now() + $3::float8 * interval '1 second')",
-        &[&token::digest(&token), &username, &(PENDING_SECS as f64)],
+        "INSERT INTO pending_sign_in (token_hash, username, expires_at, login_attempt)
+         VALUES ($1, $2, now() + $3::float8 * interval '1 second', $4)",
+        &[
+            &token::digest(&token),
+            &username,
+            &(PENDING_SECS as f64),
+            &attempt,
+        ],
     )
     .await?;
     Ok(pending_cookie(&token, PENDING_SECS))
@@ -100,16 +109,16 @@ pub async fn second_step(
     let auth = &state.config.auth;
     let pending = pending_token(&headers).ok_or(SIGN_IN_AGAIN)?;
     let db = state.pool.get().await?;
-    let username: Option<String> = db
+    let found: Option<(String, Option<i64>)> = db
         .query_opt(
             "UPDATE pending_sign_in SET attempts = attempts + 1
               WHERE token_hash = $1 AND expires_at > now() AND attempts < $2
-          RETURNING username",
+          RETURNING username, login_attempt",
             &[&token::digest(pending), &PENDING_TRIES],
         )
         .await?
-        .map(|row| row.get(0));
-    let Some(username) = username else {
+        .map(|row| (row.get(0), row.get(1)));
+    let Some((username, attempt)) = found else {
         let mut resp = SIGN_IN_AGAIN.response();
         resp.headers_mut()
             .insert(header::SET_COOKIE, pending_cookie("", 0));
@@ -150,8 +159,14 @@ pub async fn second_step(
         &[&token::digest(pending)],
     )
     .await?;
-    super::throttle::second_factor_succeeded(&**db, &state.config.pseudonyms, &username, client)
-        .await?;
+    super::throttle::second_factor_succeeded(
+        &**db,
+        &state.config.pseudonyms,
+        &username,
+        client,
+        attempt,
+    )
+    .await?;
     let issued = session::open(&auth.keys, &auth.session, &username)?;
     session::record(&**db, &auth.session, &issued.claims, client).await?;
     audit::record(

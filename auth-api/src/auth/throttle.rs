@@ -58,6 +58,12 @@ impl Attempt {
     pub fn tag(&self) -> &str {
         &self.tag
     }
+
+    /// The row that counts it (`login_failure.id`), for a sign-in that
+    /// completes later, at its second step.
+    pub fn id(&self) -> i64 {
+        self.id
+    }
 }
 
 /// Reserves one login attempt of `username` from `client`, or answers 429
@@ -227,21 +233,28 @@ pub async fn second_factor_failed(
 }
 
 /// A sign-in completed at its second step: as [`settle`] does for a
-/// success, the account's failures are forgotten (its password step stayed
-/// counted as a failure until now) and the address becomes a known one.
+/// success, the password step's reservation (`attempt`, counted as a
+/// failure until now) is taken back, the account's other failures are
+/// forgotten and the address becomes a known one. A sign-in that completes
+/// leaves nothing counted against its address, with a second factor or
+/// without.
 pub async fn second_factor_succeeded(
     db: &impl GenericClient,
     pseudonyms: &Pseudonyms,
     username: &str,
     client: IpAddr,
+    attempt: Option<i64>,
 ) -> Result<(), ApiError> {
     db.execute(
-        "WITH forgotten AS (
-             UPDATE login_failure SET account = NULL WHERE account = $1
+        "WITH taken_back AS (
+             DELETE FROM login_failure WHERE id = $3
+         ), forgotten AS (
+             UPDATE login_failure SET account = NULL
+              WHERE account = $1 AND id IS DISTINCT FROM $3
          )
          INSERT INTO login_known_client (account, client_addr) VALUES ($1, $2)
          ON CONFLICT (account, client_addr) DO UPDATE SET last_success = now()",
-        &[&pseudonyms.account(username), &client],
+        &[&pseudonyms.account(username), &client, &attempt],
     )
     .await?;
     Ok(())

@@ -222,22 +222,49 @@ pub async fn closed_loop<F>(
 where
     F: Fn(usize, u64) -> reqwest::RequestBuilder + Sync,
 {
+    closed_loop_with(
+        clients,
+        |c, n| {
+            let sent = request(c, n).send();
+            async move {
+                match sent.await {
+                    Ok(resp) if resp.status().is_success() => resp.bytes().await.is_ok(),
+                    _ => false,
+                }
+            }
+        },
+        until,
+    )
+    .await
+}
+
+/// `clients` clients, each in a loop of `attempt(client_index, n)` until
+/// `until` resolves. An attempt is whatever one unit of work is (a request,
+/// or the requests of a two-step sign-in) and says whether it succeeded;
+/// its latency is its whole time.
+pub async fn closed_loop_with<F, Fut>(
+    clients: usize,
+    attempt: F,
+    until: impl std::future::Future<Output = ()>,
+) -> Figures
+where
+    F: Fn(usize, u64) -> Fut + Sync,
+    Fut: std::future::Future<Output = bool>,
+{
     let stop = std::sync::atomic::AtomicBool::new(false);
     let started = Instant::now();
     let run = futures::future::join_all((0..clients).map(|c| {
-        let (stop, request) = (&stop, &request);
+        let (stop, attempt) = (&stop, &attempt);
         async move {
             let mut latencies = Vec::new();
             let mut errors = 0;
             let mut n = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let sent = Instant::now();
-                match request(c, n).send().await {
-                    Ok(resp) if resp.status().is_success() => match resp.bytes().await {
-                        Ok(_) => latencies.push((sent - started, sent.elapsed())),
-                        Err(_) => errors += 1,
-                    },
-                    _ => errors += 1,
+                if attempt(c, n).await {
+                    latencies.push((sent - started, sent.elapsed()));
+                } else {
+                    errors += 1;
                 }
                 n += 1;
             }

@@ -380,7 +380,8 @@ pub struct SignInFinish {
 
 /// `POST /api/login/passkey/finish`: the authenticator's answer; opens a
 /// session like a password and a second factor would. Any failure gets the
-/// one answer [`NOT_ACCEPTED`]; the log and the audit trail say which.
+/// one answer (401, "That passkey was not accepted"); the log and the
+/// audit trail say which.
 pub async fn sign_in_finish(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
@@ -464,7 +465,7 @@ pub async fn sign_in_finish(
     Ok(resp)
 }
 
-/// Answers a refused passkey sign-in with [`NOT_ACCEPTED`], having logged
+/// Answers a refused passkey sign-in with `NOT_ACCEPTED`, having logged
 /// and audited why.
 async fn refuse(
     db: &impl GenericClient,

@@ -199,12 +199,12 @@ test('sign-in rejects a wrong password, then signs in and shows the plan', async
   assert.equal(await page.locator('nav [data-auth="signed-in"]').first().isHidden(), true);
   await page.getByLabel('Username').fill(DEMO_USER.username);
   await page.getByLabel('Password').fill('not-the-password');
-  await page.getByRole('button', { name: /Sign in/ }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.locator('#signin-status').filter({ hasText: /do not match/ }).waitFor();
   assert.equal(await page.evaluate(() => localStorage.getItem('wg.session')), null);
 
   await page.getByLabel('Password').fill(DEMO_USER.password);
-  await Promise.all([page.waitForURL('**/my-plan/'), page.getByRole('button', { name: /Sign in/ }).click()]);
+  await Promise.all([page.waitForURL('**/my-plan/'), page.getByRole('button', { name: 'Sign in', exact: true }).click()]);
   const hint = await page.evaluate(() => localStorage.getItem('wg.session'));
   assert.equal(JSON.parse(hint).username, DEMO_USER.username);
   const cookies = await page.context().cookies();

@@ -299,31 +299,12 @@ pub async fn remove(
     removable(factors::of(&*tx, &username).await?)?;
     tx.execute("DELETE FROM totp_factor WHERE username = $1", &[&username])
         .await?;
-    let codes_deleted = !factors::of(&*tx, &username).await?.any();
-    if codes_deleted {
-        recovery_codes::delete(&*tx, &username).await?;
-    }
-    audit::record(
-        &*tx,
-        Event::FactorRemoved,
-        Some(&username),
-        Some(client),
-        serde_json::json!({"factor": "totp", "recovery_codes_deleted": codes_deleted}),
-    )
-    .await?;
+    let codes_deleted = factors::removed(&*tx, &username, client, "totp").await?;
     tx.commit().await?;
     if let Some(email) = email {
         let site = &state.config.mail.site_url;
         state.send_mail(email, messages::factor_removed(site, codes_deleted));
     }
     tracing::info!(user = %state.config.pseudonyms.log_tag(&username), codes_deleted, "authenticator app removed");
-    let mut resp = json_response(
-        StatusCode::OK,
-        &serde_json::json!({"status": "removed", "recovery_codes_deleted": codes_deleted}),
-    );
-    if let Some(fresh) = session.refreshed {
-        resp.headers_mut()
-            .insert(header::SET_COOKIE, fresh.cookie());
-    }
-    Ok(resp)
+    Ok(factors::removed_response(codes_deleted, session.refreshed))
 }

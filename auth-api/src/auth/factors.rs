@@ -10,9 +10,16 @@
 //! reads [`of`] after it, in one transaction: two removals at once cannot
 //! both see a factor left and leave the account with none.
 
+use std::net::IpAddr;
+
+use http::{StatusCode, header};
 use tokio_postgres::GenericClient;
 
+use super::recovery_codes;
+use super::session::IssuedToken;
 use crate::ApiError;
+use crate::audit::{self, Event};
+use crate::http::{Resp, json_response};
 
 /// A confirmed authenticator app (an unconfirmed one counts for nothing).
 const TOTP: &str = "EXISTS (SELECT 1 FROM totp_factor t \
@@ -105,6 +112,44 @@ pub async fn lock(tx: &impl GenericClient, username: &str) -> Result<(), ApiErro
     )
     .await?;
     Ok(())
+}
+
+/// What follows the removal of one `factor` (`totp`, `passkey`) from
+/// `username`, in the removal's transaction, after its lock: with no factor
+/// left the recovery codes go too (they stand in for one), and the removal
+/// is audited. Returns whether the codes went.
+pub async fn removed(
+    tx: &impl GenericClient,
+    username: &str,
+    client: IpAddr,
+    factor: &str,
+) -> Result<bool, ApiError> {
+    let codes_deleted = !of(tx, username).await?.any();
+    if codes_deleted {
+        recovery_codes::delete(tx, username).await?;
+    }
+    audit::record(
+        tx,
+        Event::FactorRemoved,
+        Some(username),
+        Some(client),
+        serde_json::json!({"factor": factor, "recovery_codes_deleted": codes_deleted}),
+    )
+    .await?;
+    Ok(codes_deleted)
+}
+
+/// The answer to a removed factor, with the session's refreshed cookie.
+pub fn removed_response(codes_deleted: bool, refreshed: Option<IssuedToken>) -> Resp {
+    let mut resp = json_response(
+        StatusCode::OK,
+        &serde_json::json!({"status": "removed", "recovery_codes_deleted": codes_deleted}),
+    );
+    if let Some(fresh) = refreshed {
+        resp.headers_mut()
+            .insert(header::SET_COOKIE, fresh.cookie());
+    }
+    resp
 }
 
 #[cfg(test)]

@@ -553,33 +553,14 @@ pub async fn remove(
     removable(&*tx, &username, &id).await?;
     tx.execute("DELETE FROM passkey WHERE credential_id = $1", &[&id])
         .await?;
-    let codes_deleted = !factors::of(&*tx, &username).await?.any();
-    if codes_deleted {
-        recovery_codes::delete(&*tx, &username).await?;
-    }
-    audit::record(
-        &*tx,
-        Event::FactorRemoved,
-        Some(&username),
-        Some(client),
-        serde_json::json!({"factor": "passkey", "recovery_codes_deleted": codes_deleted}),
-    )
-    .await?;
+    let codes_deleted = factors::removed(&*tx, &username, client, "passkey").await?;
     tx.commit().await?;
     if let Some(email) = email {
         let site = &state.config.mail.site_url;
         state.send_mail(email, messages::passkey_removed(site));
     }
     tracing::info!(user = %state.config.pseudonyms.log_tag(&username), codes_deleted, "passkey removed");
-    let mut resp = json_response(
-        StatusCode::OK,
-        &serde_json::json!({"status": "removed", "recovery_codes_deleted": codes_deleted}),
-    );
-    if let Some(fresh) = session.refreshed {
-        resp.headers_mut()
-            .insert(header::SET_COOKIE, fresh.cookie());
-    }
-    Ok(resp)
+    Ok(factors::removed_response(codes_deleted, session.refreshed))
 }
 
 #[cfg(test)]

@@ -30,40 +30,15 @@ fn create_body(facts: Value, username: &str, email: &str) -> Value {
 }
 
 async fn create(app: &TestApp, body: &Value) -> (u16, Value) {
-    let resp = app
-        .client
-        .post(app.url("/api/accounts"))
-        .json(body)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post_json("/api/accounts", None, body).await;
     (resp.status().as_u16(), resp.json().await.unwrap())
 }
 
 async fn verify(app: &TestApp, token: &str) -> (u16, Value) {
     let resp = app
-        .client
-        .post(app.url("/api/accounts/verify-email"))
-        .json(&json!({"token": token}))
-        .send()
-        .await
-        .unwrap();
+        .post_json("/api/accounts/verify-email", None, &json!({"token": token}))
+        .await;
     (resp.status().as_u16(), resp.json().await.unwrap())
-}
-
-/// The kinds of the audit rows about `username`, oldest first.
-async fn events_of(app: &TestApp, username: &str) -> Vec<String> {
-    app.sql()
-        .await
-        .query(
-            "SELECT kind FROM security_event WHERE username = $1 ORDER BY id",
-            &[&username],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
 }
 
 /// A server whose every statement runs as a login in `whatever_api_role`
@@ -148,7 +123,7 @@ async fn a_beneficiary_creates_verifies_and_signs_in_under_the_api_role() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "second_factor_required");
     assert_eq!(
-        events_of(&owner, "zoe.obrien").await,
+        owner.audit_kinds("zoe.obrien").await,
         [
             "account_created",
             "sign_in_unverified",

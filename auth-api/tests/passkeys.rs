@@ -180,11 +180,7 @@ impl Authenticator {
 // ---- the API ---------------------------------------------------------------
 
 async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> reqwest::Response {
-    let mut req = app.client.post(app.url(path)).json(&body);
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    req.send().await.unwrap()
+    app.post_json(path, token, &body).await
 }
 
 async fn json_of(resp: reqwest::Response) -> (u16, Value) {

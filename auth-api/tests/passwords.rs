@@ -14,26 +14,8 @@ use common::*;
 use serde_json::{Value, json};
 
 async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-    let mut req = app.client.post(app.url(path)).json(&body);
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    let resp = req.send().await.unwrap();
+    let resp = app.post_json(path, token, &body).await;
     (resp.status().as_u16(), resp.json().await.unwrap())
-}
-
-async fn kinds(app: &TestApp, username: &str) -> Vec<String> {
-    app.sql()
-        .await
-        .query(
-            "SELECT kind FROM security_event WHERE username = $1 ORDER BY id",
-            &[&username],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
 }
 
 #[tokio::test]
@@ -115,7 +97,7 @@ async fn a_reset_by_mail_works_once_and_ends_every_session() {
     let told = mail.wait_for("ada@example.com", 2).await;
     assert_eq!(told[1].subject, "Your whatever.gov password was changed");
     assert_eq!(
-        kinds(&app, "ada").await,
+        app.audit_kinds("ada").await,
         [
             "sign_in_succeeded",
             "sign_in_succeeded",
@@ -187,7 +169,7 @@ async fn a_change_needs_the_current_password_and_ends_the_other_sessions() {
     assert_eq!(status, 200);
     assert_eq!(app.enrollment(&mine).await.status(), 401);
     assert_eq!(
-        kinds(&app, "ada").await,
+        app.audit_kinds("ada").await,
         [
             "sign_in_succeeded",
             "sign_in_succeeded",
@@ -218,7 +200,7 @@ async fn wrong_current_passwords_count_against_the_sign_in_limits() {
     assert_eq!(status, 429, "{body}");
     assert_eq!(app.login("ada", "pw-ada-1234").await.status(), 429);
     assert_eq!(
-        kinds(&app, "ada").await,
+        app.audit_kinds("ada").await,
         [
             "sign_in_succeeded",
             "password_check_failed",

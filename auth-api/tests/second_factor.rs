@@ -234,16 +234,7 @@ async fn a_new_account_sets_up_totp_first_then_signs_in_with_it_and_a_code_works
     assert_eq!(resp.status(), 401);
 
     let sql = app.sql().await;
-    let kinds: Vec<String> = sql
-        .query(
-            "SELECT kind FROM security_event WHERE username = 'zoe' ORDER BY id",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let kinds = app.audit_kinds("zoe").await;
     assert_eq!(
         kinds,
         [
@@ -372,21 +363,6 @@ async fn a_pending_sign_in_allows_five_tries_then_the_password_again() {
             .contains("sign in again"),
         "{body}"
     );
-}
-
-/// The kinds of the audit rows about `username`, oldest first.
-async fn kinds(app: &TestApp, username: &str) -> Vec<String> {
-    app.sql()
-        .await
-        .query(
-            "SELECT kind FROM security_event WHERE username = $1 ORDER BY id",
-            &[&username],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
 }
 
 async fn account_of(app: &TestApp, token: &str) -> Value {
@@ -539,7 +515,7 @@ async fn replacing_the_app_needs_the_password_and_the_old_one_works_until_the_ne
         told[1].subject,
         "An authenticator app was changed on your whatever.gov account"
     );
-    let events = kinds(&app, "zoe").await;
+    let events = app.audit_kinds("zoe").await;
     assert_eq!(
         events[..6],
         [
@@ -657,7 +633,7 @@ async fn removing_the_app_is_refused_for_the_last_required_factor_and_takes_the_
         json!({"factor": "totp", "recovery_codes_deleted": true})
     );
     assert!(
-        kinds(&app, "zoe")
+        app.audit_kinds("zoe")
             .await
             .iter()
             .all(|k| k != "factor_removed")

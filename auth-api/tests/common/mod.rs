@@ -147,6 +147,35 @@ impl TestApp {
         session_cookie(&resp).expect("a session cookie")
     }
 
+    /// `POST path` with a JSON body, signed in with `token` if given.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// The kinds of the audit rows about `username`, oldest first.
+    pub async fn audit_kinds(&self, username: &str) -> Vec<String> {
+        self.sql()
+            .await
+            .query(
+                "SELECT kind FROM security_event WHERE username = $1 ORDER BY id",
+                &[&username],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    }
+
     /// `GET /api/me/enrollment` with a bearer token.
     pub async fn enrollment(&self, token: &str) -> reqwest::Response {
         self.client

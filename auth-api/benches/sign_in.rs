@@ -22,7 +22,9 @@
 //! `BENCH_ROUNDS` (default 2) the rounds, `BENCH_CLIENTS` (default 4 per
 //! core) the concurrent sign-ins.
 
-#[path = "../tests/process_support/mod.rs"]
+// The integration tests' support, shared; this bench uses part of it.
+#[allow(dead_code)]
+#[path = "../tests/it/process_support.rs"]
 mod process_support;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -11,7 +11,9 @@
 //! (default 5) and `SOAK_MAILS_PER_SEC` (default 20) shape the load.
 //! Everything runs on 127.0.0.1; every loop ends with its interval.
 
-#[path = "../tests/process_support/mod.rs"]
+// The integration tests' support, shared; this bench uses part of it.
+#[allow(dead_code)]
+#[path = "../tests/it/process_support.rs"]
 mod process_support;
 
 use std::time::{Duration, Instant};

@@ -5,12 +5,10 @@
 //!
 //! [`Passwords::checks`]: auth_api::auth::password::Passwords::checks
 
-mod common;
-
 use std::time::Duration;
 
 use auth_api::config::{Config, Limit};
-use common::*;
+use crate::common::*;
 use futures::future::join_all;
 
 fn limit(max: u32, secs: u64) -> Limit {

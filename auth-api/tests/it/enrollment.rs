@@ -1,9 +1,7 @@
 //! `GET /api/me/enrollment`: the right current plan across edge dates, the
 //! exact `Plan` shape, and no SSN anywhere.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 async fn enrollment_of(app: &TestApp, user: &str, password: &str) -> Value {

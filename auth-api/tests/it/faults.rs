@@ -2,14 +2,12 @@
 //! each bounded in time: its database restarted (on a private Postgres
 //! cluster this test may stop), and SIGTERM while requests are in flight.
 
-mod process_support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use load_harness::postgres::PrivateCluster;
-use process_support::*;
+use crate::process_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use whatever_test_db::TestDatabase;
 

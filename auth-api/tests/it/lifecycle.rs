@@ -3,15 +3,13 @@
 //! in-flight requests finish; with Postgres gone requests fail fast with 503
 //! and succeed again once it is back, without a restart.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auth_api::config::Config;
 use auth_api::state::AppState;
-use common::*;
+use crate::common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};

@@ -6,11 +6,9 @@
 //! replaced all at once. Codes are computed here from the shown secret with RFC 6238 written
 //! out below (HMAC-SHA-1 from aws-lc-rs), not with the server's library.
 
-mod common;
-
 use aws_lc_rs::hmac;
-use common::maildev::Maildev;
-use common::*;
+use crate::common::maildev::Maildev;
+use crate::common::*;
 use serde_json::{Value, json};
 
 /// RFC 4648 base32 (as the setup answer shows the secret, spaces allowed).

@@ -1,13 +1,11 @@
 //! Forged, expired and foreign tokens are refused; rotated keys keep old
 //! tokens valid.
 
-mod common;
-
 use auth_api::auth::keys::{Keyring, generate_pem};
 use auth_api::auth::token::{self, Claims};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use common::*;
+use crate::common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 
 fn claims_for(sub: &str, exp_in: i64) -> Claims {

@@ -2,12 +2,10 @@
 //! old password still signs in (and is then upgraded), and the bcrypt hash
 //! itself is no longer stored.
 
-mod common;
-
 use std::time::Duration;
 
 use auth_api::auth::password::{Verdict, check, verify_blocking};
-use common::*;
+use crate::common::*;
 
 async fn stored_hash(db: &tokio_postgres::Client, username: &str) -> String {
     db.query_one(

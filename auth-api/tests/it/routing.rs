@@ -2,10 +2,8 @@
 //! (no route, wrong method, wrong body) keeps the error contract, every
 //! answer carries a request id, and metrics are labelled by route template.
 
-mod common;
-
 use axum::body::Body;
-use common::*;
+use crate::common::*;
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;

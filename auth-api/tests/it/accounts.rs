@@ -3,10 +3,8 @@
 //! and the audit rows each step leaves (which the API's role cannot touch).
 //! Mail goes by SMTP to a real maildev and is read back through its API.
 
-mod common;
-
-use common::maildev::Maildev;
-use common::*;
+use crate::common::maildev::Maildev;
+use crate::common::*;
 use serde_json::{Value, json};
 use tokio_postgres::error::SqlState;
 

@@ -3,11 +3,9 @@
 //! keyed pseudonyms: nobody without the key can test a guess (a password
 //! typed into the username field, a name and address) against them.
 
-mod common;
-
 use auth_api::client_addr::ClientAddrConfig;
 use auth_api::pseudonym::Pseudonyms;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 

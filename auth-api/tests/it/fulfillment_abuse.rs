@@ -4,8 +4,6 @@
 //! a plain-HTTP upstream; and the retention that keeps finished requests
 //! from piling up.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use auth_api::client_addr::ClientAddrConfig;
 use auth_api::fulfillment::{FulfillmentSettings, spawn_for};
-use common::TestApp;
+use crate::common::TestApp;
 use fake_fulfillment::FakeFulfillment;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -330,7 +328,7 @@ async fn finished_requests_are_purged_after_the_retention_and_fresh_ones_kept() 
     );
     assert!(row.get::<_, bool>(1), "an expired request keeps no address");
     assert_eq!(queued(&app).await, 2);
-    assert!(common::logs().contains("finished fulfillment requests purged"));
+    assert!(crate::common::logs().contains("finished fulfillment requests purged"));
 }
 
 /// A plain TCP server answering every request with a redirect to
@@ -392,7 +390,7 @@ async fn a_redirecting_upstream_gets_no_repost_and_the_request_fails() {
         "the name and address went where the redirect pointed: {:?}",
         elsewhere.received()
     );
-    let logs = common::logs();
+    let logs = crate::common::logs();
     assert!(
         logs.contains("answered with a redirect; not followed"),
         "{logs}"

@@ -1,12 +1,10 @@
 //! Failed logins are throttled in Postgres, per username and address, per
 //! account, and per address; the throttle lifts when the window passes.
 
-mod common;
-
 use std::time::Duration;
 
 use auth_api::config::Limit;
-use common::*;
+use crate::common::*;
 
 fn limit(max: u32, secs: u64) -> Limit {
     Limit {

@@ -3,12 +3,10 @@
 //! production's logins are), while the SSN, DDL and the source-of-truth
 //! tables are out of its reach.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use auth_api::fulfillment::{FulfillmentSettings, spawn_for};
-use common::*;
+use crate::common::*;
 use fake_fulfillment::FakeFulfillment;
 use serde_json::json;
 use tokio_postgres::error::SqlState;

@@ -5,12 +5,10 @@
 //! passwords held back by the sign-in limits, and one session ended from
 //! another (never someone else's).
 
-mod common;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use common::maildev::Maildev;
-use common::*;
+use crate::common::maildev::Maildev;
+use crate::common::*;
 use serde_json::{Value, json};
 
 async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {

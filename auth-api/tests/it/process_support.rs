@@ -2,8 +2,6 @@
 //! as production runs it), a member to sign in as, and the JSON error shape
 //! every failure must have.
 
-#![allow(dead_code)] // each test file uses a different part
-
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};

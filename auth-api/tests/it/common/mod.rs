@@ -1,8 +1,6 @@
 //! A test app: a fresh migrated database, the real server on 127.0.0.1:0,
 //! a reqwest client, fixture builders, and the captured logs.
 
-#![allow(dead_code)] // each test file uses a different part
-
 pub mod maildev;
 
 use std::io::Write;

@@ -1,8 +1,6 @@
 //! Login, logout and sessions through the real server on real Postgres.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 #[tokio::test]

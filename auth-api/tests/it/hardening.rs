@@ -1,9 +1,7 @@
 //! What every request meets: limits, JSON errors, no HTTP Basic, security
 //! headers, routing, metrics.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 #[tokio::test]

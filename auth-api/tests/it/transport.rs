@@ -2,12 +2,10 @@
 //! signed-in routes keep capacity of their own, idle and silent connections
 //! are closed, the number served at once is capped, and shutdown drains.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::*;
+use crate::common::*;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -10,12 +10,10 @@
 //! follows. Alone in its test binary, so no other test's throttling is
 //! counted in the same process.
 
-mod common;
-
 use std::time::Duration;
 
 use auth_api::config::Limit;
-use common::*;
+use crate::common::*;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

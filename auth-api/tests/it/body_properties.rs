@@ -6,11 +6,9 @@
 //!
 //! Fixed seed, 64 cases by default; `PROPTEST_CASES=5000` runs more.
 
-mod process_support;
-
 use std::time::Duration;
 
-use process_support::*;
+use crate::process_support::*;
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;

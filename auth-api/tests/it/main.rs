@@ -1,0 +1,29 @@
+//! The auth-api's integration tests: one binary, one module per subject,
+//! each test against the real server (or the real binary) and a fresh
+//! Postgres database of its own. docs/testing.md describes the layout.
+
+mod common;
+mod process_support;
+
+mod accounts;
+mod body_properties;
+mod enrollment;
+mod faults;
+mod fulfillment;
+mod fulfillment_abuse;
+mod hardening;
+mod least_privilege;
+mod legacy_hashes;
+mod lifecycle;
+mod login;
+mod login_throttle;
+mod login_throttle_metric;
+mod passkeys;
+mod passwords;
+mod production_config;
+mod pseudonyms;
+mod routing;
+mod second_factor;
+mod throttle;
+mod tokens;
+mod transport;

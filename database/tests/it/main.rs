@@ -1,0 +1,7 @@
+//! The database crate's integration tests, against a real Postgres: one
+//! binary, one module per subject.
+
+mod pool;
+mod roles;
+mod schema;
+mod tls;

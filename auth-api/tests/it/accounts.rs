@@ -3,10 +3,11 @@
 //! and the audit rows each step leaves (which the API's role cannot touch).
 //! Mail goes by SMTP to a real maildev and is read back through its API.
 
-use crate::common::maildev::Maildev;
-use crate::common::*;
+use crate::maildev::Maildev;
 use serde_json::{Value, json};
 use tokio_postgres::error::SqlState;
+use whatever_test_app::fixtures::*;
+use whatever_test_app::*;
 
 /// The beneficiary [`insert_beneficiary`] writes: O'Brien, 1950-03-04,
 /// ZIP 02134, SSN ending in 1120.
@@ -28,15 +29,13 @@ fn create_body(facts: Value, username: &str, email: &str) -> Value {
 }
 
 async fn create(app: &TestApp, body: &Value) -> (u16, Value) {
-    let resp = app.post_json("/api/accounts", None, body).await;
-    (resp.status().as_u16(), resp.json().await.unwrap())
+    app.anonymous().post_json("/api/accounts", body).await
 }
 
 async fn verify(app: &TestApp, token: &str) -> (u16, Value) {
-    let resp = app
-        .post_json("/api/accounts/verify-email", None, &json!({"token": token}))
-        .await;
-    (resp.status().as_u16(), resp.json().await.unwrap())
+    app.anonymous()
+        .post_json("/api/accounts/verify-email", &json!({"token": token}))
+        .await
 }
 
 /// A server whose every statement runs as a login in `whatever_api_role`
@@ -116,7 +115,7 @@ async fn a_beneficiary_creates_verifies_and_signs_in_under_the_api_role() {
     // Signed in, but with nothing personal until a second factor is set up
     // (tests/second_factor.rs goes on from here).
     let token = app.token("zoe.obrien", "orchid lantern basin thirty").await;
-    let resp = app.enrollment(&token).await;
+    let resp = app.user(&token).get("/api/me/enrollment").await;
     assert_eq!(resp.status(), 403);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "second_factor_required");

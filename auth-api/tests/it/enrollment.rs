@@ -1,12 +1,16 @@
 //! `GET /api/me/enrollment`: the right current plan across edge dates, the
 //! exact `Plan` shape, and no SSN anywhere.
 
-use crate::common::*;
 use serde_json::{Value, json};
+use whatever_test_app::fixtures::*;
+use whatever_test_app::*;
 
 async fn enrollment_of(app: &TestApp, user: &str, password: &str) -> Value {
-    let token = app.token(user, password).await;
-    let resp = app.enrollment(&token).await;
+    let resp = app
+        .sign_in(user, password)
+        .await
+        .get("/api/me/enrollment")
+        .await;
     assert_eq!(resp.status(), 200);
     resp.json().await.unwrap()
 }
@@ -90,7 +94,7 @@ async fn the_answer_has_the_contract_shape_and_no_ssn() {
     enroll(&db, 42, "S5601-012-0", -5, None).await;
 
     let token = app.token("ada", "pw-ada-1234").await;
-    let resp = app.enrollment(&token).await;
+    let resp = app.user(&token).get("/api/me/enrollment").await;
     assert_eq!(resp.status(), 200);
     let text = resp.text().await.unwrap();
     assert!(
@@ -145,13 +149,11 @@ async fn a_user_without_a_beneficiary_gets_404_and_no_token_gets_401() {
     let db = app.sql().await;
     insert_user(&db, "staff", "pw-staff-1234", None).await;
     let token = app.token("staff", "pw-staff-1234").await;
-    assert_eq!(app.enrollment(&token).await.status(), 404);
-    let anonymous = app
-        .client
-        .get(app.url("/api/me/enrollment"))
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(
+        app.user(&token).get("/api/me/enrollment").await.status(),
+        404
+    );
+    let anonymous = app.anonymous().get("/api/me/enrollment").await;
     assert_eq!(anonymous.status(), 401);
 }
 
@@ -165,7 +167,13 @@ async fn a_plan_changed_by_a_sync_shows_on_the_next_request() {
     let token = app.token("ada", "pw-ada-1234").await;
     let monthly = |body: &Value| body["current_plan"]["avg_monthly_cost"].as_f64();
 
-    let before: Value = app.enrollment(&token).await.json().await.unwrap();
+    let before: Value = app
+        .user(&token)
+        .get("/api/me/enrollment")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(monthly(&before), Some(32.5));
     assert_eq!(
         before["current_plan"]["features"],
@@ -185,7 +193,13 @@ async fn a_plan_changed_by_a_sync_shows_on_the_next_request() {
     )
     .await
     .unwrap();
-    let after: Value = app.enrollment(&token).await.json().await.unwrap();
+    let after: Value = app
+        .user(&token)
+        .get("/api/me/enrollment")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
         monthly(&after),
         Some(41.25),
@@ -206,6 +220,12 @@ async fn a_plan_changed_by_a_sync_shows_on_the_next_request() {
     )
     .await
     .unwrap();
-    let next: Value = app.enrollment(&token).await.json().await.unwrap();
+    let next: Value = app
+        .user(&token)
+        .get("/api/me/enrollment")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(monthly(&next), Some(99.0));
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use load_harness::postgres::PrivateCluster;
 use crate::process_support::*;
+use load_harness::postgres::PrivateCluster;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use whatever_test_db::TestDatabase;
 

@@ -2,70 +2,29 @@
 //! Postgres database per test, and the fake Fulfillment API over real HTTP.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auth_api::client_addr::ClientAddrConfig;
 use auth_api::config::Config;
-use auth_api::fulfillment::{FulfillmentSettings, Worker, WorkerHandle, spawn_for};
-use auth_api::server::serve;
-use auth_api::state::AppState;
+use auth_api::fulfillment::{FulfillmentSettings, Worker};
 use fake_fulfillment::{FakeFulfillment, Mode};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use whatever_test_app::{Client, TestApp};
 use whatever_test_db::TestDatabase;
 
 const ACTIVE_PLAN: &str = "S5601-012-0";
 const INACTIVE_PLAN: &str = "S5601-099-0";
 const PATIENCE: Duration = Duration::from_secs(20);
+/// However slow the machine, no answer takes this long.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A running auth-api: socket, state and (optionally) its worker.
-struct Server {
-    base: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
-    worker: Option<WorkerHandle>,
-}
-
-impl Server {
-    async fn start(db: &TestDatabase, settings: FulfillmentSettings) -> Self {
-        let mut config = Config::for_tests(db.config().clone());
-        config.fulfillment = settings;
-        Self::start_with(config).await
-    }
-
-    async fn start_with(config: Config) -> Self {
-        whatever_database::logging::init();
-        let state = AppState::new(config).expect("state");
-        let worker = spawn_for(&state).expect("worker pool");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, state, async {
-            let _ = stopped.await;
-        }));
-        Self {
-            base,
-            stop: Some(stop),
-            task,
-            worker,
-        }
-    }
-
-    /// Stops like a deploy would: the socket, then the worker.
-    async fn shutdown(mut self) {
-        let _ = self.stop.take().expect("running").send(());
-        let _ = self.task.await;
-        if let Some(worker) = self.worker.take() {
-            worker.stop().await;
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
+/// The server with `settings`, and its worker unless they disable it.
+async fn start(db: &Arc<TestDatabase>, settings: FulfillmentSettings) -> TestApp {
+    TestApp::start_on(db.clone(), |c| c.fulfillment = settings)
+        .await
+        .with_worker()
 }
 
 fn settings_for(fake: &FakeFulfillment) -> FulfillmentSettings {
@@ -82,8 +41,8 @@ fn no_worker() -> FulfillmentSettings {
     }
 }
 
-async fn database() -> TestDatabase {
-    let db = TestDatabase::new().await.expect("test database");
+async fn database() -> Arc<TestDatabase> {
+    let db = Arc::new(TestDatabase::new().await.expect("test database"));
     let client = db.connect().await.unwrap();
     client
         .execute(
@@ -103,20 +62,16 @@ fn body(n: usize) -> Value {
            "address": "1 Main St <Apt 2> & Co", "city": "Boston", "state": "MA", "zip": "02134"})
 }
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
 /// Posts a request; returns the status, the JSON answer and the headers.
 async fn post(
-    server: &Server,
+    client: &Client,
     body: &Value,
     key: Option<&str>,
 ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
-    let mut req = http().post(server.url("/api/fulfillment")).json(body);
+    let mut req = client
+        .request(Method::POST, "/api/fulfillment")
+        .timeout(REQUEST_TIMEOUT)
+        .json(body);
     if let Some(key) = key {
         req = req.header("Idempotency-Key", key);
     }
@@ -127,16 +82,17 @@ async fn post(
 }
 
 /// Posts a valid request and returns its id.
-async fn submit(server: &Server, n: usize) -> String {
-    let (status, answer, _) = post(server, &body(n), None).await;
+async fn submit(client: &Client, n: usize) -> String {
+    let (status, answer, _) = post(client, &body(n), None).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
     assert_eq!(answer["status"], "queued");
     answer["request_id"].as_str().unwrap().to_string()
 }
 
-async fn get_status(server: &Server, id: &str) -> (StatusCode, Value) {
-    let resp = http()
-        .get(server.url(&format!("/api/fulfillment/{id}")))
+async fn get_status(client: &Client, id: &str) -> (StatusCode, Value) {
+    let resp = client
+        .request(Method::GET, &format!("/api/fulfillment/{id}"))
+        .timeout(REQUEST_TIMEOUT)
         .send()
         .await
         .unwrap();
@@ -144,10 +100,10 @@ async fn get_status(server: &Server, id: &str) -> (StatusCode, Value) {
 }
 
 /// Polls a request's status until it is `want`; returns the last answer.
-async fn wait_for_status(server: &Server, id: &str, want: &str) -> Value {
+async fn wait_for_status(client: &Client, id: &str, want: &str) -> Value {
     let deadline = Instant::now() + PATIENCE;
     loop {
-        let (code, answer) = get_status(server, id).await;
+        let (code, answer) = get_status(client, id).await;
         assert_eq!(code, StatusCode::OK, "{answer}");
         if answer["status"] == want {
             return answer;
@@ -198,11 +154,11 @@ async fn outbox_count(db: &TestDatabase) -> i64 {
 async fn a_request_is_delivered_once_with_its_id_as_idempotency_key() {
     let db = database().await;
     let fake = FakeFulfillment::start().await.unwrap();
-    let server = Server::start(&db, settings_for(&fake)).await;
+    let server = start(&db, settings_for(&fake)).await;
 
-    let id = submit(&server, 1).await;
+    let id = submit(&server.anonymous(), 1).await;
     assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 4);
-    let answer = wait_for_status(&server, &id, "sent").await;
+    let answer = wait_for_status(&server.anonymous(), &id, "sent").await;
     let keys: Vec<&str> = answer
         .as_object()
         .unwrap()
@@ -235,18 +191,21 @@ async fn an_upstream_down_for_a_while_then_back_gets_everything_exactly_once() {
     let db = database().await;
     let fake = FakeFulfillment::start().await.unwrap();
     fake.set_mode(Mode::Fail { status: 503 });
-    let server = Server::start(&db, settings_for(&fake)).await;
+    let server = start(&db, settings_for(&fake)).await;
 
     let mut ids = Vec::new();
     for n in 0..5 {
-        ids.push(submit(&server, n).await);
+        ids.push(submit(&server.anonymous(), n).await);
     }
     assert!(
         fake.wait_for_received(8, PATIENCE).await,
         "retries reach the upstream"
     );
     for id in &ids {
-        assert_eq!(get_status(&server, id).await.1["status"], "queued");
+        assert_eq!(
+            get_status(&server.anonymous(), id).await.1["status"],
+            "queued"
+        );
         let row = outbox_row(&db, id).await;
         assert!(!row.get::<_, bool>("erased"), "still needed for the retry");
     }
@@ -258,7 +217,7 @@ async fn an_upstream_down_for_a_while_then_back_gets_everything_exactly_once() {
 
     fake.set_mode(Mode::Succeed);
     for id in &ids {
-        wait_for_status(&server, id, "sent").await;
+        wait_for_status(&server.anonymous(), id, "sent").await;
     }
     // Settle, then check nothing was delivered twice or retried after success.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -289,9 +248,9 @@ async fn a_dead_upstream_is_not_hammered() {
         breaker_pause: Duration::from_millis(1000),
         ..settings_for(&fake)
     };
-    let server = Server::start(&db, settings).await;
+    let server = start(&db, settings).await;
     for n in 0..3 {
-        submit(&server, n).await;
+        submit(&server.anonymous(), n).await;
     }
     tokio::time::sleep(Duration::from_millis(2500)).await;
     // Without the breaker, three requests retried every ~20 ms would call
@@ -314,15 +273,15 @@ async fn a_hanging_upstream_times_out_and_the_api_stays_fast() {
         lease: Duration::from_secs(3),
         ..settings_for(&fake)
     };
-    let server = Server::start(&db, settings).await;
+    let server = start(&db, settings).await;
 
-    let id = submit(&server, 1).await;
+    let id = submit(&server.anonymous(), 1).await;
     assert!(fake.wait_for_received(1, PATIENCE).await);
     // While a call hangs upstream, every route answers at once.
     for _ in 0..5 {
         for path in ["/healthz", "/readyz"] {
             let started = Instant::now();
-            let resp = http().get(server.url(path)).send().await.unwrap();
+            let resp = server.anonymous().get(path).await;
             assert_eq!(resp.status(), StatusCode::OK, "{path}");
             assert!(
                 started.elapsed() < Duration::from_millis(800),
@@ -330,7 +289,7 @@ async fn a_hanging_upstream_times_out_and_the_api_stays_fast() {
             );
         }
         let started = Instant::now();
-        let (status, _, _) = post(&server, &body(2), None).await;
+        let (status, _, _) = post(&server.anonymous(), &body(2), None).await;
         assert_eq!(status, StatusCode::ACCEPTED);
         assert!(started.elapsed() < Duration::from_millis(800), "POST slow");
     }
@@ -356,7 +315,7 @@ async fn a_hanging_upstream_times_out_and_the_api_stays_fast() {
     assert_eq!(error.as_deref(), Some("timed out"));
 
     fake.set_mode(Mode::Succeed);
-    wait_for_status(&server, &id, "sent").await;
+    wait_for_status(&server.anonymous(), &id, "sent").await;
     assert!(fake.wait_for_deliveries(6, PATIENCE).await);
     assert_eq!(fake.delivery_count(), 6);
     server.shutdown().await;
@@ -367,10 +326,10 @@ async fn a_4xx_is_a_permanent_failure_with_its_reason_and_not_retried() {
     let db = database().await;
     let fake = FakeFulfillment::start().await.unwrap();
     fake.set_mode(Mode::Fail { status: 422 });
-    let server = Server::start(&db, settings_for(&fake)).await;
+    let server = start(&db, settings_for(&fake)).await;
 
-    let id = submit(&server, 1).await;
-    let answer = wait_for_status(&server, &id, "failed").await;
+    let id = submit(&server.anonymous(), 1).await;
+    let answer = wait_for_status(&server.anonymous(), &id, "failed").await;
     assert_eq!(
         answer["reason"],
         "rejected by the Fulfillment API (HTTP 422): invalid_request"
@@ -390,9 +349,9 @@ async fn requests_too_old_are_given_up_with_a_reason() {
         max_age: Duration::from_millis(800),
         ..settings_for(&fake)
     };
-    let server = Server::start(&db, settings).await;
-    let id = submit(&server, 1).await;
-    let answer = wait_for_status(&server, &id, "failed").await;
+    let server = start(&db, settings).await;
+    let id = submit(&server.anonymous(), 1).await;
+    let answer = wait_for_status(&server.anonymous(), &id, "failed").await;
     let reason = answer["reason"].as_str().unwrap();
     assert!(reason.starts_with("gave up after "), "{reason}");
     assert!(reason.ends_with("HTTP 503"), "{reason}");
@@ -406,10 +365,10 @@ async fn two_workers_racing_on_one_outbox_deliver_each_request_once() {
     let fake = FakeFulfillment::start().await.unwrap();
     // Slow enough that both workers are busy at once.
     fake.set_mode(Mode::Slow { delay_ms: 20 });
-    let server = Server::start(&db, no_worker()).await;
+    let server = start(&db, no_worker()).await;
     let mut ids = Vec::new();
     for n in 0..50 {
-        ids.push(submit(&server, n).await);
+        ids.push(submit(&server.anonymous(), n).await);
     }
 
     let settings = FulfillmentSettings {
@@ -458,13 +417,13 @@ async fn a_request_accepted_before_a_shutdown_is_delivered_after_restart() {
     let db = database().await;
     let fake = FakeFulfillment::start().await.unwrap();
     // First life: accepts, but its worker never gets to run.
-    let first = Server::start(&db, no_worker()).await;
-    let id = submit(&first, 1).await;
+    let first = start(&db, no_worker()).await;
+    let id = submit(&first.anonymous(), 1).await;
     first.shutdown().await;
     assert_eq!(fake.received().len(), 0);
 
-    let second = Server::start(&db, settings_for(&fake)).await;
-    wait_for_status(&second, &id, "sent").await;
+    let second = start(&db, settings_for(&fake)).await;
+    wait_for_status(&second.anonymous(), &id, "sent").await;
     assert_eq!(fake.delivery_count(), 1);
     assert_eq!(fake.deliveries()[0].idempotency_key, id);
     second.shutdown().await;
@@ -473,10 +432,13 @@ async fn a_request_accepted_before_a_shutdown_is_delivered_after_restart() {
 #[tokio::test]
 async fn without_an_upstream_requests_wait_in_the_queue() {
     let db = database().await;
-    let server = Server::start(&db, FulfillmentSettings::for_tests()).await;
-    let id = submit(&server, 1).await;
+    let server = start(&db, FulfillmentSettings::for_tests()).await;
+    let id = submit(&server.anonymous(), 1).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(get_status(&server, &id).await.1["status"], "queued");
+    assert_eq!(
+        get_status(&server.anonymous(), &id).await.1["status"],
+        "queued"
+    );
     assert_eq!(outbox_row(&db, &id).await.get::<_, i32>("attempts"), 0);
     server.shutdown().await;
 }
@@ -520,12 +482,7 @@ async fn a_process_killed_mid_delivery_loses_nothing() {
     })
     .await
     .expect("auth-api starts");
-    let first = Server {
-        base: format!("http://{addr}"),
-        stop: None,
-        task: tokio::spawn(async {}),
-        worker: None,
-    };
+    let first = Client::to(&format!("http://{addr}"));
     let id = submit(&first, 1).await;
     assert!(
         fake.wait_for_received(1, PATIENCE).await,
@@ -541,10 +498,10 @@ async fn a_process_killed_mid_delivery_loses_nothing() {
 
     // The dead process's lease (4 s) must run out before anyone retries.
     fake.set_mode(Mode::Succeed);
-    let second = Server::start(&db, settings_for(&fake)).await;
+    let second = start(&db, settings_for(&fake)).await;
     let answer = tokio::time::timeout(Duration::from_secs(40), async {
         loop {
-            let (_, answer) = get_status(&second, &id).await;
+            let (_, answer) = get_status(&second.anonymous(), &id).await;
             if answer["status"] == "sent" {
                 return answer;
             }
@@ -566,17 +523,17 @@ async fn a_process_killed_mid_delivery_loses_nothing() {
 #[tokio::test]
 async fn an_idempotency_key_replays_its_request_and_refuses_another_body() {
     let db = database().await;
-    let server = Server::start(&db, no_worker()).await;
+    let server = start(&db, no_worker()).await;
 
-    let (status, first, _) = post(&server, &body(1), Some("order-7f3a")).await;
+    let (status, first, _) = post(&server.anonymous(), &body(1), Some("order-7f3a")).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    let (status, again, headers) = post(&server, &body(1), Some("order-7f3a")).await;
+    let (status, again, headers) = post(&server.anonymous(), &body(1), Some("order-7f3a")).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(again["request_id"], first["request_id"]);
     assert_eq!(headers["idempotent-replayed"], "true");
     assert_eq!(outbox_count(&db).await, 1, "a replay creates nothing");
 
-    let (status, conflict, _) = post(&server, &body(2), Some("order-7f3a")).await;
+    let (status, conflict, _) = post(&server.anonymous(), &body(2), Some("order-7f3a")).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(conflict["error"]["code"], "idempotency_key_reused");
     assert!(
@@ -584,13 +541,13 @@ async fn an_idempotency_key_replays_its_request_and_refuses_another_body() {
         "another body learns nothing about the first: {conflict}"
     );
 
-    let (_, other, _) = post(&server, &body(1), Some("order-other")).await;
+    let (_, other, _) = post(&server.anonymous(), &body(1), Some("order-other")).await;
     assert_ne!(other["request_id"], first["request_id"]);
     assert_eq!(outbox_count(&db).await, 2);
 
     // Ten concurrent retries of one new key: one request.
     let answers = futures::future::join_all(
-        (0..10).map(|_| async { post(&server, &body(3), Some("burst-key")).await }),
+        (0..10).map(|_| async { post(&server.anonymous(), &body(3), Some("burst-key")).await }),
     )
     .await;
     let ids: std::collections::HashSet<_> = answers
@@ -618,7 +575,7 @@ async fn an_idempotency_key_replays_its_request_and_refuses_another_body() {
 #[tokio::test]
 async fn validation_errors_name_the_field_and_queue_nothing() {
     let db = database().await;
-    let server = Server::start(&db, no_worker()).await;
+    let server = start(&db, no_worker()).await;
     let with = |key: &str, value: Value| {
         let mut b = body(1);
         b[key] = value;
@@ -660,7 +617,7 @@ async fn validation_errors_name_the_field_and_queue_nothing() {
         (with("zip", json!(2134)), "zip", "zip must be a string"),
     ];
     for (request, field, message) in cases {
-        let (status, answer, _) = post(&server, &request, None).await;
+        let (status, answer, _) = post(&server.anonymous(), &request, None).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
         assert_eq!(
             answer,
@@ -669,16 +626,17 @@ async fn validation_errors_name_the_field_and_queue_nothing() {
     }
     let mut missing = body(1);
     missing.as_object_mut().unwrap().remove("city");
-    let (status, answer, _) = post(&server, &missing, None).await;
+    let (status, answer, _) = post(&server.anonymous(), &missing, None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(answer["error"]["field"], "city");
 
-    let (status, answer, _) = post(&server, &body(1), Some("with space")).await;
+    let (status, answer, _) = post(&server.anonymous(), &body(1), Some("with space")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(answer["error"]["field"], "Idempotency-Key");
 
-    let resp = http()
-        .post(server.url("/api/fulfillment"))
+    let resp = server
+        .anonymous()
+        .request(Method::POST, "/api/fulfillment")
         .header("content-type", "application/json")
         .body("{\"plan_id\": ")
         .send()
@@ -695,21 +653,17 @@ async fn validation_errors_name_the_field_and_queue_nothing() {
 #[tokio::test]
 async fn unknown_or_malformed_ids_are_not_found() {
     let db = database().await;
-    let server = Server::start(&db, no_worker()).await;
+    let server = start(&db, no_worker()).await;
     for id in [
         uuid::Uuid::new_v4().to_string(),
         "not-a-uuid".into(),
         "1".into(),
     ] {
-        let (status, answer) = get_status(&server, &id).await;
+        let (status, answer) = get_status(&server.anonymous(), &id).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{id}");
         assert_eq!(answer["error"]["code"], "not_found");
     }
-    let resp = http()
-        .get(server.url("/api/fulfillment"))
-        .send()
-        .await
-        .unwrap();
+    let resp = server.anonymous().get("/api/fulfillment").await;
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
     server.shutdown().await;
 }
@@ -719,20 +673,25 @@ async fn the_rate_limit_is_per_client_and_shared_by_replicas() {
     let db = database().await;
     // Behind the load balancer, as in production: the viewer, then the
     // CloudFront edge the ALB recorded. Login throttling reads the same.
-    let mut config = Config::for_tests(db.config().clone());
-    config.fulfillment = FulfillmentSettings {
-        rate_limit: 3,
-        ..no_worker()
+    let behind_balancer = |config: &mut Config| {
+        config.fulfillment = FulfillmentSettings {
+            rate_limit: 3,
+            ..no_worker()
+        };
+        config.client_addr = ClientAddrConfig {
+            trust_forwarded_for: true,
+            trusted_proxy_hops: 1,
+        };
     };
-    config.client_addr = ClientAddrConfig {
-        trust_forwarded_for: true,
-        trusted_proxy_hops: 1,
-    };
-    let a = Server::start_with(config.clone()).await;
-    let b = Server::start_with(config).await;
-    let from = |server: &Server, ip: &str, n: usize| {
-        http()
-            .post(server.url("/api/fulfillment"))
+    let a = TestApp::start_on(db.clone(), behind_balancer)
+        .await
+        .with_worker();
+    let b = a.replica(behind_balancer).await.with_worker();
+    let from = |server: &TestApp, ip: &str, n: usize| {
+        server
+            .anonymous()
+            .request(Method::POST, "/api/fulfillment")
+            .timeout(REQUEST_TIMEOUT)
             // A forged left-most entry must not let a client escape its limit.
             .header(
                 "x-forwarded-for",
@@ -766,14 +725,18 @@ async fn the_rate_limit_is_per_client_and_shared_by_replicas() {
 
 #[tokio::test]
 async fn the_outbox_gauges_report_the_backlog() {
+    // The metrics recorder is process-wide: nothing else may record here.
+    if !whatever_test_app::in_own_process("fulfillment::the_outbox_gauges_report_the_backlog") {
+        return;
+    }
     let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .expect("recorder");
     let db = database().await;
     // No upstream: requests wait, the gauges show them waiting.
-    let server = Server::start(&db, FulfillmentSettings::for_tests()).await;
-    submit(&server, 1).await;
-    submit(&server, 2).await;
+    let server = start(&db, FulfillmentSettings::for_tests()).await;
+    submit(&server.anonymous(), 1).await;
+    submit(&server.anonymous(), 2).await;
     let deadline = Instant::now() + PATIENCE;
     loop {
         let text = handle.render();

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use auth_api::client_addr::ClientAddrConfig;
 use auth_api::fulfillment::{FulfillmentSettings, spawn_for};
-use crate::common::TestApp;
 use fake_fulfillment::FakeFulfillment;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use whatever_test_app::TestApp;
 
 const PLAN: &str = "S5601-012-0";
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -87,12 +87,7 @@ async fn queued(app: &TestApp) -> i64 {
 }
 
 async fn status_of(app: &TestApp, id: &str) -> (StatusCode, Value) {
-    let resp = app
-        .client
-        .get(app.url(&format!("/api/fulfillment/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.anonymous().get(&format!("/api/fulfillment/{id}")).await;
     (resp.status(), resp.json().await.unwrap())
 }
 
@@ -328,7 +323,7 @@ async fn finished_requests_are_purged_after_the_retention_and_fresh_ones_kept() 
     );
     assert!(row.get::<_, bool>(1), "an expired request keeps no address");
     assert_eq!(queued(&app).await, 2);
-    assert!(crate::common::logs().contains("finished fulfillment requests purged"));
+    assert!(whatever_test_app::logs().contains("finished fulfillment requests purged"));
 }
 
 /// A plain TCP server answering every request with a redirect to
@@ -390,7 +385,7 @@ async fn a_redirecting_upstream_gets_no_repost_and_the_request_fails() {
         "the name and address went where the redirect pointed: {:?}",
         elsewhere.received()
     );
-    let logs = crate::common::logs();
+    let logs = whatever_test_app::logs();
     assert!(
         logs.contains("answered with a redirect; not followed"),
         "{logs}"

@@ -1,8 +1,9 @@
 //! What every request meets: limits, JSON errors, no HTTP Basic, security
 //! headers, routing, metrics.
 
-use crate::common::*;
 use serde_json::Value;
+use whatever_test_app::fixtures::*;
+use whatever_test_app::*;
 
 #[tokio::test]
 async fn malformed_json_is_a_clear_400() {
@@ -85,12 +86,7 @@ async fn http_basic_gets_the_same_401_as_nothing_and_no_challenge() {
         .send()
         .await
         .unwrap();
-    let nothing = app
-        .client
-        .get(app.url("/api/me/enrollment"))
-        .send()
-        .await
-        .unwrap();
+    let nothing = app.anonymous().get("/api/me/enrollment").await;
     assert_eq!(basic.status(), 401);
     assert_eq!(nothing.status(), 401);
     assert!(basic.headers().get("www-authenticate").is_none());
@@ -102,7 +98,7 @@ async fn http_basic_gets_the_same_401_as_nothing_and_no_challenge() {
 async fn unknown_routes_are_json_404_and_wrong_methods_405() {
     let app = TestApp::start().await;
     for path in ["/api/nope", "/api/me", "/nothing"] {
-        let resp = app.client.get(app.url(path)).send().await.unwrap();
+        let resp = app.anonymous().get(path).await;
         assert_eq!(resp.status(), 404, "{path}");
         assert!(
             resp.headers()["content-type"]
@@ -138,8 +134,8 @@ async fn unknown_routes_are_json_404_and_wrong_methods_405() {
 async fn every_answer_carries_the_security_headers() {
     let app = TestApp::start().await;
     for resp in [
-        app.client.get(app.url("/healthz")).send().await.unwrap(),
-        app.client.get(app.url("/api/nope")).send().await.unwrap(),
+        app.anonymous().get("/healthz").await,
+        app.anonymous().get("/api/nope").await,
         app.login("x", "y").await,
     ] {
         let h = resp.headers();
@@ -152,17 +148,13 @@ async fn every_answer_carries_the_security_headers() {
 
 #[tokio::test]
 async fn metrics_are_served_on_the_admin_port_only() {
+    // The metrics recorder is process-wide: nothing else may record here.
+    if !whatever_test_app::in_own_process("hardening::metrics_are_served_on_the_admin_port_only") {
+        return;
+    }
     let app = TestApp::start().await;
     assert_eq!(app.login("x", "y").await.status(), 401);
-    assert_eq!(
-        app.client
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(app.anonymous().get("/metrics").await.status(), 404);
 
     let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let admin_addr = admin.local_addr().unwrap();

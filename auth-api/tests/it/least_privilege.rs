@@ -6,10 +6,11 @@
 use std::time::{Duration, Instant};
 
 use auth_api::fulfillment::{FulfillmentSettings, spawn_for};
-use crate::common::*;
 use fake_fulfillment::FakeFulfillment;
 use serde_json::json;
 use tokio_postgres::error::SqlState;
+use whatever_test_app::fixtures::*;
+use whatever_test_app::*;
 
 const PLAN: &str = "S5601-012-0";
 
@@ -92,33 +93,22 @@ async fn every_route_works_under_the_api_role() {
         .await;
     let worker = spawn_for(&app.state).unwrap().expect("a worker");
 
-    assert_eq!(
-        app.client
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.anonymous().get("/readyz").await.status(), 200);
     // A failed login (throttling writes), then a good one, the enrollment
     // (the beneficiary without its SSN, plans, revocations) and a logout.
     assert_eq!(app.login("zoe", "wrong-password").await.status(), 401);
     let token = app.token("zoe", "pw-12345678").await;
-    let resp = app.enrollment(&token).await;
+    let resp = app.user(&token).get("/api/me/enrollment").await;
     assert_eq!(resp.status(), 200);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["current_plan"]["plan_id"], PLAN);
     assert!(!body.to_string().contains(SSN));
-    let resp = app
-        .client
-        .post(app.url("/api/logout"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.user(&token).post_empty("/api/logout").await;
     assert!(resp.status().is_success(), "{}", resp.status());
-    assert_eq!(app.enrollment(&token).await.status(), 401);
+    assert_eq!(
+        app.user(&token).get("/api/me/enrollment").await.status(),
+        401
+    );
 
     // "Mail me this": queued, replayed, delivered by the worker, read back.
     let mail = json!({"plan_id": PLAN, "name": "Zoë O'Brien", "address": "1 Main St",
@@ -137,12 +127,7 @@ async fn every_route_works_under_the_api_role() {
     let id = first["request_id"].as_str().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let resp = app
-            .client
-            .get(app.url(&format!("/api/fulfillment/{id}")))
-            .send()
-            .await
-            .unwrap();
+        let resp = app.anonymous().get(&format!("/api/fulfillment/{id}")).await;
         let answer: serde_json::Value = resp.json().await.unwrap();
         if answer["status"] == "sent" {
             break;

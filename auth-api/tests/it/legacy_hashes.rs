@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use auth_api::auth::password::{Verdict, check, verify_blocking};
-use crate::common::*;
+use whatever_test_app::fixtures::*;
+use whatever_test_app::*;
 
 async fn stored_hash(db: &tokio_postgres::Client, username: &str) -> String {
     db.query_one(

@@ -7,26 +7,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use auth_api::config::Config;
-use auth_api::state::AppState;
-use crate::common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
+use whatever_test_app::fixtures::*;
+use whatever_test_app::*;
 use whatever_test_db::TestDatabase;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_fails_readiness_first_then_finishes_in_flight_requests() {
-    let db = TestDatabase::new().await.unwrap();
-    let mut config = Config::for_tests(db.config().clone());
-    config.shutdown_drain = Duration::from_millis(1500);
-    let state = AppState::new(config).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (term, on_term) = oneshot::channel::<()>();
-    let server = tokio::spawn(auth_api::server::serve(listener, state, async {
-        let _ = on_term.await;
-    }));
+    let mut app = TestApp::start_with(|c| c.shutdown_drain = Duration::from_millis(1500)).await;
+    let addr = app.addr;
     let client = reqwest::Client::new();
     let get = |path: &str| client.get(format!("http://{addr}{path}")).send();
     assert_eq!(get("/readyz").await.unwrap().status(), 200, "control");
@@ -46,7 +37,7 @@ async fn sigterm_fails_readiness_first_then_finishes_in_flight_requests() {
         .await
         .unwrap();
 
-    let _ = term.send(());
+    app.terminate();
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(get("/readyz").await.unwrap().status(), 503, "draining");
     assert_eq!(
@@ -60,7 +51,7 @@ async fn sigterm_fails_readiness_first_then_finishes_in_flight_requests() {
         TcpStream::connect(addr).await.is_err(),
         "the listener is still open after the drain"
     );
-    assert!(!server.is_finished(), "stopped with a request in flight");
+    assert!(!app.is_stopped(), "stopped with a request in flight");
     in_flight.write_all(body).await.unwrap();
     let mut answer = Vec::new();
     tokio::time::timeout(Duration::from_secs(5), in_flight.read_to_end(&mut answer))
@@ -69,10 +60,9 @@ async fn sigterm_fails_readiness_first_then_finishes_in_flight_requests() {
         .unwrap();
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
-    tokio::time::timeout(Duration::from_secs(5), server)
+    tokio::time::timeout(Duration::from_secs(5), app.shutdown())
         .await
-        .expect("the server did not stop once idle")
-        .unwrap();
+        .expect("the server did not stop once idle");
 }
 
 /// A TCP relay to Postgres that can be cut (every connection dropped, new
@@ -140,18 +130,16 @@ async fn with_postgres_gone_requests_fail_fast_and_recover_without_a_restart() {
     })
     .await;
     let token = signed_in(&app).await;
-    assert_eq!(app.enrollment(&token).await.status(), 200, "control");
+    assert_eq!(
+        app.user(&token).get("/api/me/enrollment").await.status(),
+        200,
+        "control"
+    );
 
     relay.set(false);
     for path in ["/readyz", "/api/me/enrollment"] {
         let started = Instant::now();
-        let resp = app
-            .client
-            .get(app.url(path))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let resp = app.user(&token).get(path).await;
         assert_eq!(resp.status(), 503, "{path} with Postgres gone");
         let body: serde_json::Value = resp.json().await.unwrap();
         assert_eq!(body["error"]["code"], "unavailable");
@@ -165,7 +153,7 @@ async fn with_postgres_gone_requests_fail_fast_and_recover_without_a_restart() {
     relay.set(true);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let status = app.enrollment(&token).await.status();
+        let status = app.user(&token).get("/api/me/enrollment").await.status();
         if status == 200 {
             break;
         }
@@ -175,15 +163,7 @@ async fn with_postgres_gone_requests_fail_fast_and_recover_without_a_restart() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(
-        app.client
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.anonymous().get("/readyz").await.status(), 200);
 }
 
 async fn signed_in(app: &TestApp) -> String {

@@ -1,7 +1,8 @@
 //! Login, logout and sessions through the real server on real Postgres.
 
-use crate::common::*;
 use serde_json::Value;
+use whatever_test_app::fixtures::*;
+use whatever_test_app::*;
 
 #[tokio::test]
 async fn login_sets_a_locked_down_cookie_and_the_token_works_both_ways() {
@@ -36,7 +37,14 @@ async fn login_sets_a_locked_down_cookie_and_the_token_works_both_ways() {
     );
 
     // Bearer and cookie are both accepted.
-    assert_eq!(app.enrollment(&token).await.status(), 200);
+    let by_bearer = app
+        .client
+        .get(app.url("/api/me/enrollment"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_bearer.status(), 200);
     let by_cookie = app
         .client
         .get(app.url("/api/me/enrollment"))
@@ -110,15 +118,12 @@ async fn logout_makes_the_token_useless_and_clears_the_cookie() {
     let db = app.sql().await;
     user_with_beneficiary(&db, "ada", "pw-ada-1234", 1).await;
     let token = app.token("ada", "pw-ada-1234").await;
-    assert_eq!(app.enrollment(&token).await.status(), 200);
+    assert_eq!(
+        app.user(&token).get("/api/me/enrollment").await.status(),
+        200
+    );
 
-    let out = app
-        .client
-        .post(app.url("/api/logout"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let out = app.user(&token).post_empty("/api/logout").await;
     assert_eq!(out.status(), 200);
     let cleared = out.headers()["set-cookie"].to_str().unwrap();
     assert!(
@@ -127,20 +132,20 @@ async fn logout_makes_the_token_useless_and_clears_the_cookie() {
     );
     assert_eq!(out.headers()["clear-site-data"], r#""cookies", "storage""#);
 
-    assert_eq!(app.enrollment(&token).await.status(), 401);
+    assert_eq!(
+        app.user(&token).get("/api/me/enrollment").await.status(),
+        401
+    );
     // Logging out again with the dead token is refused, and still clears.
-    let again = app
-        .client
-        .post(app.url("/api/logout"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let again = app.user(&token).post_empty("/api/logout").await;
     assert_eq!(again.status(), 401);
     assert!(again.headers().get("set-cookie").is_some());
     // Another session of the same user is unaffected.
     let other = app.token("ada", "pw-ada-1234").await;
-    assert_eq!(app.enrollment(&other).await.status(), 200);
+    assert_eq!(
+        app.user(&other).get("/api/me/enrollment").await.status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -153,7 +158,7 @@ async fn a_used_session_is_refreshed_and_logout_kills_every_refreshed_token() {
     // Tokens carry second-resolution times: make the refresh observable.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
 
-    let resp = app.enrollment(&first).await;
+    let resp = app.user(&first).get("/api/me/enrollment").await;
     assert_eq!(resp.status(), 200);
     let second = session_cookie(&resp).expect("a refreshed cookie");
     assert_ne!(second, first);
@@ -165,16 +170,16 @@ async fn a_used_session_is_refreshed_and_logout_kills_every_refreshed_token() {
     assert!(b.exp > a.exp);
     assert_ne!(a.jti, b.jti);
 
-    let out = app
-        .client
-        .post(app.url("/api/logout"))
-        .bearer_auth(&second)
-        .send()
-        .await
-        .unwrap();
+    let out = app.user(&second).post_empty("/api/logout").await;
     assert_eq!(out.status(), 200);
-    assert_eq!(app.enrollment(&first).await.status(), 401);
-    assert_eq!(app.enrollment(&second).await.status(), 401);
+    assert_eq!(
+        app.user(&first).get("/api/me/enrollment").await.status(),
+        401
+    );
+    assert_eq!(
+        app.user(&second).get("/api/me/enrollment").await.status(),
+        401
+    );
 }
 
 #[tokio::test]
@@ -191,7 +196,7 @@ async fn sessions_end_at_the_absolute_limit() {
     assert_eq!(claims.exp, claims.auth_time + 2);
     // Using the session does not extend it past the limit.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let resp = app.enrollment(&token).await;
+    let resp = app.user(&token).get("/api/me/enrollment").await;
     assert_eq!(resp.status(), 200);
     if let Some(fresh) = session_cookie(&resp) {
         let c = auth_api::auth::token::verify(&app.state.config.auth.keys, &fresh).unwrap();
@@ -200,5 +205,8 @@ async fn sessions_end_at_the_absolute_limit() {
     }
     // Past the limit plus the verifier's 5 s leeway.
     tokio::time::sleep(std::time::Duration::from_secs(7)).await;
-    assert_eq!(app.enrollment(&token).await.status(), 401);
+    assert_eq!(
+        app.user(&token).get("/api/me/enrollment").await.status(),
+        401
+    );
 }

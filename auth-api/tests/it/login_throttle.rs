@@ -8,8 +8,9 @@
 use std::time::Duration;
 
 use auth_api::config::{Config, Limit};
-use crate::common::*;
 use futures::future::join_all;
+use whatever_test_app::fixtures::*;
+use whatever_test_app::*;
 
 fn limit(max: u32, secs: u64) -> Limit {
     Limit {

@@ -7,13 +7,13 @@
 //! `infra/tests/fixtures/login_throttled.prom`: a change to the metric here
 //! fails this test until the file is rewritten (`UPDATE_FIXTURES=1`), and
 //! the rewritten file fails the infrastructure tests until the alarm
-//! follows. Alone in its test binary, so no other test's throttling is
-//! counted in the same process.
+//! follows. Alone in its process (see `in_own_process`), so no other test's
+//! throttling is counted.
 
 use std::time::Duration;
 
 use auth_api::config::Limit;
-use crate::common::*;
+use whatever_test_app::*;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -40,6 +40,12 @@ fn throttle_lines(page: &str) -> String {
 
 #[tokio::test]
 async fn a_throttled_login_is_counted_by_its_limit_from_zero() {
+    // The metrics recorder is process-wide: nothing else may record here.
+    if !whatever_test_app::in_own_process(
+        "login_throttle_metric::a_throttled_login_is_counted_by_its_limit_from_zero",
+    ) {
+        return;
+    }
     let app = TestApp::start_with(|c| {
         c.auth.throttle.per_user_client = Limit {
             max: 1,

@@ -2,7 +2,7 @@
 //! each test against the real server (or the real binary) and a fresh
 //! Postgres database of its own. docs/testing.md describes the layout.
 
-mod common;
+mod maildev;
 mod process_support;
 
 mod accounts;

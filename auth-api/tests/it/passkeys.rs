@@ -9,9 +9,10 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use crate::common::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use whatever_test_app::fixtures::*;
+use whatever_test_app::*;
 
 const ORIGIN: &str = "http://localhost:8000";
 const RP_ID: &str = "localhost";
@@ -177,10 +178,6 @@ impl Authenticator {
 
 // ---- the API ---------------------------------------------------------------
 
-async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> reqwest::Response {
-    app.post_json(path, token, &body).await
-}
-
 async fn json_of(resp: reqwest::Response) -> (u16, Value) {
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
@@ -194,25 +191,20 @@ async fn register(
     name: &str,
 ) -> (u16, Value) {
     let (status, start) = json_of(
-        post(
-            app,
-            "/api/me/passkeys/register/start",
-            Some(token),
-            json!({}),
-        )
-        .await,
+        app.user(token)
+            .post("/api/me/passkeys/register/start", &json!({}))
+            .await,
     )
     .await;
     assert_eq!(status, 200, "{start}");
     let credential = device.create(&start["options"], ORIGIN);
     json_of(
-        post(
-            app,
-            "/api/me/passkeys/register/finish",
-            Some(token),
-            json!({"ceremony": start["ceremony"], "name": name, "credential": credential}),
-        )
-        .await,
+        app.user(token)
+            .post(
+                "/api/me/passkeys/register/finish",
+                &json!({"ceremony": start["ceremony"], "name": name, "credential": credential}),
+            )
+            .await,
     )
     .await
 }
@@ -225,17 +217,21 @@ async fn sign_in(
     origin: &str,
     flags: u8,
 ) -> (u16, Value, Option<String>) {
-    let (status, start) =
-        json_of(post(app, "/api/login/passkey/start", None, json!({})).await).await;
-    assert_eq!(status, 200, "{start}");
-    let credential = device.get(&start["options"], origin, flags);
-    let resp = post(
-        app,
-        "/api/login/passkey/finish",
-        None,
-        json!({"ceremony": start["ceremony"], "credential": credential}),
+    let (status, start) = json_of(
+        app.anonymous()
+            .post("/api/login/passkey/start", &json!({}))
+            .await,
     )
     .await;
+    assert_eq!(status, 200, "{start}");
+    let credential = device.get(&start["options"], origin, flags);
+    let resp = app
+        .anonymous()
+        .post(
+            "/api/login/passkey/finish",
+            &json!({"ceremony": start["ceremony"], "credential": credential}),
+        )
+        .await;
     let cookie = session_cookie(&resp);
     let (status, body) = json_of(resp).await;
     (status, body, cookie)
@@ -276,19 +272,16 @@ async fn a_registered_passkey_signs_in_alone_and_the_session_sees_the_enrollment
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["username"], "pia");
     let session = cookie.expect("a session cookie");
-    let enrollment = app.enrollment(&session).await;
+    let enrollment = app.user(&session).get("/api/me/enrollment").await;
     assert_eq!(enrollment.status(), 200);
     let enrollment: Value = enrollment.json().await.unwrap();
     assert_eq!(enrollment["current_plan"]["plan_name"], "Passkey Plan");
 
     // The settings list it, used now.
     let account: Value = app
-        .client
-        .get(app.url("/api/me/account"))
-        .bearer_auth(&session)
-        .send()
+        .user(&session)
+        .get("/api/me/account")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -325,12 +318,23 @@ async fn an_answer_is_accepted_once_and_a_cloned_authenticator_is_refused() {
     assert_eq!(register(&app, &token, &mut device, "Phone").await.0, 200);
 
     // Replay: the same signed answer to the same ceremony, twice.
-    let (_, start) = json_of(post(&app, "/api/login/passkey/start", None, json!({})).await).await;
+    let (_, start) = json_of(
+        app.anonymous()
+            .post("/api/login/passkey/start", &json!({}))
+            .await,
+    )
+    .await;
     let credential = device.get(&start["options"], ORIGIN, UP | UV);
     let finish = json!({"ceremony": start["ceremony"], "credential": credential});
-    let first = post(&app, "/api/login/passkey/finish", None, finish.clone()).await;
+    let first = app
+        .anonymous()
+        .post("/api/login/passkey/finish", &finish)
+        .await;
     assert_eq!(first.status(), 200);
-    let again = post(&app, "/api/login/passkey/finish", None, finish).await;
+    let again = app
+        .anonymous()
+        .post("/api/login/passkey/finish", &finish)
+        .await;
     assert_eq!(again.status(), 401);
     assert!(session_cookie(&again).is_none());
 
@@ -356,24 +360,19 @@ async fn another_origin_an_unverified_user_and_an_unknown_key_are_refused_alike(
 
     // Registering from another origin is refused, and nothing is stored.
     let (_, start) = json_of(
-        post(
-            &app,
-            "/api/me/passkeys/register/start",
-            Some(&token),
-            json!({}),
-        )
-        .await,
+        app.user(&token)
+            .post("/api/me/passkeys/register/start", &json!({}))
+            .await,
     )
     .await;
     let credential = device.create(&start["options"], "https://phish.example");
     let (status, body) = json_of(
-        post(
-            &app,
-            "/api/me/passkeys/register/finish",
-            Some(&token),
-            json!({"ceremony": start["ceremony"], "credential": credential}),
-        )
-        .await,
+        app.user(&token)
+            .post(
+                "/api/me/passkeys/register/finish",
+                &json!({"ceremony": start["ceremony"], "credential": credential}),
+            )
+            .await,
     )
     .await;
     assert_eq!(status, 422, "{body}");
@@ -416,26 +415,21 @@ async fn a_ceremony_belongs_to_the_person_who_started_it() {
     let sam = app.token("sam", "correct horse battery").await;
     let tess = app.token("tess", "correct horse battery").await;
     let (_, start) = json_of(
-        post(
-            &app,
-            "/api/me/passkeys/register/start",
-            Some(&sam),
-            json!({}),
-        )
-        .await,
+        app.user(&sam)
+            .post("/api/me/passkeys/register/start", &json!({}))
+            .await,
     )
     .await;
     let mut device = Authenticator::new();
     let credential = device.create(&start["options"], ORIGIN);
     // Tess finishes Sam's ceremony: her passkey would carry Sam's user handle.
     let (status, body) = json_of(
-        post(
-            &app,
-            "/api/me/passkeys/register/finish",
-            Some(&tess),
-            json!({"ceremony": start["ceremony"], "credential": credential}),
-        )
-        .await,
+        app.user(&tess)
+            .post(
+                "/api/me/passkeys/register/finish",
+                &json!({"ceremony": start["ceremony"], "credential": credential}),
+            )
+            .await,
     )
     .await;
     assert_eq!(status, 422, "{body}");
@@ -482,26 +476,24 @@ async fn the_last_factor_of_an_account_that_needs_one_stays() {
         let (app, token) = (&app, token.clone());
         async move {
             json_of(
-                post(
-                    app,
-                    &format!("/api/me/passkeys/{id}/remove"),
-                    Some(&token),
-                    json!({"password": "correct horse battery"}),
-                )
-                .await,
+                app.user(&token)
+                    .post(
+                        &format!("/api/me/passkeys/{id}/remove"),
+                        &json!({"password": "correct horse battery"}),
+                    )
+                    .await,
             )
             .await
         }
     };
     // Not without the password: a stolen session cannot take a factor away.
     let (status, body) = json_of(
-        post(
-            &app,
-            &format!("/api/me/passkeys/{phone_id}/remove"),
-            Some(&token),
-            json!({"password": "not it"}),
-        )
-        .await,
+        app.user(&token)
+            .post(
+                &format!("/api/me/passkeys/{phone_id}/remove"),
+                &json!({"password": "not it"}),
+            )
+            .await,
     )
     .await;
     assert_eq!(status, 403, "{body}");

@@ -5,16 +5,12 @@
 //! passwords held back by the sign-in limits, and one session ended from
 //! another (never someone else's).
 
+use crate::maildev::Maildev;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use crate::common::maildev::Maildev;
-use crate::common::*;
 use serde_json::{Value, json};
-
-async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-    let resp = app.post_json(path, token, &body).await;
-    (resp.status().as_u16(), resp.json().await.unwrap())
-}
+use whatever_test_app::fixtures::*;
+use whatever_test_app::*;
 
 #[tokio::test]
 async fn a_reset_by_mail_works_once_and_ends_every_session() {
@@ -27,20 +23,17 @@ async fn a_reset_by_mail_works_once_and_ends_every_session() {
     let second = app.token("ada", "pw-ada-1234").await;
 
     // Known and unknown addresses get the same answer; only the known one a mail.
-    let known = post(
-        &app,
-        "/api/password/forgot",
-        None,
-        json!({"email": "ADA@example.com"}),
-    )
-    .await;
-    let unknown = post(
-        &app,
-        "/api/password/forgot",
-        None,
-        json!({"email": "nobody@example.com"}),
-    )
-    .await;
+    let known = app
+        .anonymous()
+        .post_json("/api/password/forgot", &json!({"email": "ADA@example.com"}))
+        .await;
+    let unknown = app
+        .anonymous()
+        .post_json(
+            "/api/password/forgot",
+            &json!({"email": "nobody@example.com"}),
+        )
+        .await;
     assert_eq!(known, unknown);
     assert_eq!(known.0, 202);
     let link = mail.wait_for("ada@example.com", 1).await;
@@ -60,37 +53,46 @@ async fn a_reset_by_mail_works_once_and_ends_every_session() {
     );
 
     // A weak password is refused and leaves the link working.
-    let (status, body) = post(
-        &app,
-        "/api/password/reset",
-        None,
-        json!({"token": token, "password": "password1"}),
-    )
-    .await;
+    let (status, body) = app
+        .anonymous()
+        .post_json(
+            "/api/password/reset",
+            &json!({"token": token, "password": "password1"}),
+        )
+        .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["fields"][0]["field"], "password");
-    let (status, body) = post(
-        &app,
-        "/api/password/reset",
-        None,
-        json!({"token": token, "password": "quilt harbor seventy ember"}),
-    )
-    .await;
+    let (status, body) = app
+        .anonymous()
+        .post_json(
+            "/api/password/reset",
+            &json!({"token": token, "password": "quilt harbor seventy ember"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     // Both sessions are over; the old password is; the new one works.
-    assert_eq!(app.enrollment(&first).await.status(), 401);
-    assert_eq!(app.enrollment(&second).await.status(), 401);
+    assert_eq!(
+        app.user(&first).get("/api/me/enrollment").await.status(),
+        401
+    );
+    assert_eq!(
+        app.user(&second).get("/api/me/enrollment").await.status(),
+        401
+    );
     assert_eq!(app.login("ada", "pw-ada-1234").await.status(), 401);
     let fresh = app.token("ada", "quilt harbor seventy ember").await;
-    assert_eq!(app.enrollment(&fresh).await.status(), 200);
+    assert_eq!(
+        app.user(&fresh).get("/api/me/enrollment").await.status(),
+        200
+    );
     // The link works once.
-    let (status, _) = post(
-        &app,
-        "/api/password/reset",
-        None,
-        json!({"token": token, "password": "another fine long phrase"}),
-    )
-    .await;
+    let (status, _) = app
+        .anonymous()
+        .post_json(
+            "/api/password/reset",
+            &json!({"token": token, "password": "another fine long phrase"}),
+        )
+        .await;
     assert_eq!(status, 401);
     let told = mail.wait_for("ada@example.com", 2).await;
     assert_eq!(told[1].subject, "Your whatever.gov password was changed");
@@ -114,58 +116,56 @@ async fn a_change_needs_the_current_password_and_ends_the_other_sessions() {
     let other = app.token("ada", "pw-ada-1234").await;
     let mine = app.token("ada", "pw-ada-1234").await;
 
-    let (status, body) = post(
-        &app,
-        "/api/me/password",
-        Some(&mine),
-        json!({"current_password": "wrong one", "new_password": "quilt harbor seventy ember"}),
-    )
-    .await;
+    let (status, body) = app
+        .user(&mine)
+        .post_json(
+            "/api/me/password",
+            &json!({"current_password": "wrong one", "new_password": "quilt harbor seventy ember"}),
+        )
+        .await;
     assert_eq!(status, 422);
     assert_eq!(body["error"]["fields"][0]["field"], "current_password");
     assert_eq!(
-        app.enrollment(&other).await.status(),
+        app.user(&other).get("/api/me/enrollment").await.status(),
         200,
         "nothing changed"
     );
 
-    let (status, body) = post(
-        &app,
-        "/api/me/password",
-        Some(&mine),
-        json!({"current_password": "pw-ada-1234", "new_password": "quilt harbor seventy ember"}),
-    )
+    let (status, body) = app.user(&mine).post_json("/api/me/password", &json!({"current_password": "pw-ada-1234", "new_password": "quilt harbor seventy ember"}))
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["sessions_ended"], 1);
     assert_eq!(
-        app.enrollment(&mine).await.status(),
+        app.user(&mine).get("/api/me/enrollment").await.status(),
         200,
         "this session goes on"
     );
     assert_eq!(
-        app.enrollment(&other).await.status(),
+        app.user(&other).get("/api/me/enrollment").await.status(),
         401,
         "the other one is over"
     );
 
     // The list shows what is left; "sign out everywhere" ends it.
     let list: Value = app
-        .client
-        .get(app.url("/api/me/sessions"))
-        .bearer_auth(&mine)
-        .send()
+        .user(&mine)
+        .get("/api/me/sessions")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let sessions = list["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 1, "{list}");
     assert_eq!(sessions[0]["current"], true);
-    let (status, _) = post(&app, "/api/me/sessions/end-all", Some(&mine), json!({})).await;
+    let (status, _) = app
+        .user(&mine)
+        .post_json("/api/me/sessions/end-all", &json!({}))
+        .await;
     assert_eq!(status, 200);
-    assert_eq!(app.enrollment(&mine).await.status(), 401);
+    assert_eq!(
+        app.user(&mine).get("/api/me/enrollment").await.status(),
+        401
+    );
     assert_eq!(
         app.audit_kinds("ada").await,
         [
@@ -190,11 +190,17 @@ async fn wrong_current_passwords_count_against_the_sign_in_limits() {
     let mine = app.token("ada", "pw-ada-1234").await;
     let change = |current: &str| json!({"current_password": current, "new_password": "quilt harbor seventy ember"});
     for _ in 0..2 {
-        let (status, _) = post(&app, "/api/me/password", Some(&mine), change("guess")).await;
+        let (status, _) = app
+            .user(&mine)
+            .post_json("/api/me/password", &change("guess"))
+            .await;
         assert_eq!(status, 422);
     }
     // Held back now, even with the right password, and so is a sign-in.
-    let (status, body) = post(&app, "/api/me/password", Some(&mine), change("pw-ada-1234")).await;
+    let (status, body) = app
+        .user(&mine)
+        .post_json("/api/me/password", &change("pw-ada-1234"))
+        .await;
     assert_eq!(status, 429, "{body}");
     assert_eq!(app.login("ada", "pw-ada-1234").await.status(), 429);
     assert_eq!(
@@ -226,12 +232,9 @@ fn session_id(token: &str) -> String {
 }
 
 async fn end_session(app: &TestApp, token: &str, id: &str) -> reqwest::Response {
-    app.client
-        .post(app.url(&format!("/api/me/sessions/{id}/end")))
-        .bearer_auth(token)
-        .send()
+    app.user(token)
+        .post_empty(&format!("/api/me/sessions/{id}/end"))
         .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -251,21 +254,28 @@ async fn ending_one_session_signs_out_that_one_only_and_ending_this_one_clears_t
     );
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body, json!({"status": "session_ended", "current": false}));
-    assert_eq!(app.enrollment(&other).await.status(), 401, "ended");
-    assert_eq!(app.enrollment(&mine).await.status(), 200);
-    assert_eq!(app.enrollment(&third).await.status(), 200);
+    assert_eq!(
+        app.user(&other).get("/api/me/enrollment").await.status(),
+        401,
+        "ended"
+    );
+    assert_eq!(
+        app.user(&mine).get("/api/me/enrollment").await.status(),
+        200
+    );
+    assert_eq!(
+        app.user(&third).get("/api/me/enrollment").await.status(),
+        200
+    );
     assert_eq!(
         end_session(&app, &mine, &session_id(&other)).await.status(),
         404,
         "an ended session is not there to end again"
     );
     let list: Value = app
-        .client
-        .get(app.url("/api/me/sessions"))
-        .bearer_auth(&mine)
-        .send()
+        .user(&mine)
+        .get("/api/me/sessions")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -293,8 +303,14 @@ async fn ending_one_session_signs_out_that_one_only_and_ending_this_one_clears_t
     assert_eq!(resp.headers()["clear-site-data"], r#""cookies", "storage""#);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["current"], true);
-    assert_eq!(app.enrollment(&mine).await.status(), 401);
-    assert_eq!(app.enrollment(&third).await.status(), 200);
+    assert_eq!(
+        app.user(&mine).get("/api/me/enrollment").await.status(),
+        401
+    );
+    assert_eq!(
+        app.user(&third).get("/api/me/enrollment").await.status(),
+        200
+    );
 
     let events = app
         .sql()
@@ -346,7 +362,11 @@ async fn nobody_ends_someone_else_s_session_and_every_refusal_looks_the_same() {
         answers.iter().all(|a| *a == answers[0]),
         "one answer for all: {answers:?}"
     );
-    assert_eq!(app.enrollment(&bob).await.status(), 200, "bob is still in");
+    assert_eq!(
+        app.user(&bob).get("/api/me/enrollment").await.status(),
+        200,
+        "bob is still in"
+    );
     // Without a session, nothing is looked up at all.
     let resp = app
         .client
@@ -355,5 +375,5 @@ async fn nobody_ends_someone_else_s_session_and_every_refusal_looks_the_same() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
-    assert_eq!(app.enrollment(&bob).await.status(), 200);
+    assert_eq!(app.user(&bob).get("/api/me/enrollment").await.status(), 200);
 }

@@ -5,9 +5,10 @@
 
 use auth_api::client_addr::ClientAddrConfig;
 use auth_api::pseudonym::Pseudonyms;
-use crate::common::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use whatever_test_app::fixtures::*;
+use whatever_test_app::*;
 
 const KEY_A: [u8; 32] = [0xa5; 32];
 const KEY_B: [u8; 32] = [0x5a; 32];

@@ -3,11 +3,11 @@
 //! answer carries a request id, and metrics are labelled by route template.
 
 use axum::body::Body;
-use crate::common::*;
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
+use whatever_test_app::*;
 
 async fn call(app: &TestApp, req: Request<Body>) -> (StatusCode, http::HeaderMap, Value) {
     let resp = auth_api::routes::app(app.state.clone())

@@ -6,10 +6,11 @@
 //! replaced all at once. Codes are computed here from the shown secret with RFC 6238 written
 //! out below (HMAC-SHA-1 from aws-lc-rs), not with the server's library.
 
+use crate::maildev::Maildev;
 use aws_lc_rs::hmac;
-use crate::common::maildev::Maildev;
-use crate::common::*;
 use serde_json::{Value, json};
+use whatever_test_app::fixtures::*;
+use whatever_test_app::*;
 
 /// RFC 4648 base32 (as the setup answer shows the secret, spaces allowed).
 fn base32_decode(text: &str) -> Vec<u8> {
@@ -67,21 +68,20 @@ fn cookie_value(resp: &reqwest::Response, name: &str) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-async fn post(
-    app: &TestApp,
+/// `POST path` as `client`, carrying the pending sign-in's cookie too.
+async fn post_pending(
+    client: &Client,
     path: &str,
-    token: Option<&str>,
-    cookie: Option<&str>,
-    body: Value,
+    pending: &str,
+    body: &Value,
 ) -> reqwest::Response {
-    let mut req = app.client.post(app.url(path)).json(&body);
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    if let Some(pending) = cookie {
-        req = req.header("cookie", format!("__Host-whatever_pending={pending}"));
-    }
-    req.send().await.unwrap()
+    client
+        .request(reqwest::Method::POST, path)
+        .header("cookie", format!("__Host-whatever_pending={pending}"))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// An account created through the API, already verified.
@@ -99,7 +99,7 @@ async fn self_service_account(app: &TestApp, username: &str, password: &str, id:
 /// Sets up the authenticator of the session `token`; returns the secret and
 /// the recovery codes, and the full session the confirmation gives.
 async fn set_up_totp(app: &TestApp, token: &str) -> (Vec<u8>, Vec<String>, String) {
-    let resp = post(app, "/api/me/totp", Some(token), None, json!({})).await;
+    let resp = app.user(token).post("/api/me/totp", &json!({})).await;
     assert_eq!(resp.status(), 200);
     let setup: Value = resp.json().await.unwrap();
     assert!(
@@ -120,23 +120,18 @@ async fn set_up_totp(app: &TestApp, token: &str) -> (Vec<u8>, Vec<String>, Strin
         "{:06}",
         (code_at_step(&secret, step_now()).parse::<u32>().unwrap() + 1) % 1_000_000
     );
-    let resp = post(
-        app,
-        "/api/me/totp/confirm",
-        Some(token),
-        None,
-        json!({"code": wrong}),
-    )
-    .await;
+    let resp = app
+        .user(token)
+        .post("/api/me/totp/confirm", &json!({"code": wrong}))
+        .await;
     assert_eq!(resp.status(), 422);
-    let resp = post(
-        app,
-        "/api/me/totp/confirm",
-        Some(token),
-        None,
-        json!({"code": code_at_step(&secret, step_now())}),
-    )
-    .await;
+    let resp = app
+        .user(token)
+        .post(
+            "/api/me/totp/confirm",
+            &json!({"code": code_at_step(&secret, step_now())}),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let full = session_cookie(&resp).unwrap_or_else(|| token.to_string());
     let body: Value = resp.json().await.unwrap();
@@ -177,56 +172,59 @@ async fn a_new_account_sets_up_totp_first_then_signs_in_with_it_and_a_code_works
     let restricted = session_cookie(&resp).unwrap();
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["second_factor"], "setup_required");
-    let resp = app.enrollment(&restricted).await;
+    let resp = app.user(&restricted).get("/api/me/enrollment").await;
     assert_eq!(resp.status(), 403);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "second_factor_required");
 
     let (secret, codes, full) = set_up_totp(&app, &restricted).await;
     assert_eq!(codes.len(), 10);
-    assert_eq!(app.enrollment(&full).await.status(), 200);
+    assert_eq!(
+        app.user(&full).get("/api/me/enrollment").await.status(),
+        200
+    );
     let told = mail.wait_for("zoe@example.com", 1).await;
     assert_eq!(
         told[0].subject,
         "An authenticator app was added to your whatever.gov account"
     );
     // Another setup, while one is confirmed, is a replacement: it needs the password.
-    let resp = post(&app, "/api/me/totp", Some(&full), None, json!({})).await;
+    let resp = app.user(&full).post("/api/me/totp", &json!({})).await;
     assert_eq!(resp.status(), 422);
 
     // Password, then the next step's code (the current one went to the setup).
     let pending = password_step(&app, "zoe", "orchid lantern basin thirty").await;
     let code = code_at_step(&secret, step_now() + 1);
-    let resp = post(
-        &app,
+    let resp = post_pending(
+        &app.anonymous(),
         "/api/login/second-factor",
-        None,
-        Some(&pending),
-        json!({"code": code}),
+        &pending,
+        &json!({"code": code}),
     )
     .await;
     assert_eq!(resp.status(), 200);
     let session = session_cookie(&resp).expect("a session");
-    assert_eq!(app.enrollment(&session).await.status(), 200);
+    assert_eq!(
+        app.user(&session).get("/api/me/enrollment").await.status(),
+        200
+    );
 
     // The same code again, from a fresh password step: refused (replay).
     let pending = password_step(&app, "zoe", "orchid lantern basin thirty").await;
-    let resp = post(
-        &app,
+    let resp = post_pending(
+        &app.anonymous(),
         "/api/login/second-factor",
-        None,
-        Some(&pending),
-        json!({"code": code}),
+        &pending,
+        &json!({"code": code}),
     )
     .await;
     assert_eq!(resp.status(), 401);
     // A used pending sign-in is gone too.
-    let resp = post(
-        &app,
+    let resp = post_pending(
+        &app.anonymous(),
         "/api/login/second-factor",
-        None,
-        Some("made-up"),
-        json!({"code": code}),
+        "made-up",
+        &json!({"code": code}),
     )
     .await;
     assert_eq!(resp.status(), 401);
@@ -268,18 +266,23 @@ async fn a_recovery_code_gets_in_once_and_only_once_and_the_owner_is_told() {
     let body_token = session_cookie(&resp).unwrap();
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["second_factor"], "setup_suggested");
-    assert_eq!(app.enrollment(&body_token).await.status(), 200);
+    assert_eq!(
+        app.user(&body_token)
+            .get("/api/me/enrollment")
+            .await
+            .status(),
+        200
+    );
     let (_secret, codes, _) = set_up_totp(&app, &body_token).await;
 
     let pending = password_step(&app, "ada", "pw-ada-1234").await;
     // Typed in capitals with spaces: still the code.
     let typed = codes[3].replace('-', " ").to_uppercase();
-    let resp = post(
-        &app,
+    let resp = post_pending(
+        &app.anonymous(),
         "/api/login/second-factor",
-        None,
-        Some(&pending),
-        json!({"recovery_code": typed}),
+        &pending,
+        &json!({"recovery_code": typed}),
     )
     .await;
     assert_eq!(resp.status(), 200);
@@ -292,22 +295,20 @@ async fn a_recovery_code_gets_in_once_and_only_once_and_the_owner_is_told() {
     assert!(told[1].text.contains("you have 9 left"), "{}", told[1].text);
 
     let pending = password_step(&app, "ada", "pw-ada-1234").await;
-    let resp = post(
-        &app,
+    let resp = post_pending(
+        &app.anonymous(),
         "/api/login/second-factor",
-        None,
-        Some(&pending),
-        json!({"recovery_code": codes[3]}),
+        &pending,
+        &json!({"recovery_code": codes[3]}),
     )
     .await;
     assert_eq!(resp.status(), 401, "used up");
     // Another code still works, within the same pending sign-in.
-    let resp = post(
-        &app,
+    let resp = post_pending(
+        &app.anonymous(),
         "/api/login/second-factor",
-        None,
-        Some(&pending),
-        json!({"recovery_code": codes[4]}),
+        &pending,
+        &json!({"recovery_code": codes[4]}),
     )
     .await;
     assert_eq!(resp.status(), 200);
@@ -332,24 +333,22 @@ async fn a_pending_sign_in_allows_five_tries_then_the_password_again() {
     let (secret, _, _) = set_up_totp(&app, &restricted).await;
     let pending = password_step(&app, "zoe", "orchid lantern basin thirty").await;
     for _ in 0..5 {
-        let resp = post(
-            &app,
+        let resp = post_pending(
+            &app.anonymous(),
             "/api/login/second-factor",
-            None,
-            Some(&pending),
-            json!({"code": "000000"}),
+            &pending,
+            &json!({"code": "000000"}),
         )
         .await;
         assert_eq!(resp.status(), 401);
     }
     // Even the right code is too late now.
     let code = code_at_step(&secret, step_now() + 1);
-    let resp = post(
-        &app,
+    let resp = post_pending(
+        &app.anonymous(),
         "/api/login/second-factor",
-        None,
-        Some(&pending),
-        json!({"code": code}),
+        &pending,
+        &json!({"code": code}),
     )
     .await;
     assert_eq!(resp.status(), 401);
@@ -364,13 +363,7 @@ async fn a_pending_sign_in_allows_five_tries_then_the_password_again() {
 }
 
 async fn account_of(app: &TestApp, token: &str) -> Value {
-    let resp = app
-        .client
-        .get(app.url("/api/me/account"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.user(token).get("/api/me/account").await;
     assert_eq!(resp.status(), 200);
     resp.json().await.unwrap()
 }
@@ -387,38 +380,27 @@ async fn replacing_the_app_needs_the_password_and_the_old_one_works_until_the_ne
     let (old, codes, full) = set_up_totp(&app, &restricted).await;
 
     // Without the password (no body at all, or none in it), or with a wrong one: refused.
-    let resp = app
-        .client
-        .post(app.url("/api/me/totp"))
-        .bearer_auth(&full)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.user(&full).post_empty("/api/me/totp").await;
     assert_eq!(resp.status(), 422);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["field"], "password", "{body}");
-    let resp = post(&app, "/api/me/totp", Some(&full), None, json!({})).await;
+    let resp = app.user(&full).post("/api/me/totp", &json!({})).await;
     assert_eq!(resp.status(), 422);
-    let resp = post(
-        &app,
-        "/api/me/totp",
-        Some(&full),
-        None,
-        json!({"password": "not the password"}),
-    )
-    .await;
+    let resp = app
+        .user(&full)
+        .post("/api/me/totp", &json!({"password": "not the password"}))
+        .await;
     assert_eq!(resp.status(), 403);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "wrong_password");
 
-    let resp = post(
-        &app,
-        "/api/me/totp",
-        Some(&full),
-        None,
-        json!({"password": "orchid lantern basin thirty"}),
-    )
-    .await;
+    let resp = app
+        .user(&full)
+        .post(
+            "/api/me/totp",
+            &json!({"password": "orchid lantern basin thirty"}),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let setup: Value = resp.json().await.unwrap();
     let new = base32_decode(setup["secret"].as_str().unwrap());
@@ -427,35 +409,32 @@ async fn replacing_the_app_needs_the_password_and_the_old_one_works_until_the_ne
 
     // Until the new app is confirmed, the old one is the account's app.
     let pending = password_step(&app, "zoe", "orchid lantern basin thirty").await;
-    let resp = post(
-        &app,
+    let resp = post_pending(
+        &app.anonymous(),
         "/api/login/second-factor",
-        None,
-        Some(&pending),
-        json!({"code": code_at_step(&old, step_now() + 1)}),
+        &pending,
+        &json!({"code": code_at_step(&old, step_now() + 1)}),
     )
     .await;
     assert_eq!(resp.status(), 200, "the old app still signs in");
     // A code from the old app does not confirm the new one.
-    let resp = post(
-        &app,
-        "/api/me/totp/confirm",
-        Some(&full),
-        None,
-        json!({"code": code_at_step(&old, step_now())}),
-    )
-    .await;
+    let resp = app
+        .user(&full)
+        .post(
+            "/api/me/totp/confirm",
+            &json!({"code": code_at_step(&old, step_now())}),
+        )
+        .await;
     assert_eq!(resp.status(), 422);
 
     let step = step_now();
-    let resp = post(
-        &app,
-        "/api/me/totp/confirm",
-        Some(&full),
-        None,
-        json!({"code": code_at_step(&new, step)}),
-    )
-    .await;
+    let resp = app
+        .user(&full)
+        .post(
+            "/api/me/totp/confirm",
+            &json!({"code": code_at_step(&new, step)}),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body, json!({"status": "replaced"}));
@@ -479,31 +458,28 @@ async fn replacing_the_app_needs_the_password_and_the_old_one_works_until_the_ne
     // From now on only the new app: a code of the old one for a step never
     // used is refused, the new one's for the same step accepted.
     let pending = password_step(&app, "zoe", "orchid lantern basin thirty").await;
-    let resp = post(
-        &app,
+    let resp = post_pending(
+        &app.anonymous(),
         "/api/login/second-factor",
-        None,
-        Some(&pending),
-        json!({"code": code_at_step(&old, step + 1)}),
+        &pending,
+        &json!({"code": code_at_step(&old, step + 1)}),
     )
     .await;
     assert_eq!(resp.status(), 401, "the old app is gone");
-    let resp = post(
-        &app,
+    let resp = post_pending(
+        &app.anonymous(),
         "/api/login/second-factor",
-        None,
-        Some(&pending),
-        json!({"code": code_at_step(&new, step + 1)}),
+        &pending,
+        &json!({"code": code_at_step(&new, step + 1)}),
     )
     .await;
     assert_eq!(resp.status(), 200);
     // The recovery codes stay.
-    let resp = post(
-        &app,
+    let resp = post_pending(
+        &app.anonymous(),
         "/api/login/second-factor",
-        None,
-        Some(&password_step(&app, "zoe", "orchid lantern basin thirty").await),
-        json!({"recovery_code": codes[0]}),
+        &password_step(&app, "zoe", "orchid lantern basin thirty").await,
+        &json!({"recovery_code": codes[0]}),
     )
     .await;
     assert_eq!(resp.status(), 200);
@@ -541,14 +517,13 @@ async fn removing_the_app_is_refused_for_the_last_required_factor_and_takes_the_
         account_of(&app, &zoe).await["second_factor"]["totp_removable"],
         false
     );
-    let resp = post(
-        &app,
-        "/api/me/totp/remove",
-        Some(&zoe),
-        None,
-        json!({"password": "orchid lantern basin thirty"}),
-    )
-    .await;
+    let resp = app
+        .user(&zoe)
+        .post(
+            "/api/me/totp/remove",
+            &json!({"password": "orchid lantern basin thirty"}),
+        )
+        .await;
     assert_eq!(resp.status(), 409);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "last_factor");
@@ -562,23 +537,15 @@ async fn removing_the_app_is_refused_for_the_last_required_factor_and_takes_the_
         account_of(&app, &ada).await["second_factor"]["totp_removable"],
         true
     );
-    let resp = post(
-        &app,
-        "/api/me/totp/remove",
-        Some(&ada),
-        None,
-        json!({"password": "pw-ada-12345"}),
-    )
-    .await;
+    let resp = app
+        .user(&ada)
+        .post("/api/me/totp/remove", &json!({"password": "pw-ada-12345"}))
+        .await;
     assert_eq!(resp.status(), 403);
-    let resp = post(
-        &app,
-        "/api/me/totp/remove",
-        Some(&ada),
-        None,
-        json!({"password": "pw-ada-1234"}),
-    )
-    .await;
+    let resp = app
+        .user(&ada)
+        .post("/api/me/totp/remove", &json!({"password": "pw-ada-1234"}))
+        .await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(
@@ -602,14 +569,10 @@ async fn removing_the_app_is_refused_for_the_last_required_factor_and_takes_the_
     assert!(session_cookie(&resp).is_some());
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["second_factor"], "setup_suggested");
-    let resp = post(
-        &app,
-        "/api/me/totp/remove",
-        Some(&ada),
-        None,
-        json!({"password": "pw-ada-1234"}),
-    )
-    .await;
+    let resp = app
+        .user(&ada)
+        .post("/api/me/totp/remove", &json!({"password": "pw-ada-1234"}))
+        .await;
     assert_eq!(resp.status(), 409, "nothing left to remove");
 
     let told = mail.wait_for("ada@example.com", 2).await;
@@ -645,14 +608,13 @@ async fn new_recovery_codes_replace_every_old_one_and_need_a_second_factor() {
     let (_owner, app, _login) = TestApp::as_api_role(|c| c.mail.smtp_url = smtp).await;
     user_with_beneficiary(&app.sql().await, "ada", "pw-ada-1234", 1).await;
     let ada = app.token("ada", "pw-ada-1234").await;
+    let user = app.user(&ada);
     let regenerate = |password: &'static str| {
-        post(
-            &app,
-            "/api/me/recovery-codes",
-            Some(&ada),
-            None,
-            json!({"password": password}),
-        )
+        let user = user.clone();
+        async move {
+            user.post("/api/me/recovery-codes", &json!({"password": password}))
+                .await
+        }
     };
     let resp = regenerate("pw-ada-1234").await;
     assert_eq!(resp.status(), 409, "no factor, no codes");
@@ -679,21 +641,19 @@ async fn new_recovery_codes_replace_every_old_one_and_need_a_second_factor() {
     );
 
     let pending = password_step(&app, "ada", "pw-ada-1234").await;
-    let resp = post(
-        &app,
+    let resp = post_pending(
+        &app.anonymous(),
         "/api/login/second-factor",
-        None,
-        Some(&pending),
-        json!({"recovery_code": old[0]}),
+        &pending,
+        &json!({"recovery_code": old[0]}),
     )
     .await;
     assert_eq!(resp.status(), 401, "the old codes are gone");
-    let resp = post(
-        &app,
+    let resp = post_pending(
+        &app.anonymous(),
         "/api/login/second-factor",
-        None,
-        Some(&pending),
-        json!({"recovery_code": new[0]}),
+        &pending,
+        &json!({"recovery_code": new[0]}),
     )
     .await;
     assert_eq!(resp.status(), 200);
@@ -774,7 +734,13 @@ async fn a_completed_two_step_sign_in_leaves_nothing_counted_against_the_address
         .chain(codes[1..4].iter().map(|c| json!({"recovery_code": c})));
     for (n, body) in second_steps.enumerate() {
         let pending = password_step(&app, "ada", "pw-ada-1234").await;
-        let resp = post(&app, "/api/login/second-factor", None, Some(&pending), body).await;
+        let resp = post_pending(
+            &app.anonymous(),
+            "/api/login/second-factor",
+            &pending,
+            &body,
+        )
+        .await;
         assert_eq!(resp.status(), 200, "sign-in {n}");
     }
     let counted: i64 = app

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use auth_api::config::Limit;
-use crate::common::*;
+use whatever_test_app::fixtures::*;
+use whatever_test_app::*;
 
 fn limit(max: u32, secs: u64) -> Limit {
     Limit {

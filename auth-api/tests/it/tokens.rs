@@ -5,8 +5,9 @@ use auth_api::auth::keys::{Keyring, generate_pem};
 use auth_api::auth::token::{self, Claims};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use crate::common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use whatever_test_app::fixtures::*;
+use whatever_test_app::*;
 
 fn claims_for(sub: &str, exp_in: i64) -> Claims {
     let now = chrono::Utc::now().timestamp();
@@ -34,7 +35,7 @@ async fn app_with_two_users() -> TestApp {
 }
 
 async fn assert_refused(app: &TestApp, token: &str, what: &str) {
-    let resp = app.enrollment(token).await;
+    let resp = app.user(token).get("/api/me/enrollment").await;
     assert_eq!(resp.status(), 401, "{what} was accepted");
     assert!(resp.headers().get("www-authenticate").is_none());
     let body: serde_json::Value = resp.json().await.unwrap();
@@ -46,7 +47,11 @@ async fn expired_tokens_are_refused() {
     let app = app_with_two_users().await;
     let keys = &app.state.config.auth.keys;
     let valid = token::sign(keys, &claims_for("ada", 60)).unwrap();
-    assert_eq!(app.enrollment(&valid).await.status(), 200, "control");
+    assert_eq!(
+        app.user(&valid).get("/api/me/enrollment").await.status(),
+        200,
+        "control"
+    );
     let expired = token::sign(keys, &claims_for("ada", -60)).unwrap();
     assert_refused(&app, &expired, "an expired token").await;
 }
@@ -129,7 +134,14 @@ async fn a_rotated_key_still_verifies_old_tokens() {
     // The next deployment signs with the new key and still accepts the old.
     let rotated = Keyring::from_pem(&new_pem, Some(&old_pem)).unwrap();
     let after = before.replica(|c| c.auth.keys = rotated.clone()).await;
-    assert_eq!(after.enrollment(&old_token).await.status(), 200);
+    assert_eq!(
+        after
+            .user(&old_token)
+            .get("/api/me/enrollment")
+            .await
+            .status(),
+        200
+    );
     let new_token = after.token("ada", "pw-ada-1234").await;
     let kid = jsonwebtoken::decode_header(&new_token)
         .unwrap()
@@ -142,8 +154,22 @@ async fn a_rotated_key_still_verifies_old_tokens() {
     let later = before
         .replica(|c| c.auth.keys = Keyring::from_pem(&new_pem, None).unwrap())
         .await;
-    assert_eq!(later.enrollment(&new_token).await.status(), 200);
-    assert_eq!(later.enrollment(&old_token).await.status(), 401);
+    assert_eq!(
+        later
+            .user(&new_token)
+            .get("/api/me/enrollment")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        later
+            .user(&old_token)
+            .get("/api/me/enrollment")
+            .await
+            .status(),
+        401
+    );
 }
 
 #[tokio::test]
@@ -166,7 +192,10 @@ async fn tokens_for_another_issuer_or_audience_or_without_them_are_refused() {
     };
     let good = serde_json::to_value(claims_for("ada", 600)).unwrap();
     assert_eq!(
-        app.enrollment(&sign(good.clone())).await.status(),
+        app.user(&sign(good.clone()))
+            .get("/api/me/enrollment")
+            .await
+            .status(),
         200,
         "control"
     );

@@ -5,11 +5,12 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use crate::common::*;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use whatever_test_app::fixtures::*;
+use whatever_test_app::*;
 
 /// Reads until the server closes the connection; `None` if it is still
 /// open after `within`.
@@ -59,7 +60,7 @@ async fn two_hundred_slow_anonymous_bodies_leave_enrollment_answering() {
 
     for i in 0..20 {
         let started = Instant::now();
-        let resp = app.enrollment(&token).await;
+        let resp = app.user(&token).get("/api/me/enrollment").await;
         let took = started.elapsed();
         assert_eq!(resp.status(), 200, "enrollment #{i} during the attack");
         assert!(
@@ -87,10 +88,13 @@ async fn enrollment_keeps_its_own_connections_when_the_anonymous_pool_is_exhaust
         held.push(app.state.pool.get().await.unwrap());
     }
     // Control: an anonymous route waits for the pool, then gives up.
-    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let ready = app.anonymous().get("/readyz").await;
     assert_eq!(ready.status(), 503);
     let started = Instant::now();
-    assert_eq!(app.enrollment(&token).await.status(), 200);
+    assert_eq!(
+        app.user(&token).get("/api/me/enrollment").await.status(),
+        200
+    );
     assert!(started.elapsed() < Duration::from_millis(300));
 }
 

@@ -612,7 +612,7 @@ def test_the_metrics_sidecar_publishes_the_outbox_metric_by_that_name():
 
 
 # The throttle counter as the running API serves it on /metrics, written by
-# auth-api/tests/login_throttle_metric.rs: the alarms are checked against
+# auth-api/tests/it/login_throttle_metric.rs: the alarms are checked against
 # what the API emits, not against a name copied by hand.
 THROTTLE_FIXTURE = INFRA / "tests" / "fixtures" / "login_throttled.prom"
 

@@ -284,7 +284,13 @@ def test_waf_is_global_attached_and_rate_limits_login_and_fulfillment():
             match = rate["ScopeDownStatement"]["ByteMatchStatement"]
             assert match["FieldToMatch"] == {"UriPath": {}}
             limited[match["SearchString"]] = r
-    assert set(limited) == {"/api/login", "/api/fulfillment"}
+    assert set(limited) == {
+        "/api/login",
+        "/api/fulfillment",
+        "/api/accounts",
+        "/api/accounts/verify-email",
+        "/api/password/",
+    }
     for rule in limited.values():
         assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
     logging = resources(SITE, "AWS::WAFv2::LoggingConfiguration")["WafLogging"]
@@ -311,6 +317,80 @@ def test_waf_refuses_a_burst_of_mail_requests_from_one_client():
     assert len(set(priorities)) == len(priorities)
     managed = [r["Priority"] for r in acl["Rules"] if "ManagedRuleGroupStatement" in r["Statement"]]
     assert burst["Priority"] < min(managed)
+
+
+def waf_counts(rule: dict, method: str, path: str) -> bool:
+    """Whether a rate-based rule's scope-down statement counts this request
+    (the byte-match subset the web ACL uses: UriPath or Method, LOWERCASE or
+    NONE, EXACTLY or STARTS_WITH)."""
+
+    def matches(statement: dict) -> bool:
+        if "AndStatement" in statement:
+            return all(matches(s) for s in statement["AndStatement"]["Statements"])
+        match = statement["ByteMatchStatement"]
+        value = path if "UriPath" in match["FieldToMatch"] else method
+        for t in match["TextTransformations"]:
+            assert t["Type"] in ("LOWERCASE", "NONE"), t
+            if t["Type"] == "LOWERCASE":
+                value = value.lower()
+        if match["PositionalConstraint"] == "EXACTLY":
+            return value == match["SearchString"]
+        assert match["PositionalConstraint"] == "STARTS_WITH", match
+        return value.startswith(match["SearchString"])
+
+    return matches(rule["Statement"]["RateBasedStatement"]["ScopeDownStatement"])
+
+
+def test_waf_rate_limits_account_creation_verification_and_password_routes():
+    import yaml
+
+    acl = resources(SITE, "AWS::WAFv2::WebACL")["WebAcl"]
+    rules = {r["Name"]: r for r in acl["Rules"]}
+    managed = min(r["Priority"] for r in acl["Rules"] if "ManagedRuleGroupStatement" in r["Statement"])
+    expected = {
+        "account-create-rate": ("AccountCreateRateLimit", 10),
+        "verify-email-rate": ("VerifyEmailRateLimit", 20),
+        "password-rate": ("PasswordRateLimit", 20),
+    }
+    for name, (parameter, most) in expected.items():
+        rule = rules[name]
+        rate = rule["Statement"]["RateBasedStatement"]
+        assert rate["Limit"] == {"Ref": parameter}, name
+        assert SITE["Parameters"][parameter]["Default"] <= most, name
+        assert SITE["Parameters"][parameter]["MinValue"] >= 10, "the lowest limit WAF accepts"
+        assert rate["EvaluationWindowSec"] == 300 and rate["AggregateKeyType"] == "IP", name
+        assert rule["Action"]["Block"]["CustomResponse"] == {
+            "ResponseCode": 429,
+            "CustomResponseBodyKey": "rate-limited",
+        }, name
+        assert rule["Priority"] < managed, f"{name}: counted before a managed group can end evaluation"
+        assert rule["VisibilityConfig"]["MetricName"] == name
+
+    # Every such route of the API's contract is counted by its rule, however
+    # the path is capitalized, and nothing else is.
+    paths = {
+        path
+        for path in yaml.safe_load((INFRA.parent / "auth-api" / "openapi.yaml").read_text())["paths"]
+        if path.startswith(("/api/accounts", "/api/password/"))
+    }
+    assert paths == {
+        "/api/accounts",
+        "/api/accounts/verify-email",
+        "/api/password/forgot",
+        "/api/password/reset",
+    }, "a new route: give it a rule, or say here why it needs none"
+    owner = {
+        "/api/accounts": "account-create-rate",
+        "/api/accounts/verify-email": "verify-email-rate",
+        "/api/password/forgot": "password-rate",
+        "/api/password/reset": "password-rate",
+    }
+    for path, name in owner.items():
+        for variant in (path, path.upper()):
+            counted = {n for n in expected if waf_counts(rules[n], "POST", variant)}
+            assert counted == {name}, variant
+    for path in ("/api/login", "/api/me/password", "/api/fulfillment", "/api/me/enrollment"):
+        assert not any(waf_counts(rules[n], "POST", path) for n in expected), path
 
 
 # --- the CloudFront function (run in node) ---------------------------------------
@@ -457,7 +537,7 @@ def test_task_gets_its_settings_and_secrets_the_safe_way():
     assert env["TRUSTED_PROXY_HOPS"] == "1"
     assert not any(word in name for name in env for word in ("PASSWORD", "SECRET", "KEY", "DATABASE_URL"))
     secrets = {s["Name"]: s["ValueFrom"] for s in api["Secrets"]}
-    assert set(secrets) == {"DB_SECRET_JSON", "JWT_KEYS_JSON", "PSEUDONYM_KEY_SECRET"}
+    assert set(secrets) == {"DB_SECRET_JSON", "JWT_KEYS_JSON", "PSEUDONYM_KEY_SECRET", "SMTP_CREDENTIALS_JSON"}
     assert api["ReadonlyRootFilesystem"] is True
     assert api["PortMappings"] == [{"ContainerPort": 8080, "Protocol": "tcp"}]
 
@@ -502,6 +582,48 @@ def test_the_pseudonym_key_is_generated_and_reaches_the_api_from_its_secret():
     assert env["APP_ENV"] == "production"
     assert "PSEUDONYM_KEY_FILE" not in env, "the entrypoint sets it, from the secret"
     assert mentions(api["MountPoints"], "/run/whatever"), "where the entrypoint writes the key file"
+
+
+def test_the_api_mails_links_to_the_public_site_over_tls():
+    import re
+
+    td = resources(API, "AWS::ECS::TaskDefinition")["TaskDefinition"]
+    api = next(c for c in td["ContainerDefinitions"] if c["Name"] == "auth-api")
+    env = {e["Name"]: e["Value"] for e in api["Environment"]}
+    # Links in mail and the passkeys' relying party are the public site,
+    # over https, never the localhost defaults.
+    assert env["SITE_URL"] == {"Fn::Sub": "https://${DomainName}"}
+    assert env["MAIL_FROM"] == {"Ref": "MailFrom"}
+    # TLS from the first byte; the credentials are not in the template.
+    smtp = _sub_text(env["SMTP_URL"])
+    assert smtp == "smtps://${SmtpHost}:465"
+    assert not any("localhost" in json.dumps(v) or "127.0.0.1:1025" in json.dumps(v) for v in env.values())
+    host = re.compile(API["Parameters"]["SmtpHost"]["AllowedPattern"])
+    assert host.fullmatch("email-smtp.us-east-1.amazonaws.com")
+    for bad in ("", "user:pw@smtp.example.gov", "smtp.example.gov/x", "smtp.example.gov:25", "a b"):
+        assert not host.fullmatch(bad), bad
+    assert "Default" not in API["Parameters"]["SmtpHost"], "no silent default server"
+    assert "Default" not in API["Parameters"]["MailFrom"]
+
+    # The credentials come from their own secret, encrypted with our key,
+    # which only the execution role reads.
+    secrets = {s["Name"]: s["ValueFrom"] for s in api["Secrets"]}
+    assert exported_by(DATA, secrets["SMTP_CREDENTIALS_JSON"]) == "SmtpCredentialsSecret"
+    secret = resources(DATA, "AWS::SecretsManager::Secret")["SmtpCredentialsSecret"]
+    assert secret["KmsKeyId"] == {"Ref": "SecretsKey"}
+    assert json.loads(secret["SecretString"]) == {"username": "", "password": ""}, "set by an operator"
+    role = resources(API, "AWS::IAM::Role")["ExecutionRole"]
+    readable = [
+        exported_by(DATA, arn)
+        for policy in role["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if "secretsmanager:GetSecretValue" in listify(statement["Action"])
+        for arn in listify(statement["Resource"])
+    ]
+    assert "SmtpCredentialsSecret" in readable
+    for name, other in resources(API, "AWS::IAM::Role").items():
+        if name != "ExecutionRole":
+            assert not mentions(other, "SmtpCredentialsSecretArn"), name
 
 
 def alarms(template):
@@ -759,8 +881,9 @@ def test_keys_rotate_and_every_secret_is_encrypted_with_ours_and_rotated():
         s["SecretId"]["Ref"] for s in resources(DATA, "AWS::SecretsManager::RotationSchedule").values()
     }
     # The pseudonym key is no credential but what counts are kept under: a
-    # new one restarts every count, so it is replaced only if it leaks.
-    unrotated = {"PseudonymKeySecret"}
+    # new one restarts every count, so it is replaced only if it leaks. The
+    # SMTP login is issued, and rotated, by the mail provider.
+    unrotated = {"PseudonymKeySecret", "SmtpCredentialsSecret"}
     for name, secret in secrets.items():
         assert secret["KmsKeyId"] == {"Ref": "SecretsKey"}, name
         assert (name in rotated) != (name in unrotated), f"{name}: rotated {name in rotated}"
@@ -963,6 +1086,51 @@ def test_entrypoint_writes_the_pseudonym_key_to_a_file_only_we_can_read(tmp_path
     # Without the secret nothing is set, and the API decides (APP_ENV).
     result = run_entrypoint({"SECRETS_DIR": str(tmp_path / "t")}, *dump)
     assert result.stdout.splitlines() == ["unset", "unset"]
+
+
+SMTP_DUMP = ("bash", "-c", 'printf "%s\\n" "${SMTP_URL-unset}" "${SMTP_CREDENTIALS_JSON-unset}"')
+
+
+@needs_jq
+def test_entrypoint_puts_the_smtp_credentials_in_the_url_percent_encoded():
+    credentials = {"username": "AKIA+user@ses", "password": "p@ss:w/rd%?#&= é"}
+    result = run_entrypoint(
+        {"SMTP_URL": "smtps://email-smtp.us-east-1.amazonaws.com:465",
+         "SMTP_CREDENTIALS_JSON": json.dumps(credentials)},
+        *SMTP_DUMP,
+    )
+    assert result.returncode == 0, result.stderr
+    url, raw = result.stdout.splitlines()
+    assert raw == "unset", "the raw secret leaks to the binary"
+    parsed = urllib.parse.urlsplit(url)
+    assert (parsed.scheme, parsed.hostname, parsed.port) == ("smtps", "email-smtp.us-east-1.amazonaws.com", 465)
+    assert urllib.parse.unquote(parsed.username) == credentials["username"]
+    assert urllib.parse.unquote(parsed.password) == credentials["password"]
+    # Nothing in the user part that a URL parser could take for a delimiter.
+    assert set(url.split("://")[1].rsplit("@", 1)[0]) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%:"
+    )
+    assert credentials["password"] not in result.stderr
+    # Without the secret the URL is left as it was.
+    result = run_entrypoint({"SMTP_URL": "smtp://127.0.0.1:1025"}, *SMTP_DUMP)
+    assert result.stdout.splitlines() == ["smtp://127.0.0.1:1025", "unset"]
+
+
+@needs_jq
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"SMTP_URL": "smtps://smtp.example.gov:465", "SMTP_CREDENTIALS_JSON": '{"username":"","password":""}'},
+        {"SMTP_URL": "smtps://smtp.example.gov:465", "SMTP_CREDENTIALS_JSON": '{"username":"u"}'},
+        {"SMTP_URL": "smtps://a:b@smtp.example.gov:465", "SMTP_CREDENTIALS_JSON": '{"username":"u","password":"p"}'},
+        {"SMTP_CREDENTIALS_JSON": '{"username":"u","password":"p"}'},
+    ],
+    ids=["never-set", "no-password", "url-has-credentials", "no-url"],
+)
+def test_entrypoint_refuses_smtp_credentials_it_cannot_use(env):
+    result = run_entrypoint(env, "true")
+    assert result.returncode != 0
+    assert "entrypoint:" in result.stderr
 
 
 @needs_jq

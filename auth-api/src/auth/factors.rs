@@ -12,14 +12,11 @@
 
 use std::net::IpAddr;
 
-use http::{StatusCode, header};
 use tokio_postgres::GenericClient;
 
 use super::recovery_codes;
-use super::session::IssuedToken;
-use crate::ApiError;
 use crate::audit::{self, Event};
-use crate::http::{Resp, json_response};
+use crate::error::ApiError;
 
 /// A confirmed authenticator app (an unconfirmed one counts for nothing).
 const TOTP: &str = "EXISTS (SELECT 1 FROM totp_factor t \
@@ -137,19 +134,6 @@ pub async fn removed(
     )
     .await?;
     Ok(codes_deleted)
-}
-
-/// The answer to a removed factor, with the session's refreshed cookie.
-pub fn removed_response(codes_deleted: bool, refreshed: Option<IssuedToken>) -> Resp {
-    let mut resp = json_response(
-        StatusCode::OK,
-        &serde_json::json!({"status": "removed", "recovery_codes_deleted": codes_deleted}),
-    );
-    if let Some(fresh) = refreshed {
-        resp.headers_mut()
-            .insert(header::SET_COOKIE, fresh.cookie());
-    }
-    resp
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use serde::Serialize;
 use tokio_postgres::GenericClient;
 use webauthn_rs::prelude::{Url, Webauthn, WebauthnBuilder};
 
-use super::{factors, links};
+use super::links;
 use crate::error::ApiError;
 
 /// How long a ceremony waits for the authenticator's answer, in seconds.
@@ -145,30 +145,6 @@ pub fn credential_id(id: &str) -> Result<Vec<u8>, ApiError> {
         .ok()
         .filter(|bytes| !bytes.is_empty() && bytes.len() <= 1023)
         .ok_or(ApiError::NotFound)
-}
-
-/// Whether the passkey `id` of `username` may be removed: it is theirs, and
-/// not the last factor of an account that must keep one.
-pub async fn removable(db: &impl GenericClient, username: &str, id: &[u8]) -> Result<(), ApiError> {
-    let owned = db
-        .query_opt(
-            "SELECT 1 FROM passkey WHERE credential_id = $1 AND username = $2",
-            &[&id, &username],
-        )
-        .await?
-        .is_some();
-    if !owned {
-        return Err(ApiError::NotFound);
-    }
-    if !factors::of(db, username).await?.may_remove_one() {
-        return Err(ApiError::Conflict {
-            code: "last_factor",
-            message: "Your account must keep a second way to sign in, and this passkey is \
-                      its only one. Add another passkey or an authenticator app first."
-                .into(),
-        });
-    }
-    Ok(())
 }
 
 #[cfg(test)]

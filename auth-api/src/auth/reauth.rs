@@ -1,10 +1,13 @@
 //! Re-authentication: the password typed again to confirm a change to the
-//! account, checked one way for every change that asks for it.
+//! account, checked one way for every change that asks for it; and for a
+//! change to the account's factors, the rule checked before the password
+//! and again under the factors' lock ([`Reauth::confirm_change`]).
 
 use std::net::IpAddr;
 
-use deadpool_postgres::Pool;
+use deadpool_postgres::{Object, Pool, Transaction};
 
+use super::factors::{self, Change};
 use super::password::{Passwords, Verdict};
 use super::throttle;
 use crate::audit::{self, Event};
@@ -88,5 +91,56 @@ impl Reauth<'_> {
         .await?;
         tracing::info!(user = %pseudonyms.log_tag(username), %client, purpose, "current password refused");
         Ok(None)
+    }
+}
+
+impl Reauth<'_> {
+    /// Confirms `change` to the factors of `username`, who typed `typed` as
+    /// their password: the change's rule is checked first (a refused change
+    /// costs no password try), then the password ([`WRONG_PASSWORD`] when
+    /// it is not theirs). The change itself is made in
+    /// [`ConfirmedChange::transaction`], which checks the rule again.
+    pub async fn confirm_change(
+        &self,
+        username: &str,
+        typed: String,
+        client: IpAddr,
+        change: Change,
+    ) -> Result<ConfirmedChange, ApiError> {
+        change.allowed(&**self.pool.get().await?, username).await?;
+        // No pooled connection is held during the slow hash.
+        let Some(Current { email, .. }) = self
+            .check_current(username, typed, client, change.purpose())
+            .await?
+        else {
+            return Err(WRONG_PASSWORD);
+        };
+        Ok(ConfirmedChange {
+            db: self.pool.get().await?,
+            username: username.to_string(),
+            change,
+            email,
+        })
+    }
+}
+
+/// A change to an account's factors that the password confirmed.
+pub struct ConfirmedChange {
+    db: Object,
+    username: String,
+    change: Change,
+    /// Where the owner is told of the change.
+    pub email: Option<String>,
+}
+
+impl ConfirmedChange {
+    /// The transaction to make the change in: the account's factors are
+    /// locked, and the change's rule held once more, so two changes at
+    /// once cannot both pass it.
+    pub async fn transaction(&mut self) -> Result<Transaction<'_>, ApiError> {
+        let tx = self.db.transaction().await?;
+        factors::lock(&*tx, &self.username).await?;
+        self.change.allowed(&*tx, &self.username).await?;
+        Ok(tx)
     }
 }

@@ -18,8 +18,8 @@ use super::cookies;
 use super::extract::{ClientIp, JsonBody, OptionalJsonBody, SettingUp};
 use super::table::{Route, post};
 use crate::audit::{self, Event};
-use crate::auth::factors::{self, Factors};
-use crate::auth::reauth::{Current, WRONG_PASSWORD};
+use crate::auth::factors::{self, Change};
+use crate::auth::reauth::WRONG_PASSWORD;
 use crate::auth::session::{self, IssuedToken};
 use crate::auth::{messages, recovery_codes, totp};
 use crate::error::ApiError;
@@ -280,26 +280,6 @@ pub struct Remove {
     password: String,
 }
 
-/// Whether the account's app may be removed: there is one, and it is not
-/// the last factor of an account that must keep one.
-fn removable(factors: Factors) -> Result<(), ApiError> {
-    if !factors.totp {
-        return Err(ApiError::Conflict {
-            code: "no_authenticator",
-            message: "This account has no authenticator app to remove.".into(),
-        });
-    }
-    if !factors.may_remove_one() {
-        return Err(ApiError::Conflict {
-            code: "last_factor",
-            message: "Your account must keep a second way to sign in, and this app is its \
-                      only one. To use another phone, replace the app instead."
-                .into(),
-        });
-    }
-    Ok(())
-}
-
 /// `POST /api/me/totp/remove`: removes the authenticator app, given the
 /// current password. Refused (409 `last_factor`) for the last factor of an
 /// account that must keep one. With no factor left, the recovery codes go
@@ -310,23 +290,13 @@ async fn remove(
     SettingUp(session): SettingUp,
     JsonBody(Remove { password: typed }): JsonBody<Remove>,
 ) -> Result<Resp, ApiError> {
-    let db = state.personal.get().await?;
     let username = session.claims.sub.clone();
-    // Refused before the password is asked: nothing is learnt from it.
-    removable(factors::of(&**db, &username).await?)?;
-    drop(db);
-    let purpose = "remove_authenticator";
-    let Some(Current { email, .. }) = state
+    let mut change = state
         .reauth()
-        .check_current(&username, typed, client, purpose)
-        .await?
-    else {
-        return Err(WRONG_PASSWORD);
-    };
-    let mut db = state.personal.get().await?;
-    let tx = db.transaction().await?;
-    factors::lock(&*tx, &username).await?;
-    removable(factors::of(&*tx, &username).await?)?;
+        .confirm_change(&username, typed, client, Change::RemoveTotp)
+        .await?;
+    let email = change.email.take();
+    let tx = change.transaction().await?;
     tx.execute("DELETE FROM totp_factor WHERE username = $1", &[&username])
         .await?;
     let codes_deleted = factors::removed(&*tx, &username, client, "totp").await?;
@@ -359,16 +329,6 @@ struct Removed {
     status: &'static str,
 }
 
-/// The answer to recovery codes asked of an account without a second factor.
-fn no_factor() -> ApiError {
-    ApiError::Conflict {
-        code: "no_second_factor",
-        message: "Recovery codes go with a second way to sign in. \
-                  Set up an authenticator app or a passkey first."
-            .into(),
-    }
-}
-
 /// The body of `POST /api/me/recovery-codes`.
 #[derive(Deserialize)]
 pub struct Regenerate {
@@ -383,27 +343,13 @@ async fn regenerate(
     SettingUp(session): SettingUp,
     JsonBody(Regenerate { password: typed }): JsonBody<Regenerate>,
 ) -> Result<Resp, ApiError> {
-    let db = state.personal.get().await?;
     let username = session.claims.sub.clone();
-    if !factors::of(&**db, &username).await?.any() {
-        return Err(no_factor());
-    }
-    drop(db);
-    let purpose = "recovery_codes";
-    let Some(Current { email, .. }) = state
+    let mut change = state
         .reauth()
-        .check_current(&username, typed, client, purpose)
-        .await?
-    else {
-        return Err(WRONG_PASSWORD);
-    };
-    let mut db = state.personal.get().await?;
-    let tx = db.transaction().await?;
-    factors::lock(&*tx, &username).await?;
-    // The factor may have been removed meanwhile: codes for nothing are not given.
-    if !factors::of(&*tx, &username).await?.any() {
-        return Err(no_factor());
-    }
+        .confirm_change(&username, typed, client, Change::NewRecoveryCodes)
+        .await?;
+    let email = change.email.take();
+    let tx = change.transaction().await?;
     let codes = recovery_codes::replace(&*tx, &username).await?;
     audit::record(
         &*tx,

@@ -19,10 +19,10 @@ use super::extract::{ClientIp, JsonBody, SettingUp};
 use super::table::{Route, post};
 use super::{cookies, factors as factor_routes, login};
 use crate::audit::{self, Event};
-use crate::auth::passkey::{self, Listed, MAX_PER_ACCOUNT, begin, credential_id, take};
-use crate::auth::reauth::{Current, WRONG_PASSWORD};
+use crate::auth::factors::{self, Change};
+use crate::auth::passkey::{Listed, MAX_PER_ACCOUNT, begin, credential_id, take};
 use crate::auth::session::{self, Way};
-use crate::auth::{factors, messages, recovery_codes, second_factor, throttle};
+use crate::auth::{messages, recovery_codes, second_factor, throttle};
 use crate::error::ApiError;
 use crate::http::{Resp, json_response};
 use crate::state::AppState;
@@ -388,22 +388,13 @@ async fn remove(
     JsonBody(Remove { password: typed }): JsonBody<Remove>,
 ) -> Result<Resp, ApiError> {
     let id = credential_id(&id)?;
-    let db = state.personal.get().await?;
     let username = session.claims.sub.clone();
-    // Refused before the password is asked: nothing is learnt from it.
-    passkey::removable(&**db, &username, &id).await?;
-    drop(db);
-    let Some(Current { email, .. }) = state
+    let mut change = state
         .reauth()
-        .check_current(&username, typed, client, "remove_passkey")
-        .await?
-    else {
-        return Err(WRONG_PASSWORD);
-    };
-    let mut db = state.personal.get().await?;
-    let tx = db.transaction().await?;
-    factors::lock(&*tx, &username).await?;
-    passkey::removable(&*tx, &username, &id).await?;
+        .confirm_change(&username, typed, client, Change::RemovePasskey(id.clone()))
+        .await?;
+    let email = change.email.take();
+    let tx = change.transaction().await?;
     tx.execute("DELETE FROM passkey WHERE credential_id = $1", &[&id])
         .await?;
     let codes_deleted = factors::removed(&*tx, &username, client, "passkey").await?;

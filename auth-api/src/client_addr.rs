@@ -6,37 +6,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use http::HeaderMap;
 
-use crate::config::{ConfigError, parse_var};
-
-/// Which proxies' `X-Forwarded-For` entries are believed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientAddrConfig {
-    /// `TRUST_FORWARDED_FOR=true` behind the load balancer: the client
-    /// address is read from `X-Forwarded-For`, else it is the socket peer.
-    pub trust_forwarded_for: bool,
-    /// `TRUSTED_PROXY_HOPS`, default 1: how many right-most
-    /// `X-Forwarded-For` entries our own proxies wrote beyond the load
-    /// balancer (CloudFront's edge).
-    pub trusted_proxy_hops: usize,
-}
+pub use crate::config::ClientAddrConfig;
 
 impl ClientAddrConfig {
-    /// Reads `TRUST_FORWARDED_FOR` and `TRUSTED_PROXY_HOPS`.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self {
-            trust_forwarded_for: parse_var("TRUST_FORWARDED_FOR", "false")?,
-            trusted_proxy_hops: parse_var("TRUSTED_PROXY_HOPS", "1")?,
-        })
-    }
-
-    /// The socket peer only: what a test or a bare local server wants.
-    pub fn peer_only() -> Self {
-        Self {
-            trust_forwarded_for: false,
-            trusted_proxy_hops: 1,
-        }
-    }
-
     /// The client address of a request: see [`client_ip`].
     pub fn client_ip(&self, headers: &HeaderMap, peer: Option<PeerAddr>) -> IpAddr {
         client_ip(
@@ -45,25 +17,6 @@ impl ClientAddrConfig {
             self.trust_forwarded_for,
             self.trusted_proxy_hops,
         )
-    }
-}
-
-/// The client address of a request (see [`client_ip`]), as an extractor:
-/// what every per-client limit takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
-
-impl axum::extract::FromRequestParts<crate::state::AppState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut http::request::Parts,
-        state: &crate::state::AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let peer = parts.extensions.get::<PeerAddr>().copied();
-        Ok(Self(
-            state.config.client_addr.client_ip(&parts.headers, peer),
-        ))
     }
 }
 

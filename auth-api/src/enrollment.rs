@@ -1,5 +1,5 @@
-//! `GET /api/me/enrollment`: the signed-in beneficiary, their current plan
-//! and their enrollment history.
+//! A signed-in beneficiary's own enrollment: who they are, their current
+//! plan and their enrollment history (`GET /api/me/enrollment`).
 //!
 //! This is the API's hot path, so it costs one round trip to Postgres: a
 //! prepared statement that checks the session is not revoked (with the
@@ -8,16 +8,12 @@
 
 use std::sync::LazyLock;
 
-use axum::extract::State;
 use chrono::NaiveDate;
-use http::{StatusCode, header};
 use serde::{Deserialize, Serialize};
 use whatever_database::Plan;
 
-use crate::ApiError;
-use crate::auth::session::{self, SignedIn};
-use crate::http::{Resp, json_response};
-use crate::state::AppState;
+use crate::auth::session;
+use crate::error::ApiError;
 
 /// The beneficiary as the pages show them: the name they are greeted by.
 /// Nothing else about the person (birthdate, sex, address, ids) leaves the
@@ -115,8 +111,9 @@ SELECT b.beneficiary_id, b.fname, b.lname,
 const PLAN_COLUMN: usize = 9;
 
 /// The enrollment of `username`; `None` when no such user has a
-/// beneficiary. With `session` (a [`SignedIn`]'s session id), a revoked
-/// session is refused ([`session::UNAUTHORIZED`]) by the same query.
+/// beneficiary. With `session` (a session id, as [`session::revoked_sql`]
+/// takes it), a revoked session is refused ([`session::UNAUTHORIZED`]) by
+/// the same query.
 ///
 /// The statement is prepared once per pooled connection: this is the API's
 /// hot path, and preparing it on every call would double its round trips
@@ -124,13 +121,12 @@ const PLAN_COLUMN: usize = 9;
 pub async fn load(
     db: &deadpool_postgres::ClientWrapper,
     username: &str,
-    session: Option<SignedIn>,
+    session: Option<String>,
 ) -> Result<Option<EnrollmentView>, ApiError> {
     let statement = db.prepare_cached(QUERY.as_str()).await?;
-    let sid = session.as_ref().map(SignedIn::session_param);
-    let row = db.query_one(&statement, &[&username, &sid]).await?;
-    if let Some(session) = session {
-        session.confirm_with(row.get("revoked"))?;
+    let row = db.query_one(&statement, &[&username, &session]).await?;
+    if session.is_some() && row.get::<_, bool>("revoked") {
+        return Err(session::UNAUTHORIZED);
     }
     if row.get::<_, Option<i64>>(0).is_none() {
         return Ok(None);
@@ -176,24 +172,4 @@ pub async fn load(
         current_plan,
         history,
     }))
-}
-
-/// Answers `GET /api/me/enrollment` from the personal pool.
-pub async fn get(State(state): State<AppState>, signed_in: SignedIn) -> Result<Resp, ApiError> {
-    if signed_in.setup_only() {
-        return Err(session::SECOND_FACTOR_FIRST);
-    }
-    let username = signed_in.username().to_string();
-    let refreshed = signed_in.refreshed();
-    let db = state.personal.get().await?;
-    let view = load(&db, &username, Some(signed_in))
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    drop(db);
-    let mut resp = json_response(StatusCode::OK, &view);
-    if let Some(fresh) = refreshed {
-        resp.headers_mut()
-            .insert(header::SET_COOKIE, fresh.cookie());
-    }
-    Ok(resp)
 }

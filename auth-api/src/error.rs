@@ -84,6 +84,10 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The one answer to every authentication failure, so the client learns
+    /// nothing about why (expired, forged, revoked or absent).
+    pub const SIGN_IN: Self = Self::Unauthorized("Please sign in to continue.");
+
     /// Builds a 400 with a code and message.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::BadRequest {
@@ -140,7 +144,7 @@ impl ApiError {
             StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
-            StatusCode::UNAUTHORIZED => crate::auth::session::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED => Self::SIGN_IN,
             StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => {
                 Self::Unavailable(format!("answered {status} by a layer"))
             }

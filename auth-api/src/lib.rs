@@ -5,7 +5,6 @@
 //! [`routes::app`] is the whole API as a tower service of
 //! [`state::AppState`]; [`server`] puts it on a socket.
 
-pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod client_addr;
@@ -13,7 +12,6 @@ pub mod config;
 pub mod enrollment;
 pub mod error;
 pub mod fulfillment;
-pub mod health;
 pub mod http;
 pub mod mail;
 pub mod metrics;
@@ -23,3 +21,6 @@ pub mod server;
 pub mod state;
 
 pub use error::ApiError;
+
+#[cfg(test)]
+mod layering;

@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt;
 
-use crate::auth::PeerAddr;
+use crate::client_addr::PeerAddr;
 use crate::config::{Config, ConnectionLimits};
 use crate::state::AppState;
 use crate::{auth, metrics, routes};
@@ -40,7 +40,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let state = AppState::new(config)?;
     let worker = crate::fulfillment::spawn_for(&state)?;
     let admin = tokio::spawn(metrics::serve_admin(admin));
-    let upkeep = tokio::spawn(auth::prune_periodically(state.clone()));
+    let upkeep = tokio::spawn(prune_periodically(state.clone()));
     serve(listener, state, shutdown_signal()).await;
     admin.abort();
     upkeep.abort();
@@ -48,6 +48,32 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         worker.stop().await;
     }
     Ok(())
+}
+
+/// Upkeep of the auth tables. Once at start (unless
+/// `WRAP_LEGACY_HASHES_AT_START=false`), wraps any legacy bcrypt hash into
+/// argon2id. Then every ten minutes, deletes what nobody can need any more
+/// (see [`auth::prune`]).
+pub async fn prune_periodically(state: AppState) {
+    if state.config.auth.wrap_legacy_at_start {
+        match state.passwords.wrap_legacy_hashes(&state.pool).await {
+            Ok(wrapped) => tracing::info!(wrapped, "legacy bcrypt hashes wrapped into argon2id"),
+            Err(error) => tracing::warn!(%error, "wrapping legacy bcrypt hashes failed"),
+        }
+    }
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let config = &state.config;
+        let outcome = match state.pool.get().await {
+            Ok(db) => auth::prune(&**db, &config.auth.throttle, &config.accounts).await,
+            Err(e) => Err(e.into()),
+        };
+        match outcome {
+            Ok(deleted) => tracing::debug!(deleted, "pruned expired auth rows"),
+            Err(error) => tracing::warn!(%error, "pruning auth rows failed"),
+        }
+    }
 }
 
 /// Serves `state` on `listener` until `shutdown` completes. Then `/readyz`

@@ -1,13 +1,28 @@
 //! The state every request handler sees: cloned per request, cheap to clone.
+//! [`AppState::new`] builds the services the configuration describes.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use deadpool_postgres::Pool;
 
+use crate::auth::passkey;
 use crate::auth::password::Passwords;
+use crate::auth::reauth::Reauth;
 use crate::config::Config;
+use crate::fulfillment::wake::Wake;
 use crate::mail::{Mail, Mailer};
+
+/// Why the state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The database settings are unusable.
+    #[error(transparent)]
+    Database(#[from] whatever_database::Error),
+    /// `SITE_URL` cannot scope passkeys.
+    #[error("SITE_URL: {0}")]
+    SiteUrl(String),
+}
 
 /// Shared handles: the database pools and the configuration.
 #[derive(Clone)]
@@ -22,18 +37,22 @@ pub struct AppState {
     /// The configuration the process started with.
     pub config: Arc<Config>,
     /// Wakes the fulfillment worker when a request is queued.
-    pub fulfillment: crate::fulfillment::Wake,
+    pub fulfillment: Wake,
     /// Password hashing, bounded in concurrency.
     pub passwords: Passwords,
     /// Mail to account holders; `None` only if `SMTP_URL` or `MAIL_FROM`
     /// cannot be used (which [`Config::from_env`] refuses at start).
     pub mailer: Option<Mailer>,
+    /// Passkeys' relying party, made from `SITE_URL`: its host is their
+    /// scope and its origin the only one their answers may come from.
+    pub relying_party: Arc<webauthn_rs::Webauthn>,
     draining: Arc<AtomicBool>,
 }
 
 impl AppState {
-    /// Builds the state for `config`; connects lazily.
-    pub fn new(config: Config) -> Result<Self, whatever_database::Error> {
+    /// Builds the state for `config`: the pools (connected lazily), the
+    /// mailer, password hashing and the passkeys' relying party.
+    pub fn new(config: Config) -> Result<Self, StateError> {
         let pool = whatever_database::pool::build_pool(&config.database, config.db_wait)?;
         let mut personal = config.database.clone();
         personal.pool_size = config.personal_pool_size.max(1);
@@ -41,7 +60,10 @@ impl AppState {
         let mailer = Mailer::new(&config.mail)
             .inspect_err(|error| tracing::error!(%error, "mail cannot be sent"))
             .ok();
+        let relying_party =
+            passkey::relying_party(&config.mail.site_url).map_err(StateError::SiteUrl)?;
         Ok(Self {
+            relying_party: Arc::new(relying_party),
             mailer,
             pool,
             personal,
@@ -58,6 +80,16 @@ impl AppState {
         match &self.mailer {
             Some(mailer) => mailer.send_later(to, mail),
             None => tracing::warn!(kind = mail.kind, "mail not sent: no usable SMTP_URL"),
+        }
+    }
+
+    /// What confirming a change with the current password needs.
+    pub fn reauth(&self) -> Reauth<'_> {
+        Reauth {
+            pool: &self.personal,
+            auth: &self.config.auth,
+            pseudonyms: &self.config.pseudonyms,
+            passwords: &self.passwords,
         }
     }
 

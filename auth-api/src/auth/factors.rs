@@ -8,18 +8,16 @@
 //!
 //! Every change to an account's set of factors takes [`lock`] first and
 //! reads [`of`] after it, in one transaction: two removals at once cannot
-//! both see a factor left and leave the account with none.
+//! both see a factor left and leave the account with none. A change the
+//! password confirms is a [`Change`], whose rule is checked in one place.
 
 use std::net::IpAddr;
 
-use http::{StatusCode, header};
 use tokio_postgres::GenericClient;
 
 use super::recovery_codes;
-use super::session::IssuedToken;
-use crate::ApiError;
 use crate::audit::{self, Event};
-use crate::http::{Resp, json_response};
+use crate::error::ApiError;
 
 /// A confirmed authenticator app (an unconfirmed one counts for nothing).
 const TOTP: &str = "EXISTS (SELECT 1 FROM totp_factor t \
@@ -139,17 +137,88 @@ pub async fn removed(
     Ok(codes_deleted)
 }
 
-/// The answer to a removed factor, with the session's refreshed cookie.
-pub fn removed_response(codes_deleted: bool, refreshed: Option<IssuedToken>) -> Resp {
-    let mut resp = json_response(
-        StatusCode::OK,
-        &serde_json::json!({"status": "removed", "recovery_codes_deleted": codes_deleted}),
-    );
-    if let Some(fresh) = refreshed {
-        resp.headers_mut()
-            .insert(header::SET_COOKIE, fresh.cookie());
+/// A change to an account's factors that the current password confirms
+/// ([`crate::auth::reauth::Reauth::confirm_change`]), and the rule it must
+/// keep to: checked before the password is asked (nothing is learnt from a
+/// refused one) and again under [`lock`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Removing the authenticator app: there is one, and it is not the last
+    /// factor of an account that must keep one.
+    RemoveTotp,
+    /// Removing the passkey with this credential id: it is the account's,
+    /// and not its last factor if it must keep one.
+    RemovePasskey(Vec<u8>),
+    /// Ten new recovery codes: they go with a second factor, so there must
+    /// be one.
+    NewRecoveryCodes,
+}
+
+impl Change {
+    /// What the password is typed for, as the audit log names it.
+    pub fn purpose(&self) -> &'static str {
+        match self {
+            Self::RemoveTotp => "remove_authenticator",
+            Self::RemovePasskey(_) => "remove_passkey",
+            Self::NewRecoveryCodes => "recovery_codes",
+        }
     }
-    resp
+
+    /// Whether the account `username` may make the change now.
+    pub async fn allowed(&self, db: &impl GenericClient, username: &str) -> Result<(), ApiError> {
+        match self {
+            Self::RemoveTotp => {
+                let factors = of(db, username).await?;
+                if !factors.totp {
+                    return Err(ApiError::Conflict {
+                        code: "no_authenticator",
+                        message: "This account has no authenticator app to remove.".into(),
+                    });
+                }
+                if !factors.may_remove_one() {
+                    return Err(ApiError::Conflict {
+                        code: "last_factor",
+                        message: "Your account must keep a second way to sign in, and this \
+                                  app is its only one. To use another phone, replace the app \
+                                  instead."
+                            .into(),
+                    });
+                }
+            }
+            Self::RemovePasskey(id) => {
+                let owned = db
+                    .query_opt(
+                        "SELECT 1 FROM passkey WHERE credential_id = $1 AND username = $2",
+                        &[id, &username],
+                    )
+                    .await?
+                    .is_some();
+                if !owned {
+                    return Err(ApiError::NotFound);
+                }
+                if !of(db, username).await?.may_remove_one() {
+                    return Err(ApiError::Conflict {
+                        code: "last_factor",
+                        message: "Your account must keep a second way to sign in, and this \
+                                  passkey is its only one. Add another passkey or an \
+                                  authenticator app first."
+                            .into(),
+                    });
+                }
+            }
+            Self::NewRecoveryCodes => {
+                if !of(db, username).await?.any() {
+                    return Err(ApiError::Conflict {
+                        code: "no_second_factor",
+                        message: "Recovery codes go with a second way to sign in. \
+                                  Set up an authenticator app or a passkey first."
+                            .into(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,19 @@
-//! Signing in and staying signed in: passwords, tokens, sessions and the
-//! throttling of failed logins. HTTP Basic is not accepted anywhere.
+//! The domain of signing in and staying signed in: sessions and their
+//! tokens, the signing keys, password hashing and re-authentication, the
+//! throttling of failed logins and identity checks, second factors (the
+//! authenticator app, passkeys, recovery codes), single-use links and the
+//! mail account holders get. Nothing here knows of HTTP routing or of the
+//! application state: the routes layer ([`crate::routes`]) calls in.
+//! HTTP Basic is not accepted anywhere.
 
-pub mod authenticator;
 pub mod factors;
 pub mod keys;
-pub mod login;
+pub mod limits;
+pub mod links;
+pub mod messages;
 pub mod passkey;
 pub mod password;
+pub mod reauth;
 pub mod recovery_codes;
 pub mod second_factor;
 pub mod session;
@@ -14,45 +21,38 @@ pub mod throttle;
 pub mod token;
 pub mod totp;
 
-pub use crate::client_addr::PeerAddr;
-pub use session::{Session, SignedIn};
+pub use session::Session;
 
-use crate::state::AppState;
+use tokio_postgres::GenericClient;
 
-/// Upkeep of the auth tables. Once at start (unless
-/// `WRAP_LEGACY_HASHES_AT_START=false`), wraps any legacy bcrypt hash into
-/// argon2id. Then every ten minutes, deletes revocations past their expiry,
-/// failures older than the longest throttling window and addresses not
-/// signed in from for longer than `LOGIN_KNOWN_CLIENT_SECS`, identity
-/// checks older than the account-creation windows and links expired for a
-/// day. Several
-/// replicas doing it is harmless: every write is idempotent.
-pub async fn prune_periodically(state: AppState) {
-    if state.config.auth.wrap_legacy_at_start {
-        match state.passwords.wrap_legacy_hashes(&state.pool).await {
-            Ok(wrapped) => tracing::info!(wrapped, "legacy bcrypt hashes wrapped into argon2id"),
-            Err(error) => tracing::warn!(%error, "wrapping legacy bcrypt hashes failed"),
-        }
-    }
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
-    loop {
-        tick.tick().await;
-        let limits = &state.config.auth.throttle;
-        let outcome = match state.pool.get().await {
-            Ok(db) => match session::prune(&**db, limits.longest_window()).await {
-                Ok(n) => match throttle::prune_known_clients(&**db, limits.known_client).await {
-                    Ok(m) => crate::account::prune(&**db, &state.config.accounts)
-                        .await
-                        .map(|k| n + m + k),
-                    Err(e) => Err(e),
-                },
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e.into()),
-        };
-        match outcome {
-            Ok(deleted) => tracing::debug!(deleted, "pruned expired auth rows"),
-            Err(error) => tracing::warn!(%error, "pruning auth rows failed"),
-        }
-    }
+use crate::config::{AccountConfig, ThrottleConfig};
+use crate::error::ApiError;
+
+/// Deletes the auth rows nobody can need any more: revocations and
+/// sessions past their expiry, failures older than the longest throttling
+/// window and addresses not signed in from for longer than
+/// `LOGIN_KNOWN_CLIENT_SECS`, identity checks no limit counts any more,
+/// links a day past their expiry (refused either way; the day leaves them to
+/// look into), and pending sign-ins and passkey ceremonies past theirs.
+/// Every write is idempotent: several replicas doing it is harmless.
+/// Returns how many rows went.
+pub async fn prune(
+    db: &impl GenericClient,
+    limits: &ThrottleConfig,
+    accounts: &AccountConfig,
+) -> Result<u64, ApiError> {
+    let sessions = session::prune(db, limits.longest_window()).await?;
+    let clients = throttle::prune_known_clients(db, limits.known_client).await?;
+    let attempts = self::limits::prune(db, accounts).await?;
+    let links = db
+        .execute(
+            "DELETE FROM account_token WHERE expires_at < now() - interval '1 day'",
+            &[],
+        )
+        .await?;
+    let pending = db
+        .execute("DELETE FROM pending_sign_in WHERE expires_at < now()", &[])
+        .await?;
+    let ceremonies = passkey::prune(db).await?;
+    Ok(sessions + clients + attempts + links + pending + ceremonies)
 }

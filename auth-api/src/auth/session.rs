@@ -13,32 +13,29 @@
 //!
 //! Logout puts the session id in `revoked_session` until the last moment
 //! any of its tokens could be valid (`auth_time + absolute`): every token
-//! refreshed from the session dies with it. Every personal route takes a
-//! [`SignedIn`], which only yields the [`Session`] once that table was
-//! checked by primary key ([`revoked_sql`] is the one statement of the rule).
+//! refreshed from the session dies with it. Every personal route takes an
+//! extractor of the routes layer that yields the [`Session`] only once that
+//! table was checked by primary key ([`revoked_sql`] is the one statement of
+//! the rule) and the session's [`Stage`] lets it in.
+//!
+//! Every way in (a password alone, a password and a second factor, a
+//! passkey) opens its session through [`start`].
+
+use std::net::IpAddr;
 
 use chrono::{DateTime, TimeZone, Utc};
-use http::{HeaderMap, HeaderValue, header};
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
 use super::keys::Keyring;
 use super::token::{self, Claims};
-use crate::ApiError;
+use crate::audit::{self, Event};
 use crate::config::SessionConfig;
-use crate::state::AppState;
-
-/// The cookie holding the token. The `__Host-` prefix makes browsers
-/// accept it only from this exact host, over HTTPS, with `Path=/` and no
-/// `Domain`: no other `*.whatever.gov` host can plant or shadow it.
-pub const COOKIE_NAME: &str = "__Host-whatever_session";
-
-/// The attributes the session cookie is set (and cleared) with.
-const COOKIE_ATTRIBUTES: &str = "Path=/; HttpOnly; Secure; SameSite=Strict";
+use crate::error::ApiError;
 
 /// The one answer to every authentication failure, so the client learns
 /// nothing about why (expired, forged, revoked or absent).
-pub const UNAUTHORIZED: ApiError = ApiError::Unauthorized("Please sign in to continue.");
+pub const UNAUTHORIZED: ApiError = ApiError::SIGN_IN;
 
 /// The answer to a session that must set up its second factor before it
 /// may see anything personal.
@@ -73,25 +70,90 @@ impl IssuedToken {
             .unwrap_or_else(Utc::now)
     }
 
-    /// The `Set-Cookie` value carrying it: JavaScript cannot read it, it
-    /// travels over HTTPS only and never on cross-site requests.
-    pub fn cookie(&self) -> HeaderValue {
-        // From the token's own issue time, not the clock now: a token is
-        // sent as it is issued, and a second ticking in between must not
-        // change what the browser is told.
-        let max_age = (self.claims.exp - self.claims.iat).max(0);
-        HeaderValue::from_str(&format!(
-            "{COOKIE_NAME}={}; Max-Age={max_age}; {COOKIE_ATTRIBUTES}",
-            self.token
-        ))
-        .expect("a JWT is a valid header value")
+    /// How long the token lives, in seconds, from its own issue time (not
+    /// the clock now: a token is sent as it is issued, and a second ticking
+    /// in between must not change what the browser is told).
+    pub fn max_age(&self) -> i64 {
+        (self.claims.exp - self.claims.iat).max(0)
     }
 }
 
-/// The `Set-Cookie` value that removes the session cookie.
-pub fn clearing_cookie() -> HeaderValue {
-    HeaderValue::from_str(&format!("{COOKIE_NAME}=; Max-Age=0; {COOKIE_ATTRIBUTES}"))
-        .expect("a valid header value")
+/// The stage a session is at, which decides what it may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// An account that must have a second factor and has none yet: the
+    /// session may only set one up.
+    SetupOnly,
+    /// Everything the account may do.
+    Full,
+}
+
+impl Session {
+    /// The session's stage.
+    pub fn stage(&self) -> Stage {
+        if self.claims.setup_only {
+            Stage::SetupOnly
+        } else {
+            Stage::Full
+        }
+    }
+
+    /// The session id, as the text [`revoked_sql`]'s parameter expects.
+    pub fn session_param(&self) -> String {
+        self.claims.sid.to_string()
+    }
+}
+
+/// The rule of a route that needs a full session: a setup-only one gets
+/// [`SECOND_FACTOR_FIRST`].
+pub fn require_full(session: &Session) -> Result<(), ApiError> {
+    match session.stage() {
+        Stage::Full => Ok(()),
+        Stage::SetupOnly => Err(SECOND_FACTOR_FIRST),
+    }
+}
+
+/// How a session was opened, for the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    /// A password, for an account without a second factor.
+    Password,
+    /// A password, then a code from the app or a recovery code.
+    SecondFactor,
+    /// A passkey alone.
+    Passkey,
+}
+
+/// Opens a session of `username` that came in by `way` from `client`:
+/// signs its first token, records it (so it can be listed and ended with
+/// the account's other sessions) and audits the sign-in. With `setup_only`,
+/// the session may only set up a second factor.
+pub async fn start(
+    db: &impl GenericClient,
+    keys: &Keyring,
+    config: &SessionConfig,
+    username: &str,
+    setup_only: bool,
+    client: IpAddr,
+    way: Way,
+) -> Result<IssuedToken, ApiError> {
+    let issued = open_with(keys, config, username, setup_only)?;
+    record(db, config, &issued.claims, client).await?;
+    let sid = issued.claims.sid;
+    let detail = match way {
+        Way::Password => serde_json::json!({"session": sid}),
+        Way::SecondFactor => serde_json::json!({"session": sid, "second_factor": true}),
+        Way::Passkey => serde_json::json!({"session": sid, "method": "passkey"}),
+    };
+    audit::record(
+        db,
+        Event::SignInSucceeded,
+        Some(username),
+        Some(client),
+        detail,
+    )
+    .await?;
+    Ok(issued)
 }
 
 /// Signs a token for a new session of `username`.
@@ -166,44 +228,11 @@ fn issue(
     Ok(IssuedToken { token, claims })
 }
 
-/// The token a request carries: an `Authorization: Bearer` header or the
-/// session cookie. Any other scheme (HTTP Basic included) counts as
-/// nothing. A request carrying two different tokens is ambiguous and gets
-/// none: which one the client meant cannot be known.
-pub fn token_from(headers: &HeaderMap) -> Option<&str> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
-        .map(|(_, token)| token.trim());
-    let mut cookies = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(name, _)| *name == COOKIE_NAME)
-        .map(|(_, value)| value.trim());
-    let cookie = cookies.next();
-    if cookies.next().is_some() {
-        return None;
-    }
-    match (bearer, cookie) {
-        (Some(b), Some(c)) if b != c => None,
-        (Some(token), _) | (None, Some(token)) => Some(token).filter(|t| !t.is_empty()),
-        (None, None) => None,
-    }
-}
-
-/// Verifies the request's token without touching the database. Callers
-/// must also check revocation: [`SignedIn`] makes sure they do.
-pub fn verify_token(
-    keys: &Keyring,
-    config: &SessionConfig,
-    headers: &HeaderMap,
-) -> Result<Session, ApiError> {
-    let token = token_from(headers).ok_or(UNAUTHORIZED)?;
+/// Verifies `token` without touching the database: signature, expiry,
+/// issuer and audience. Callers must also check revocation: the routes
+/// layer's extractors make sure they do. A token due for a refresh comes
+/// with its successor.
+pub fn verify(keys: &Keyring, config: &SessionConfig, token: &str) -> Result<Session, ApiError> {
     let claims = token::verify(keys, token).map_err(|error| {
         tracing::debug!(%error, "token refused");
         UNAUTHORIZED
@@ -230,7 +259,7 @@ pub fn verify_token(
 /// The revocation rule as a SQL boolean: whether the session whose id is
 /// bound as text in parameter `$param` was ended by a logout (one
 /// primary-key lookup). A statement that must stay one round trip embeds
-/// it and hands the answer to [`SignedIn::confirm_with`].
+/// it and hands the answer to [`confirm_with`].
 pub fn revoked_sql(param: usize) -> String {
     // Bound as text: the driver is built without its uuid feature.
     format!("EXISTS (SELECT 1 FROM revoked_session WHERE session_id = ${param}::text::uuid)")
@@ -244,62 +273,18 @@ pub async fn is_revoked(db: &impl GenericClient, sid: Uuid) -> Result<bool, ApiE
     Ok(row.get(0))
 }
 
-/// The authentication step every personal route starts with, as an
-/// extractor: a token with a valid signature, not expired, for this issuer
-/// and audience. The signature is checked before any connection is taken,
-/// so a flood of forged tokens costs CPU, never the pool. The [`Session`]
-/// comes out only once revocation was checked, by [`SignedIn::confirm`] or
-/// inside the route's own statement ([`SignedIn::confirm_with`]).
-#[derive(Debug)]
-pub struct SignedIn(Session);
-
-impl SignedIn {
-    /// The username the token was issued to, for the statement that checks
-    /// revocation with [`revoked_sql`].
-    pub fn username(&self) -> &str {
-        &self.0.claims.sub
-    }
-
-    /// The session id, as the text [`revoked_sql`]'s parameter expects.
-    pub fn session_param(&self) -> String {
-        self.0.claims.sid.to_string()
-    }
-
-    /// Whether the session may only set up a second factor.
-    pub fn setup_only(&self) -> bool {
-        self.0.claims.setup_only
-    }
-
-    /// The refreshed token to send back if the route succeeds.
-    pub fn refreshed(&self) -> Option<IssuedToken> {
-        self.0.refreshed.clone()
-    }
-
-    /// Checks revocation with its own lookup.
-    pub async fn confirm(self, db: &impl GenericClient) -> Result<Session, ApiError> {
-        let revoked = is_revoked(db, self.0.claims.sid).await?;
-        self.confirm_with(revoked)
-    }
-
-    /// Takes the value [`revoked_sql`] had in the route's own statement.
-    pub fn confirm_with(self, revoked: bool) -> Result<Session, ApiError> {
-        if revoked {
-            return Err(UNAUTHORIZED);
-        }
-        Ok(self.0)
-    }
+/// Checks that `session` was not ended by a logout, with its own lookup.
+pub async fn confirm(db: &impl GenericClient, session: Session) -> Result<Session, ApiError> {
+    let revoked = is_revoked(db, session.claims.sid).await?;
+    confirm_with(session, revoked)
 }
 
-impl axum::extract::FromRequestParts<AppState> for SignedIn {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut http::request::Parts,
-        state: &AppState,
-    ) -> Result<Self, ApiError> {
-        let auth = &state.config.auth;
-        verify_token(&auth.keys, &auth.session, &parts.headers).map(SignedIn)
+/// Takes the value [`revoked_sql`] had in a route's own statement.
+pub fn confirm_with(session: Session, revoked: bool) -> Result<Session, ApiError> {
+    if revoked {
+        return Err(UNAUTHORIZED);
     }
+    Ok(session)
 }
 
 /// Ends the session: none of its tokens is accepted again.
@@ -404,35 +389,6 @@ pub async fn prune(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn one_token_or_none_and_basic_is_nothing() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            "a=b; __Host-whatever_session=cookie-token".parse().unwrap(),
-        );
-        assert_eq!(token_from(&h), Some("cookie-token"));
-        h.insert(
-            header::AUTHORIZATION,
-            "Bearer cookie-token".parse().unwrap(),
-        );
-        assert_eq!(token_from(&h), Some("cookie-token"));
-        h.insert(
-            header::AUTHORIZATION,
-            "Bearer header-token".parse().unwrap(),
-        );
-        assert_eq!(token_from(&h), None, "two different tokens are ambiguous");
-        let mut bearer = HeaderMap::new();
-        bearer.insert(
-            header::AUTHORIZATION,
-            "bearer header-token".parse().unwrap(),
-        );
-        assert_eq!(token_from(&bearer), Some("header-token"));
-        let mut basic = HeaderMap::new();
-        basic.insert(header::AUTHORIZATION, "Basic YWRhOnB3".parse().unwrap());
-        assert_eq!(token_from(&basic), None);
-    }
 
     #[test]
     fn tokens_never_outlive_the_absolute_limit() {

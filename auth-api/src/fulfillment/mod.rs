@@ -10,31 +10,14 @@
 //! status are), never returned, and erased once a request is finished.
 
 pub mod breaker;
-mod handlers;
 pub mod rate_limit;
 pub mod request;
 pub mod retry;
-pub mod settings;
 pub mod store;
 pub mod upstream;
+pub mod wake;
 pub mod worker;
 
-use std::sync::Arc;
-
-use tokio::sync::Notify;
-
-pub use handlers::routes;
-pub use settings::FulfillmentSettings;
+pub use crate::config::FulfillmentSettings;
+pub use wake::Wake;
 pub use worker::{Worker, WorkerHandle, spawn_for};
-
-/// Wakes this process's worker when a request is queued, so delivery starts
-/// at once instead of at the next poll.
-#[derive(Debug, Clone, Default)]
-pub struct Wake(pub Arc<Notify>);
-
-impl Wake {
-    /// Signals that a new row is waiting.
-    pub fn notify(&self) {
-        self.0.notify_one();
-    }
-}

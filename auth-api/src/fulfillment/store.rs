@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use super::rate_limit;
 use super::request::MailRequest;
-use super::settings::FulfillmentSettings;
 use crate::ApiError;
+use crate::config::FulfillmentSettings;
 use crate::pseudonym::Pseudonyms;
 
 // Ids cross the wire as text (`$n::uuid`, `request_id::text`): it keeps the

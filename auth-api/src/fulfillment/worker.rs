@@ -15,9 +15,9 @@ use tokio::task::JoinHandle;
 
 use super::breaker::{Breaker, Permit};
 use super::retry::{Next, RetryPolicy};
-use super::settings::FulfillmentSettings;
 use super::store::{self, Claimed};
 use super::upstream::{Outcome, Upstream};
+use crate::config::FulfillmentSettings;
 use crate::state::AppState;
 
 /// Idempotency keys are honoured for a week; a client retrying later than

@@ -32,7 +32,7 @@ async fn legacy_hashes_are_wrapped_at_start_and_still_sign_in() {
     let ada_before = stored_hash(&db, "ada").await;
 
     // What the server runs at start.
-    let upkeep = tokio::spawn(auth_api::auth::prune_periodically(app.state.clone()));
+    let upkeep = tokio::spawn(auth_api::server::prune_periodically(app.state.clone()));
     let mut wrapped = stored_hash(&db, "grace").await;
     for _ in 0..100 {
         if wrapped != legacy {

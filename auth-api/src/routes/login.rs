@@ -1,23 +1,36 @@
-//! `POST /api/login` and `POST /api/logout`.
+//! Signing in and out: `POST /api/login` (the password), `POST
+//! /api/login/second-factor` (a code after it) and `POST /api/logout`.
+//! Signing in with a passkey is in [`super::passkeys`].
 
 use std::sync::LazyLock;
 
 use axum::extract::State;
-use http::{HeaderValue, StatusCode, header};
+use chrono::{DateTime, Utc};
+use http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
-use super::factors::{self, Factors};
-use super::password::Verdict;
-use super::second_factor;
-use super::session::{self, SignedIn};
-use super::throttle;
-use crate::ApiError;
-use crate::account::messages;
-use crate::account::token::{self, Purpose};
+use super::answers::Status;
+use super::cookies;
+use super::extract::{ClientIp, JsonBody, SettingUp};
+use super::table::{Route, post};
 use crate::audit::{self, Event};
-use crate::client_addr::ClientIp;
-use crate::http::{JsonBody, Resp, json_response};
+use crate::auth::factors::{self, Factors};
+use crate::auth::links::{self, Purpose};
+use crate::auth::password::Verdict;
+use crate::auth::session::{self, IssuedToken, Way};
+use crate::auth::{messages, second_factor, throttle};
+use crate::error::ApiError;
+use crate::http::{Resp, json_response};
 use crate::state::AppState;
+
+/// The routes of signing in and out.
+pub fn routes() -> Vec<Route> {
+    vec![
+        post("/api/login", login),
+        post("/api/login/second-factor", second_step),
+        post("/api/logout", logout),
+    ]
+}
 
 /// The one message for an unknown user and a wrong password alike.
 const BAD_CREDENTIALS: ApiError = ApiError::Unauthorized("The username or password is incorrect.");
@@ -32,7 +45,7 @@ pub struct LoginRequest {
 #[derive(Serialize)]
 struct LoginResponse<'a> {
     username: &'a str,
-    expires_at: chrono::DateTime<chrono::Utc>,
+    expires_at: DateTime<Utc>,
     /// `setup_required`: an account that must add a second factor and has
     /// none; the session may do nothing else. `setup_suggested`: an account
     /// from before second factors, asked to add one.
@@ -59,7 +72,7 @@ const UNVERIFIED: &str = "Confirm your email address first: open the link in the
 
 /// Checks the password and opens a session. The body is read in full
 /// before a connection is taken.
-pub async fn login(
+async fn login(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     JsonBody(LoginRequest { username, password }): JsonBody<LoginRequest>,
@@ -130,7 +143,7 @@ pub async fn login(
         // The right password proves the account is theirs: tell them what
         // is missing, and send a fresh link in case the first one expired.
         let ttl = state.config.accounts.verify_email_ttl;
-        let token = token::issue(&**db, &username, Purpose::VerifyEmail, ttl).await?;
+        let token = links::issue(&**db, &username, Purpose::VerifyEmail, ttl).await?;
         audit::record(
             &**db,
             Event::SignInUnverified,
@@ -152,7 +165,7 @@ pub async fn login(
     }
     if has_factor {
         // The password is half of it: the session opens at the second step.
-        let cookie = second_factor::start_pending(&**db, &username, attempt_id).await?;
+        let pending = second_factor::start_pending(&**db, &username, attempt_id).await?;
         tracing::info!(%user, "password accepted, second factor next");
         let factors = factors.unwrap_or_default();
         let methods: Vec<&str> = [
@@ -165,21 +178,25 @@ pub async fn login(
         .collect();
         let mut resp = json_response(
             StatusCode::OK,
-            &serde_json::json!({"status": "second_factor_required", "methods": methods}),
+            &SecondFactorNext {
+                methods,
+                status: "second_factor_required",
+            },
         );
+        let cookie = cookies::pending(&pending, second_factor::PENDING_SECS);
         resp.headers_mut().insert(header::SET_COOKIE, cookie);
         return Ok(resp);
     }
     // An account created here must add its second factor before anything
     // else; one from before is asked to, and may go on without.
-    let issued = session::open_with(&auth.keys, &auth.session, &username, self_service)?;
-    session::record(&**db, &auth.session, &issued.claims, client).await?;
-    audit::record(
+    let issued = session::start(
         &**db,
-        Event::SignInSucceeded,
-        known,
-        Some(client),
-        serde_json::json!({"session": issued.claims.sid}),
+        &auth.keys,
+        &auth.session,
+        &username,
+        self_service,
+        client,
+        Way::Password,
     )
     .await?;
     tracing::info!(%user, session = %issued.claims.sid, "signed in");
@@ -196,55 +213,163 @@ pub async fn login(
         },
     );
     resp.headers_mut()
-        .insert(header::SET_COOKIE, issued.cookie());
+        .insert(header::SET_COOKIE, cookies::session(&issued));
     Ok(resp)
 }
 
-/// What logout (and ending the current session from the settings) tells
-/// the browser to forget besides the cookie: whatever the pages kept in
-/// storage about the signed-in person.
-pub const CLEAR_SITE_DATA: HeaderValue = HeaderValue::from_static(r#""cookies", "storage""#);
+/// The answer to a password accepted with a second factor still to come.
+#[derive(Serialize)]
+struct SecondFactorNext {
+    methods: Vec<&'static str>,
+    status: &'static str,
+}
 
 /// Revokes the request's session and clears the cookie and the site's
 /// storage. Both are cleared even when the token is no longer valid, so the
-/// browser is never left holding a dead one.
-pub async fn logout(
+/// browser is never left holding a dead one. A setup-only session may sign
+/// out too.
+async fn logout(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    signed_in: Result<SignedIn, ApiError>,
+    session: Result<SettingUp, ApiError>,
 ) -> Result<Resp, ApiError> {
     let auth = &state.config.auth;
-    let outcome = match signed_in {
-        Ok(signed_in) => {
+    let mut resp = match session {
+        Ok(SettingUp(session)) => {
             let db = state.personal.get().await?;
-            match signed_in.confirm(&**db).await {
-                Ok(session) => {
-                    session::revoke(&**db, &auth.session, &session.claims).await?;
-                    let detail = serde_json::json!({"session": session.claims.sid});
-                    audit::record(
-                        &**db,
-                        Event::SignedOut,
-                        Some(&session.claims.sub),
-                        Some(client),
-                        detail,
-                    )
-                    .await?;
-                    Ok(session)
-                }
-                Err(error) => Err(error),
-            }
-        }
-        Err(error) => Err(error),
-    };
-    let mut resp = match outcome {
-        Ok(session) => {
+            session::revoke(&**db, &auth.session, &session.claims).await?;
+            let detail = serde_json::json!({"session": session.claims.sid});
+            audit::record(
+                &**db,
+                Event::SignedOut,
+                Some(&session.claims.sub),
+                Some(client),
+                detail,
+            )
+            .await?;
             tracing::info!(session = %session.claims.sid, "signed out");
-            json_response(StatusCode::OK, &serde_json::json!({"status": "signed_out"}))
+            json_response(StatusCode::OK, &Status::new("signed_out"))
         }
         Err(error) => error.response(),
     };
     let headers = resp.headers_mut();
-    headers.insert(header::SET_COOKIE, session::clearing_cookie());
-    headers.insert("clear-site-data", CLEAR_SITE_DATA);
+    headers.insert(header::SET_COOKIE, cookies::clear_session());
+    headers.insert("clear-site-data", cookies::CLEAR_SITE_DATA);
     Ok(resp)
+}
+
+/// A pending sign-in that is absent, expired or out of tries.
+const SIGN_IN_AGAIN: ApiError =
+    ApiError::Unauthorized("Your sign-in timed out. Please sign in again with your password.");
+
+/// A code that is wrong, or was used already.
+const WRONG_CODE: ApiError = ApiError::Unauthorized(
+    "That code is not right. Enter the current code from your authenticator app, or a recovery code.",
+);
+
+/// The body of `POST /api/login/second-factor`: one of the two.
+#[derive(Deserialize)]
+pub struct SecondStep {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    recovery_code: Option<String>,
+}
+
+/// `POST /api/login/second-factor`: checks the second factor of a pending
+/// sign-in and opens the session.
+async fn second_step(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<SecondStep>,
+) -> Result<Resp, ApiError> {
+    let auth = &state.config.auth;
+    let pending = cookies::read(&headers, cookies::PENDING).ok_or(SIGN_IN_AGAIN)?;
+    let db = state.pool.get().await?;
+    let Some((username, attempt)) = second_factor::try_pending(&**db, pending).await? else {
+        let mut resp = SIGN_IN_AGAIN.response();
+        resp.headers_mut()
+            .insert(header::SET_COOKIE, cookies::clear_pending());
+        return Ok(resp);
+    };
+    let user = state.config.pseudonyms.log_tag(&username);
+    let accepted = match (&body.code, &body.recovery_code) {
+        (Some(code), None) => second_factor::totp_accepted(&**db, &username, code).await?,
+        (None, Some(code)) => {
+            let used = second_factor::recovery_accepted(&**db, &username, code, client).await?;
+            if let Some(second_factor::RecoveryCodeUsed {
+                left,
+                email: Some(email),
+            }) = &used
+            {
+                let site = &state.config.mail.site_url;
+                state.send_mail(email.clone(), messages::recovery_code_used(site, *left));
+            }
+            used.is_some()
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "one_code",
+                "send either `code` or `recovery_code`",
+            ));
+        }
+    };
+    if !accepted {
+        throttle::second_factor_failed(&**db, &state.config.pseudonyms, &username, client).await?;
+        let method = if body.code.is_some() {
+            "totp"
+        } else {
+            "recovery_code"
+        };
+        audit::record(
+            &**db,
+            Event::SecondFactorFailed,
+            Some(&username),
+            Some(client),
+            serde_json::json!({"method": method}),
+        )
+        .await?;
+        tracing::info!(%user, %client, method, "second factor refused");
+        return Err(WRONG_CODE);
+    }
+    second_factor::end_pending(&**db, pending).await?;
+    throttle::second_factor_succeeded(&**db, &state.config.pseudonyms, &username, client, attempt)
+        .await?;
+    let issued = session::start(
+        &**db,
+        &auth.keys,
+        &auth.session,
+        &username,
+        false,
+        client,
+        Way::SecondFactor,
+    )
+    .await?;
+    tracing::info!(%user, session = %issued.claims.sid, "signed in with a second factor");
+    Ok(signed_in(&username, &issued))
+}
+
+/// The answer to a session opened by a second step or a passkey: who, and
+/// until when; the session cookie, and the pending sign-in's cleared (it
+/// is done with, whichever way finished it).
+pub(super) fn signed_in(username: &str, issued: &IssuedToken) -> Resp {
+    let mut resp = json_response(
+        StatusCode::OK,
+        &SignedInAnswer {
+            expires_at: issued.expires_at(),
+            username,
+        },
+    );
+    let headers = resp.headers_mut();
+    headers.append(header::SET_COOKIE, cookies::session(issued));
+    headers.append(header::SET_COOKIE, cookies::clear_pending());
+    resp
+}
+
+/// Who signed in, and until when their token lasts.
+#[derive(Serialize)]
+struct SignedInAnswer<'a> {
+    expires_at: DateTime<Utc>,
+    username: &'a str,
 }

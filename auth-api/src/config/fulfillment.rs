@@ -1,10 +1,10 @@
-//! The fulfillment settings, read by [`crate::config::Config::from_env`].
+//! The fulfillment settings, read by [`super::Config::from_env`].
 //! Every timing is configurable so tests can run the whole retry story in
 //! seconds; the defaults suit production.
 
 use std::time::Duration;
 
-use crate::config::{ConfigError, optional_var, parse_var};
+use super::env::{ConfigError, optional_var, parse_var};
 
 /// How requests are accepted, delivered, retried and throttled.
 #[derive(Debug, Clone)]

@@ -6,11 +6,12 @@ use axum::extract::State;
 use http::StatusCode;
 use serde::Deserialize;
 
-use super::token::{self, Purpose};
-use crate::ApiError;
 use crate::audit::{self, Event};
-use crate::client_addr::ClientIp;
-use crate::http::{JsonBody, Resp, json_response};
+use crate::auth::links::{self, Purpose};
+use crate::error::ApiError;
+use crate::http::{Resp, json_response};
+use crate::routes::answers::Told;
+use crate::routes::extract::{ClientIp, JsonBody};
 use crate::state::AppState;
 
 /// The body of `POST /api/accounts/verify-email`.
@@ -28,7 +29,7 @@ pub async fn verify_email(
 ) -> Result<Resp, ApiError> {
     let mut db = state.pool.get().await?;
     let tx = db.transaction().await?;
-    let Some(username) = token::consume(&*tx, &token, Purpose::VerifyEmail).await? else {
+    let Some(username) = links::consume(&*tx, &token, Purpose::VerifyEmail).await? else {
         audit::record(
             &*tx,
             Event::TokenRefused,
@@ -39,7 +40,7 @@ pub async fn verify_email(
         .await?;
         tx.commit().await?;
         tracing::info!(%client, "verification link refused");
-        return Err(token::INVALID);
+        return Err(links::INVALID);
     };
     tx.execute(
         "UPDATE account SET email_verified_at = coalesce(email_verified_at, now())
@@ -59,9 +60,9 @@ pub async fn verify_email(
     tracing::info!(user = %state.config.pseudonyms.log_tag(&username), "email verified");
     Ok(json_response(
         StatusCode::OK,
-        &serde_json::json!({
-            "status": "verified",
-            "message": "Your email address is confirmed. You can sign in now."
-        }),
+        &Told {
+            message: "Your email address is confirmed. You can sign in now.",
+            status: "verified",
+        },
     ))
 }

@@ -20,12 +20,13 @@ use serde::Deserialize;
 use tokio_postgres::error::SqlState;
 use whatever_database::rules::password as rule;
 
-use super::{limits, messages, token};
-use crate::ApiError;
 use crate::audit::{self, Event};
-use crate::client_addr::ClientIp;
-use crate::http::{JsonBody, Resp, json_response};
+use crate::auth::{limits, links, messages};
+use crate::error::ApiError;
+use crate::http::{Resp, json_response};
 use crate::mail::Mail;
+use crate::routes::answers::Told;
+use crate::routes::extract::{ClientIp, JsonBody};
 use crate::state::AppState;
 
 /// Advisory-lock namespace of one beneficiary's account creation.
@@ -210,7 +211,10 @@ pub async fn create(
     tracing::info!(%client, outcome = outcome.reason(), "account creation requested");
     Ok(json_response(
         StatusCode::ACCEPTED,
-        &serde_json::json!({"status": "check_email", "message": ACCEPTED_MESSAGE}),
+        &Told {
+            message: ACCEPTED_MESSAGE,
+            status: "check_email",
+        },
     ))
 }
 
@@ -265,7 +269,7 @@ async fn store(
             } else if let Some(owner_email) = owner {
                 Outcome::EmailInUse { owner_email }
             } else {
-                let token = token::generate()?;
+                let token = links::generate()?;
                 match insert(&tx, state, request, hash, id, &token).await {
                     Ok(()) => Outcome::Created { token },
                     // Taken meanwhile by a request for another beneficiary.
@@ -319,7 +323,7 @@ async fn insert(
         "INSERT INTO account_token (token_hash, username, purpose, expires_at)
          VALUES ($1, $2, 'verify_email', now() + $3::float8 * interval '1 second')",
         &[
-            &token::digest(token),
+            &links::digest(token),
             &request.username,
             &state.config.accounts.verify_email_ttl.as_secs_f64(),
         ],

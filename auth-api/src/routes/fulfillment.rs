@@ -1,25 +1,37 @@
-//! `POST /api/fulfillment` and `GET /api/fulfillment/{request_id}`.
+//! "Mail me this": `POST /api/fulfillment` and
+//! `GET /api/fulfillment/{request_id}`. Delivery is the domain's
+//! ([`crate::fulfillment`]).
 
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
 use http::{HeaderMap, HeaderValue, StatusCode};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use uuid::Uuid;
 
-use super::rate_limit;
-use super::request::{MailRequest, invalid};
-use super::store::{self, Enqueued};
-use crate::ApiError;
-use crate::client_addr::ClientIp;
-use crate::http::{JsonBody, Resp, json_response};
+use super::extract::{ClientIp, JsonBody};
+use super::table::{Route, get, post};
+use crate::error::ApiError;
+use crate::fulfillment::rate_limit;
+use crate::fulfillment::request::{MailRequest, invalid};
+use crate::fulfillment::store::{self, Enqueued};
+use crate::http::{Resp, json_response};
 use crate::state::AppState;
 
-/// The fulfillment routes, merged into the API's route table.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/fulfillment", post(submit))
-        .route("/api/fulfillment/{request_id}", get(status))
+/// The fulfillment routes.
+pub fn routes() -> Vec<Route> {
+    vec![
+        post("/api/fulfillment", submit),
+        get("/api/fulfillment/{request_id}", status),
+    ]
+}
+
+/// A request's id and status.
+#[derive(Serialize)]
+struct RequestStatus<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    request_id: Uuid,
+    status: &'a str,
 }
 
 /// Longest accepted `Idempotency-Key`.
@@ -94,17 +106,22 @@ async fn status(State(state): State<AppState>, Path(id): Path<String>) -> Result
     let Some(found) = store::status(&**client, request_id).await? else {
         return Err(ApiError::NotFound);
     };
-    let mut body = json!({"request_id": request_id, "status": found.status});
-    if let Some(reason) = found.reason {
-        body["reason"] = reason.into();
-    }
+    let body = RequestStatus {
+        reason: found.reason,
+        request_id,
+        status: &found.status,
+    };
     Ok(json_response(StatusCode::OK, &body))
 }
 
 fn accepted(request_id: Uuid, status: &str, replayed: bool) -> Resp {
     let mut resp = json_response(
         StatusCode::ACCEPTED,
-        &json!({"request_id": request_id, "status": status}),
+        &RequestStatus {
+            reason: None,
+            request_id,
+            status,
+        },
     );
     if replayed {
         resp.headers_mut()

@@ -1,5 +1,6 @@
-//! The authenticator app in the settings: setting one up, replacing it and
-//! removing it.
+//! Second factors in the settings: the authenticator app (setting one up,
+//! replacing it, removing it) and new recovery codes. Passkeys are in
+//! [`super::passkeys`].
 //!
 //! Setting up takes two steps: `POST /api/me/totp` stores a new secret that
 //! counts for nothing yet and shows it; `POST /api/me/totp/confirm` with a
@@ -10,19 +11,30 @@
 //! no moment with no app (nor with two).
 
 use axum::extract::State;
-use http::{StatusCode, header};
-use serde::Deserialize;
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
 
-use super::factors::{self, Factors};
-use super::session::{self, SignedIn};
-use super::{recovery_codes, totp};
-use crate::ApiError;
-use crate::account::messages;
-use crate::account::password::{self, Current};
+use super::cookies;
+use super::extract::{ClientIp, JsonBody, OptionalJsonBody, SettingUp};
+use super::table::{Route, post};
 use crate::audit::{self, Event};
-use crate::client_addr::ClientIp;
-use crate::http::{JsonBody, OptionalJsonBody, Resp, json_response};
+use crate::auth::factors::{self, Change};
+use crate::auth::reauth::WRONG_PASSWORD;
+use crate::auth::session::{self, IssuedToken};
+use crate::auth::{messages, recovery_codes, totp};
+use crate::error::ApiError;
+use crate::http::{Resp, json_response};
 use crate::state::AppState;
+
+/// The routes of the authenticator app and the recovery codes.
+pub fn routes() -> Vec<Route> {
+    vec![
+        post("/api/me/totp", setup),
+        post("/api/me/totp/confirm", confirm),
+        post("/api/me/totp/remove", remove),
+        post("/api/me/recovery-codes", regenerate),
+    ]
+}
 
 /// A confirmation without a setup (or replacement) to confirm.
 fn no_setup() -> ApiError {
@@ -44,14 +56,13 @@ pub struct Setup {
 /// text, an `otpauth://` URI and a QR code (SVG). It counts once confirmed
 /// with a code from the app ([`confirm`]). For an account that has a
 /// confirmed app, it is a replacement, and needs the current password.
-pub async fn setup(
+async fn setup(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    signed_in: SignedIn,
+    SettingUp(session): SettingUp,
     OptionalJsonBody(body): OptionalJsonBody<Setup>,
 ) -> Result<Resp, ApiError> {
     let db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
     let username = session.claims.sub.clone();
     let secret = totp::new_secret()?;
     // A first app (or one not confirmed yet) needs nothing but the session:
@@ -76,11 +87,13 @@ pub async fn setup(
                     .into(),
             })?;
         let purpose = "replace_authenticator";
-        if password::check_current(&state, &username, typed, client, purpose)
+        if state
+            .reauth()
+            .check_current(&username, typed, client, purpose)
             .await?
             .is_none()
         {
-            return Err(password::WRONG_PASSWORD);
+            return Err(WRONG_PASSWORD);
         }
         let pending = state
             .personal
@@ -101,19 +114,23 @@ pub async fn setup(
     }
     let generator = totp::totp(&secret, &username)?;
     let (uri, qr_svg) = totp::enrollment(&generator)?;
-    let mut resp = json_response(
+    let resp = json_response(
         StatusCode::OK,
-        &serde_json::json!({
-            "secret": totp::secret_text(&secret),
-            "uri": uri,
-            "qr_svg": qr_svg,
-        }),
+        &NewSecret {
+            qr_svg,
+            secret: totp::secret_text(&secret),
+            uri,
+        },
     );
-    if let Some(fresh) = session.refreshed {
-        resp.headers_mut()
-            .insert(header::SET_COOKIE, fresh.cookie());
-    }
-    Ok(resp)
+    Ok(cookies::refreshed(resp, session.refreshed.as_ref()))
+}
+
+/// A new secret for the app, three ways.
+#[derive(Serialize)]
+struct NewSecret {
+    qr_svg: String,
+    secret: String,
+    uri: String,
 }
 
 /// The body of `POST /api/me/totp/confirm`.
@@ -129,15 +146,14 @@ pub struct Confirm {
 /// could only set up its factor, a full one. A replacement takes the old
 /// app's place (`"status": "replaced"`): codes from the old one stop
 /// working, the recovery codes stay.
-pub async fn confirm(
+async fn confirm(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    signed_in: SignedIn,
+    SettingUp(session): SettingUp,
     JsonBody(Confirm { code }): JsonBody<Confirm>,
 ) -> Result<Resp, ApiError> {
     let auth = &state.config.auth;
     let mut db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
     let username = session.claims.sub.clone();
     let row = db
         .query_opt(
@@ -195,7 +211,13 @@ pub async fn confirm(
             state.send_mail(email, messages::factor_replaced(site));
         }
         tracing::info!(user = %state.config.pseudonyms.log_tag(&username), "authenticator app replaced");
-        (serde_json::json!({"status": "replaced"}), session.refreshed)
+        (
+            Confirmed {
+                recovery_codes: None,
+                status: "replaced",
+            },
+            session.refreshed,
+        )
     } else {
         factors::lock(&*tx, &username).await?;
         let confirmed = tx
@@ -233,16 +255,23 @@ pub async fn confirm(
             session.refreshed
         };
         (
-            serde_json::json!({"status": "added", "recovery_codes": codes}),
+            Confirmed {
+                recovery_codes: Some(codes),
+                status: "added",
+            },
             fresh,
         )
     };
-    let mut resp = json_response(StatusCode::OK, &body);
-    if let Some(fresh) = fresh {
-        resp.headers_mut()
-            .insert(header::SET_COOKIE, fresh.cookie());
-    }
-    Ok(resp)
+    let resp = json_response(StatusCode::OK, &body);
+    Ok(cookies::refreshed(resp, fresh.as_ref()))
+}
+
+/// An app added (with the recovery codes of a first factor) or replaced.
+#[derive(Serialize)]
+struct Confirmed {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovery_codes: Option<Vec<String>>,
+    status: &'static str,
 }
 
 /// The body of `POST /api/me/totp/remove`.
@@ -251,52 +280,23 @@ pub struct Remove {
     password: String,
 }
 
-/// Whether the account's app may be removed: there is one, and it is not
-/// the last factor of an account that must keep one.
-fn removable(factors: Factors) -> Result<(), ApiError> {
-    if !factors.totp {
-        return Err(ApiError::Conflict {
-            code: "no_authenticator",
-            message: "This account has no authenticator app to remove.".into(),
-        });
-    }
-    if !factors.may_remove_one() {
-        return Err(ApiError::Conflict {
-            code: "last_factor",
-            message: "Your account must keep a second way to sign in, and this app is its \
-                      only one. To use another phone, replace the app instead."
-                .into(),
-        });
-    }
-    Ok(())
-}
-
 /// `POST /api/me/totp/remove`: removes the authenticator app, given the
 /// current password. Refused (409 `last_factor`) for the last factor of an
 /// account that must keep one. With no factor left, the recovery codes go
 /// too.
-pub async fn remove(
+async fn remove(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    signed_in: SignedIn,
+    SettingUp(session): SettingUp,
     JsonBody(Remove { password: typed }): JsonBody<Remove>,
 ) -> Result<Resp, ApiError> {
-    let db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
     let username = session.claims.sub.clone();
-    // Refused before the password is asked: nothing is learnt from it.
-    removable(factors::of(&**db, &username).await?)?;
-    drop(db);
-    let purpose = "remove_authenticator";
-    let Some(Current { email, .. }) =
-        password::check_current(&state, &username, typed, client, purpose).await?
-    else {
-        return Err(password::WRONG_PASSWORD);
-    };
-    let mut db = state.personal.get().await?;
-    let tx = db.transaction().await?;
-    factors::lock(&*tx, &username).await?;
-    removable(factors::of(&*tx, &username).await?)?;
+    let mut change = state
+        .reauth()
+        .confirm_change(&username, typed, client, Change::RemoveTotp)
+        .await?;
+    let email = change.email.take();
+    let tx = change.transaction().await?;
     tx.execute("DELETE FROM totp_factor WHERE username = $1", &[&username])
         .await?;
     let codes_deleted = factors::removed(&*tx, &username, client, "totp").await?;
@@ -306,5 +306,76 @@ pub async fn remove(
         state.send_mail(email, messages::factor_removed(site, codes_deleted));
     }
     tracing::info!(user = %state.config.pseudonyms.log_tag(&username), codes_deleted, "authenticator app removed");
-    Ok(factors::removed_response(codes_deleted, session.refreshed))
+    Ok(removed(codes_deleted, session.refreshed.as_ref()))
+}
+
+/// The answer to a removed factor (the app or a passkey), with the
+/// session's refreshed cookie.
+pub(super) fn removed(codes_deleted: bool, refreshed: Option<&IssuedToken>) -> Resp {
+    let resp = json_response(
+        StatusCode::OK,
+        &Removed {
+            recovery_codes_deleted: codes_deleted,
+            status: "removed",
+        },
+    );
+    cookies::refreshed(resp, refreshed)
+}
+
+/// A factor removed, and whether the recovery codes went with it.
+#[derive(Serialize)]
+struct Removed {
+    recovery_codes_deleted: bool,
+    status: &'static str,
+}
+
+/// The body of `POST /api/me/recovery-codes`.
+#[derive(Deserialize)]
+pub struct Regenerate {
+    password: String,
+}
+
+/// `POST /api/me/recovery-codes`: ten new codes, shown this once; the old
+/// ones stop working. Needs the current password and a second factor.
+async fn regenerate(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    SettingUp(session): SettingUp,
+    JsonBody(Regenerate { password: typed }): JsonBody<Regenerate>,
+) -> Result<Resp, ApiError> {
+    let username = session.claims.sub.clone();
+    let mut change = state
+        .reauth()
+        .confirm_change(&username, typed, client, Change::NewRecoveryCodes)
+        .await?;
+    let email = change.email.take();
+    let tx = change.transaction().await?;
+    let codes = recovery_codes::replace(&*tx, &username).await?;
+    audit::record(
+        &*tx,
+        Event::RecoveryCodesReplaced,
+        Some(&username),
+        Some(client),
+        serde_json::json!({"recovery_codes": codes.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    if let Some(email) = email {
+        let site = &state.config.mail.site_url;
+        state.send_mail(email, messages::recovery_codes_replaced(site));
+    }
+    tracing::info!(user = %state.config.pseudonyms.log_tag(&username), "recovery codes replaced");
+    let resp = json_response(
+        StatusCode::OK,
+        &NewCodes {
+            recovery_codes: codes,
+        },
+    );
+    Ok(cookies::refreshed(resp, session.refreshed.as_ref()))
+}
+
+/// New recovery codes, shown this once.
+#[derive(Serialize)]
+struct NewCodes {
+    recovery_codes: Vec<String>,
 }

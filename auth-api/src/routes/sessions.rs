@@ -7,24 +7,58 @@
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
 use http::{StatusCode, header};
+use serde::Serialize;
 use uuid::Uuid;
 
-use crate::ApiError;
+use super::answers::SessionsEnded;
+use super::cookies;
+use super::extract::{ClientIp, SettingUp};
+use super::table::{Route, get, post};
 use crate::audit::{self, Event};
-use crate::auth::login::CLEAR_SITE_DATA;
-use crate::auth::session::{self, SignedIn};
-use crate::client_addr::ClientIp;
+use crate::auth::session;
+use crate::error::ApiError;
 use crate::http::{Resp, json_response};
 use crate::state::AppState;
 
+/// The session routes.
+pub fn routes() -> Vec<Route> {
+    vec![
+        get("/api/me/sessions", sessions),
+        post("/api/me/sessions/end-all", end_all),
+        post("/api/me/sessions/{id}/end", end_one),
+    ]
+}
+
+/// The sessions of an account.
+#[derive(Serialize)]
+struct Sessions {
+    sessions: Vec<Listed>,
+}
+
+/// One session as the settings page lists it.
+#[derive(Serialize)]
+struct Listed {
+    client_addr: Option<String>,
+    current: bool,
+    id: String,
+    started_at: DateTime<Utc>,
+}
+
+/// One session ended, and whether it was this one.
+#[derive(Serialize)]
+struct Ended {
+    current: bool,
+    status: &'static str,
+}
+
 /// `GET /api/me/sessions`: the account's sessions that may still be valid.
-pub async fn sessions(
+async fn sessions(
     State(state): State<AppState>,
-    signed_in: SignedIn,
+    SettingUp(session): SettingUp,
 ) -> Result<Resp, ApiError> {
     let db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
     let rows = db
         .query(
             "SELECT s.session_id::text, s.created_at, host(s.client_addr)
@@ -36,32 +70,28 @@ pub async fn sessions(
         )
         .await?;
     let current = session.claims.sid.to_string();
-    let list: Vec<serde_json::Value> = rows
+    let sessions = rows
         .iter()
         .map(|row| {
             let id: String = row.get(0);
-            serde_json::json!({
-                "current": id == current,
-                "id": id,
-                "started_at": row.get::<_, chrono::DateTime<chrono::Utc>>(1),
-                "client_addr": row.get::<_, Option<String>>(2),
-            })
+            Listed {
+                client_addr: row.get(2),
+                current: id == current,
+                id,
+                started_at: row.get(1),
+            }
         })
         .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &serde_json::json!({"sessions": list}),
-    ))
+    Ok(json_response(StatusCode::OK, &Sessions { sessions }))
 }
 
 /// `POST /api/me/sessions/end-all`: signs out everywhere, this session too.
-pub async fn end_all(
+async fn end_all(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    signed_in: SignedIn,
+    SettingUp(session): SettingUp,
 ) -> Result<Resp, ApiError> {
     let db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
     let username = &session.claims.sub;
     session::revoke(&**db, &state.config.auth.session, &session.claims).await?;
     let ended = session::revoke_all(&**db, username, None).await?;
@@ -75,23 +105,25 @@ pub async fn end_all(
     .await?;
     let mut resp = json_response(
         StatusCode::OK,
-        &serde_json::json!({"status": "signed_out", "sessions_ended": ended}),
+        &SessionsEnded {
+            sessions_ended: ended,
+            status: "signed_out",
+        },
     );
     resp.headers_mut()
-        .insert(header::SET_COOKIE, session::clearing_cookie());
+        .insert(header::SET_COOKIE, cookies::clear_session());
     Ok(resp)
 }
 
 /// `POST /api/me/sessions/{id}/end`: ends one of the person's own active
 /// sessions. Ending the current one signs this browser out, as logout does.
-pub async fn end_one(
+async fn end_one(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    signed_in: SignedIn,
+    SettingUp(session): SettingUp,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Resp, ApiError> {
     let db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
     let Some(id) = id.ok().and_then(|Path(id)| Uuid::parse_str(&id).ok()) else {
         return Err(ApiError::NotFound);
     };
@@ -109,16 +141,19 @@ pub async fn end_one(
     .await?;
     let current = id == session.claims.sid;
     tracing::info!(session = %id, current, "one session ended");
-    let mut resp = json_response(
+    let resp = json_response(
         StatusCode::OK,
-        &serde_json::json!({"status": "session_ended", "current": current}),
+        &Ended {
+            current,
+            status: "session_ended",
+        },
     );
-    let headers = resp.headers_mut();
-    if current {
-        headers.insert(header::SET_COOKIE, session::clearing_cookie());
-        headers.insert("clear-site-data", CLEAR_SITE_DATA);
-    } else if let Some(fresh) = session.refreshed {
-        headers.insert(header::SET_COOKIE, fresh.cookie());
+    if !current {
+        return Ok(cookies::refreshed(resp, session.refreshed.as_ref()));
     }
+    let mut resp = resp;
+    let headers = resp.headers_mut();
+    headers.insert(header::SET_COOKIE, cookies::clear_session());
+    headers.insert("clear-site-data", cookies::CLEAR_SITE_DATA);
     Ok(resp)
 }

@@ -1,5 +1,4 @@
-//! Forgotten, reset and changed passwords, and the password typed again to
-//! confirm a change to the account.
+//! Forgotten, reset and changed passwords.
 //!
 //! - `POST /api/password/forgot`: always the same answer; an account with
 //!   that address gets a single-use reset link (one hour) by mail.
@@ -7,8 +6,9 @@
 //!   session of the account ends.
 //! - `POST /api/me/password`: the current password and a new one; every
 //!   other session ends, this one goes on.
-//! - [`check_current`]: the one check of a signed-in person's current
-//!   password, for every change that asks for it.
+//!
+//! The password typed again to confirm a change is checked by
+//! [`crate::auth::reauth`].
 //!
 //! The owner is told by mail of every change or reset.
 
@@ -16,20 +16,31 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::extract::State;
-use http::{StatusCode, header};
+use http::StatusCode;
 use serde::Deserialize;
 use whatever_database::rules::password as rule;
 
-use super::token::{self, Purpose};
-use super::{limits, messages};
-use crate::ApiError;
+use super::answers::{SessionsEnded, Told};
+use super::cookies;
+use super::extract::{ClientIp, JsonBody, SettingUp};
+use super::table::{Route, post};
 use crate::audit::{self, Event};
-use crate::auth::password::Verdict;
-use crate::auth::session::{self, SignedIn};
-use crate::auth::throttle;
-use crate::client_addr::ClientIp;
-use crate::http::{JsonBody, Resp, json_response};
+use crate::auth::links::{self, Purpose};
+use crate::auth::reauth::Current;
+use crate::auth::session;
+use crate::auth::{limits, messages};
+use crate::error::ApiError;
+use crate::http::{Resp, json_response};
 use crate::state::AppState;
+
+/// The password routes.
+pub fn routes() -> Vec<Route> {
+    vec![
+        post("/api/password/forgot", forgot),
+        post("/api/password/reset", reset),
+        post("/api/me/password", change),
+    ]
+}
 
 /// How long a reset link works.
 pub const RESET_TTL: Duration = Duration::from_secs(3600);
@@ -46,7 +57,7 @@ pub struct Forgot {
 
 /// Mails a reset link to the account that uses `email`, if any; answers the
 /// same either way. Limited per address and per client like account creation.
-pub async fn forgot(
+async fn forgot(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     JsonBody(Forgot { email }): JsonBody<Forgot>,
@@ -72,7 +83,7 @@ pub async fn forgot(
         .await?;
     if let Some(row) = found {
         let (username, to): (String, String) = (row.get(0), row.get(1));
-        let token = token::issue(&**db, &username, Purpose::ResetPassword, RESET_TTL).await?;
+        let token = links::issue(&**db, &username, Purpose::ResetPassword, RESET_TTL).await?;
         audit::record(
             &**db,
             Event::PasswordResetRequested,
@@ -86,7 +97,10 @@ pub async fn forgot(
     }
     Ok(json_response(
         StatusCode::ACCEPTED,
-        &serde_json::json!({"status": "check_email", "message": FORGOT_MESSAGE}),
+        &Told {
+            message: FORGOT_MESSAGE,
+            status: "check_email",
+        },
     ))
 }
 
@@ -98,7 +112,7 @@ pub struct Reset {
 }
 
 /// Sets a new password with a reset link's token and ends every session.
-pub async fn reset(
+async fn reset(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     JsonBody(Reset { token, password }): JsonBody<Reset>,
@@ -111,7 +125,7 @@ pub async fn reset(
             r#"SELECT t.username, u.email FROM account_token t JOIN "user" u USING (username)
                 WHERE t.token_hash = $1 AND t.purpose = 'reset_password'
                   AND t.used_at IS NULL AND t.expires_at > now()"#,
-            &[&token::digest(&token)],
+            &[&links::digest(&token)],
         )
         .await?;
     let Some(row) = row else {
@@ -123,7 +137,7 @@ pub async fn reset(
             serde_json::json!({"purpose": "reset_password"}),
         )
         .await?;
-        return Err(token::INVALID);
+        return Err(links::INVALID);
     };
     drop(db);
     let (username, email): (String, Option<String>) = (row.get(0), row.get(1));
@@ -131,8 +145,8 @@ pub async fn reset(
     let hash = state.passwords.hash(rule::normalize(&password)).await?;
     let mut db = state.pool.get().await?;
     let tx = db.transaction().await?;
-    if token::consume(&*tx, &token, Purpose::ResetPassword).await? != Some(username.clone()) {
-        return Err(token::INVALID);
+    if links::consume(&*tx, &token, Purpose::ResetPassword).await? != Some(username.clone()) {
+        return Err(links::INVALID);
     }
     tx.execute(
         r#"UPDATE "user" SET password = $1 WHERE username = $2"#,
@@ -152,10 +166,11 @@ pub async fn reset(
     notify_changed(&state, email, client);
     Ok(json_response(
         StatusCode::OK,
-        &serde_json::json!({
-            "status": "password_reset",
-            "message": "Your password is changed, and every session is signed out. Sign in with your new password."
-        }),
+        &Told {
+            message: "Your password is changed, and every session is signed out. \
+                      Sign in with your new password.",
+            status: "password_reset",
+        },
     ))
 }
 
@@ -168,19 +183,18 @@ pub struct Change {
 
 /// Changes the password of the signed-in account, given the current one;
 /// every other session ends.
-pub async fn change(
+async fn change(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    signed_in: SignedIn,
+    SettingUp(session): SettingUp,
     JsonBody(body): JsonBody<Change>,
 ) -> Result<Resp, ApiError> {
-    let db = state.personal.get().await?;
-    let session = signed_in.confirm(&**db).await?;
-    drop(db);
     let username = session.claims.sub.clone();
     let typed = body.current_password;
-    let Some(Current { stored, email }) =
-        check_current(&state, &username, typed, client, "change_password").await?
+    let Some(Current { stored, email }) = state
+        .reauth()
+        .check_current(&username, typed, client, "change_password")
+        .await?
     else {
         return Err(ApiError::InvalidFields(vec![(
             "current_password",
@@ -223,86 +237,14 @@ pub async fn change(
     .await?;
     tx.commit().await?;
     notify_changed(&state, email, client);
-    let mut resp = json_response(
+    let resp = json_response(
         StatusCode::OK,
-        &serde_json::json!({"status": "password_changed", "sessions_ended": ended}),
+        &SessionsEnded {
+            sessions_ended: ended,
+            status: "password_changed",
+        },
     );
-    if let Some(fresh) = session.refreshed {
-        resp.headers_mut()
-            .insert(header::SET_COOKIE, fresh.cookie());
-    }
-    Ok(resp)
-}
-
-/// The answer to a wrong current password where a change asks for it in a
-/// `password` field.
-pub const WRONG_PASSWORD: ApiError = ApiError::Forbidden {
-    code: "wrong_password",
-    message: "That is not your current password. Type the password you sign in with.",
-};
-
-/// The account a right password was checked for: its stored hash (for a
-/// compare-and-set) and its address (for the notice).
-#[derive(Debug)]
-pub struct Current {
-    /// The hash `typed` matched.
-    pub stored: String,
-    /// Where the owner is told of the change.
-    pub email: Option<String>,
-}
-
-/// Whether `typed` is the current password of `username`, who is signed in
-/// and confirms a change to the account (`purpose`, for the audit log):
-/// `None` when it is not. The one check of a password typed again: held
-/// back and counted by the sign-in limits like a sign-in from `client`
-/// (429 once throttled), so a stolen session cannot guess the password
-/// faster than a stranger could; a wrong one is audited.
-pub async fn check_current(
-    state: &AppState,
-    username: &str,
-    typed: String,
-    client: IpAddr,
-    purpose: &'static str,
-) -> Result<Option<Current>, ApiError> {
-    let pseudonyms = &state.config.pseudonyms;
-    let attempt = throttle::reserve(
-        &state.personal,
-        &state.config.auth,
-        pseudonyms,
-        username,
-        client,
-    )
-    .await?;
-    let row = state
-        .personal
-        .get()
-        .await?
-        .query_one(
-            r#"SELECT password, email FROM "user" WHERE username = $1"#,
-            &[&username],
-        )
-        .await?;
-    let (stored, email): (String, Option<String>) = (row.get(0), row.get(1));
-    // No pooled connection is held during the slow hash.
-    let verdict = state
-        .passwords
-        .verify_typed(typed, Some(stored.clone()))
-        .await?;
-    let right = verdict != Verdict::Rejected;
-    throttle::settle(&state.personal, attempt, right).await?;
-    if right {
-        return Ok(Some(Current { stored, email }));
-    }
-    audit::record(
-        &**state.personal.get().await?,
-        Event::PasswordCheckFailed,
-        Some(username),
-        Some(client),
-        serde_json::json!({"for": purpose}),
-    )
-    .await?;
-    tracing::info!(user = %pseudonyms.log_tag(username), %client, purpose, "current password refused");
-    Ok(None)
+    Ok(cookies::refreshed(resp, session.refreshed.as_ref()))
 }
 
 /// The password rule, with the account's own context, naming `field`.

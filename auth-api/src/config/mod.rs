@@ -4,39 +4,18 @@
 //! local fallback is an ephemeral one are required instead.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use whatever_database::DatabaseConfig;
 
 use crate::auth::keys::Keyring;
-use crate::client_addr::ClientAddrConfig;
-use crate::fulfillment::FulfillmentSettings;
 use crate::pseudonym::{self, Pseudonyms};
 
-/// Why the configuration could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// A variable is set but unusable.
-    #[error("{name}: {reason}")]
-    Invalid {
-        /// The environment variable.
-        name: &'static str,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A variable production cannot do without is not set.
-    #[error("{name} must be set when APP_ENV=production: {why}")]
-    Required {
-        /// The environment variable.
-        name: &'static str,
-        /// What would go wrong without it.
-        why: &'static str,
-    },
-    /// The database settings are unusable.
-    #[error(transparent)]
-    Database(#[from] whatever_database::Error),
-}
+mod env;
+mod fulfillment;
+
+pub use env::{ConfigError, optional_var, parse_var};
+pub use fulfillment::FulfillmentSettings;
 
 /// `APP_ENV`: where the API runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -106,9 +85,6 @@ pub struct Config {
     pub pseudonyms: Pseudonyms,
     /// `SMTP_URL`, `MAIL_FROM`, `SITE_URL`: mail to account holders.
     pub mail: MailConfig,
-    /// Passkeys' relying party, made from `SITE_URL`: its host is their
-    /// scope and its origin the only one their answers may come from.
-    pub relying_party: Arc<webauthn_rs::Webauthn>,
     /// Account creation and recovery.
     pub accounts: AccountConfig,
 }
@@ -118,15 +94,7 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let env = parse_var("APP_ENV", "development")?;
         let mail = MailConfig::from_env()?;
-        let relying_party =
-            crate::auth::passkey::relying_party(&mail.site_url).map_err(|reason| {
-                ConfigError::Invalid {
-                    name: "SITE_URL",
-                    reason,
-                }
-            })?;
         Ok(Self {
-            relying_party: Arc::new(relying_party),
             env,
             database: DatabaseConfig::from_env()?,
             run_migrations: parse_var("RUN_MIGRATIONS", "true")?,
@@ -165,12 +133,38 @@ impl Config {
             // Fixed, so that replicas in one test count the same failures.
             pseudonyms: Pseudonyms::new(b"test pseudonym key: public, never used outside tests")
                 .expect("long enough"),
-            relying_party: Arc::new(
-                crate::auth::passkey::relying_party(&MailConfig::default().site_url)
-                    .expect("the default SITE_URL is a passkey origin"),
-            ),
             mail: MailConfig::default(),
             accounts: AccountConfig::default(),
+        }
+    }
+}
+
+/// Which proxies' `X-Forwarded-For` entries are believed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddrConfig {
+    /// `TRUST_FORWARDED_FOR=true` behind the load balancer: the client
+    /// address is read from `X-Forwarded-For`, else it is the socket peer.
+    pub trust_forwarded_for: bool,
+    /// `TRUSTED_PROXY_HOPS`, default 1: how many right-most
+    /// `X-Forwarded-For` entries our own proxies wrote beyond the load
+    /// balancer (CloudFront's edge).
+    pub trusted_proxy_hops: usize,
+}
+
+impl ClientAddrConfig {
+    /// Reads `TRUST_FORWARDED_FOR` and `TRUSTED_PROXY_HOPS`.
+    fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            trust_forwarded_for: parse_var("TRUST_FORWARDED_FOR", "false")?,
+            trusted_proxy_hops: parse_var("TRUSTED_PROXY_HOPS", "1")?,
+        })
+    }
+
+    /// The socket peer only: what a test or a bare local server wants.
+    pub fn peer_only() -> Self {
+        Self {
+            trust_forwarded_for: false,
+            trusted_proxy_hops: 1,
         }
     }
 }
@@ -354,7 +348,7 @@ pub struct MailConfig {
     /// `SITE_URL`, default `http://localhost:8000`: the public site the
     /// links in mail point to, without a trailing slash. Its host must be a
     /// domain name (passkeys are scoped to it; see
-    /// [`crate::auth::passkey::relying_party`]).
+    /// [`crate::state::AppState::new`]).
     pub site_url: String,
 }
 
@@ -389,15 +383,20 @@ impl MailConfig {
                 .trim_end_matches('/')
                 .to_string(),
         };
-        // Refuse an unusable setting at start, naming it, not at the first mail.
-        if let Err(error) = crate::mail::Mailer::new(&config) {
-            let name = match error {
-                crate::mail::MailError::Address(_) => "MAIL_FROM",
-                _ => "SMTP_URL",
-            };
+        // Refuse an unusable setting at start, naming it, not at the first
+        // mail: the checks the mailer's construction makes.
+        if let Err(error) =
+            lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&config.smtp_url)
+        {
             return Err(ConfigError::Invalid {
-                name,
-                reason: error.to_string(),
+                name: "SMTP_URL",
+                reason: format!("SMTP_URL: {error}"),
+            });
+        }
+        if let Err(error) = config.from.parse::<lettre::message::Mailbox>() {
+            return Err(ConfigError::Invalid {
+                name: "MAIL_FROM",
+                reason: format!("address: {error}"),
             });
         }
         if !(config.site_url.starts_with("https://") || config.site_url.starts_with("http://")) {
@@ -544,22 +543,4 @@ impl Default for SessionConfig {
             refresh_after: Duration::from_secs(300),
         }
     }
-}
-
-/// Reads `name`, or `default` when unset, and parses it.
-pub fn parse_var<T>(name: &'static str, default: &str) -> Result<T, ConfigError>
-where
-    T: std::str::FromStr,
-    T::Err: std::fmt::Display,
-{
-    let raw = std::env::var(name).unwrap_or_else(|_| default.to_string());
-    raw.parse().map_err(|e: T::Err| ConfigError::Invalid {
-        name,
-        reason: format!("{raw:?}: {e}"),
-    })
-}
-
-/// Reads an optional variable; empty counts as unset.
-pub fn optional_var(name: &'static str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }

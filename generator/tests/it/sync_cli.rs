@@ -1,12 +1,10 @@
 //! `generator sync` as the nightly job runs it: the binary, DATABASE_URL,
 //! a JSON line on stdout, a non-zero exit and a message on failure.
 
-mod sync_support;
-
 use std::process::{Command, Output};
 
+use crate::sync_support::*;
 use serde_json::{Value, json};
-use sync_support::*;
 use whatever_test_db::TestDatabase;
 
 fn generator(db: &TestDatabase, args: &[&str]) -> Output {

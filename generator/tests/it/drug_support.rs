@@ -1,8 +1,6 @@
 //! Shared by the drug-estimate tests: the result in the browser engine's
 //! shape, and the published JSON read back into the build's types.
 
-#![allow(dead_code)] // each test file uses its own subset
-
 use std::collections::BTreeMap;
 
 use generator::drugs::estimate::{

@@ -3,11 +3,9 @@
 //! rows the build loaded): random drug lists × plans of a seeded database
 //! must give the same amounts to the cent, month by month.
 
-mod drug_support;
-
 use std::process::Command;
 
-use drug_support::as_json;
+use crate::drug_support::as_json;
 use generator::drugs::estimate::{Coverage, DaysSupply, Pharmacy, PlanTerms, estimate};
 use generator::drugs::money::Cents;
 use generator::seed::rng::Rng;

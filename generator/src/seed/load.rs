@@ -8,7 +8,7 @@ use tokio_postgres::Transaction;
 
 use super::sample::Sample;
 use crate::batch::copy_text::Line;
-use crate::drugs::estimate::DaysSupply;
+use crate::drugs::money::Cents;
 use crate::{Error, Result};
 
 /// The seed tables, in the order they are filled (referenced ones first).
@@ -267,12 +267,10 @@ pub async fn copy_sample(
         )
         .await?,
     );
-    let prices = drugs.drugs.iter().flat_map(|d| {
-        DaysSupply::ALL
-            .into_iter()
-            .zip(d.price_cents)
-            .map(move |(days, cents)| (d, days, cents))
-    });
+    let prices = drugs
+        .drugs
+        .iter()
+        .flat_map(|d| d.priced().map(move |(days, Cents(cents))| (d, days, cents)));
     written.push(
         copy(
             tx,

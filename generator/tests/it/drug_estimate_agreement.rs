@@ -45,7 +45,7 @@ async fn rust_and_browser_estimates_agree_to_the_cent() {
 
     let year = *data.years.iter().find(|y| y.year == 2026).unwrap();
     let insulins: Vec<usize> = (0..data.drugs.len())
-        .filter(|&i| data.drugs[i].is_insulin)
+        .filter(|&i| data.drugs[i].drug.is_insulin)
         .collect();
     let mut rng = Rng::new(2026);
     let mut cases = Vec::new();
@@ -68,7 +68,7 @@ async fn rust_and_browser_estimates_agree_to_the_cent() {
             let days = *rng.pick(&DaysSupply::ALL);
             let pharmacy = *rng.pick(&Pharmacy::ALL);
             entries.push(
-                json!({"rxcui": drug.rxcui, "days": days.days(), "pharmacy": pharmacy.as_str()}),
+                json!({"rxcui": drug.drug.rxcui, "days": days.days(), "pharmacy": pharmacy.as_str()}),
             );
             resolved.push(resolve(terms, drug, days, pharmacy));
         }

@@ -12,9 +12,9 @@
 //! (default 4,000), each in BENCH_ZIPS_PER_PLAN zips (default 40). Needs
 //! moto_server and aws (awscli) on PATH.
 
-#[path = "../tests/publish_support/distribution.rs"]
+#[path = "../tests/it/publish_support/distribution.rs"]
 mod distribution;
-#[path = "../tests/publish_support/moto.rs"]
+#[path = "../tests/it/publish_support/moto.rs"]
 mod moto;
 
 use std::collections::BTreeMap;

@@ -49,7 +49,7 @@ pub enum Error {
     #[error(
         "delta {} rejected, nothing applied: {}",
         path.display(),
-        crate::sync::report::describe_problems(problems, *total)
+        crate::batch::describe_problems(problems, *total)
     )]
     Delta {
         /// The file.
@@ -63,7 +63,7 @@ pub enum Error {
     #[error(
         "CMS files in {} rejected, nothing applied: {}",
         dir.display(),
-        crate::import_cms::describe_problems(problems, *total)
+        crate::batch::describe_problems(problems, *total)
     )]
     Import {
         /// The directory the files were read from.

@@ -2,11 +2,14 @@
 //!
 //! - [`seed`] loads a synthetic sample, [`sync`] applies the nightly delta,
 //!   [`import_cms`] loads the drug data of the CMS Part D public-use files;
+//!   [`batch`] holds what those three share (line reading, COPY text,
+//!   problem lists, per-table counts);
 //! - [`site`] loads a consistent snapshot, renders every page in parallel and
 //!   writes it through a [`site::sink::Sink`];
 //! - [`publish`] uploads what changed to S3 and invalidates CloudFront;
 //! - [`serve`] serves a built site locally the way the CDN would.
 
+pub mod batch;
 pub mod cli;
 pub mod drugs;
 pub mod error;

@@ -1,5 +1,5 @@
 // The hand-computed cases of cases.json against the browser's engine (the
-// Rust engine runs the same file: generator/tests/drug_estimate_cases.rs).
+// Rust engine runs the same file: generator/tests/it/drug_estimate_cases.rs).
 // Run: node --test tests/drug-estimate/
 
 import { test } from "node:test";

@@ -18,7 +18,7 @@ use tokio_postgres::{Client, Transaction};
 
 use super::FileProblem;
 use super::check::Staged;
-use crate::sync::TableCounts;
+use crate::batch::TableCounts;
 use crate::{Error, Result};
 
 /// A live table the import replaces, with its staged twin `cms_{name}`.

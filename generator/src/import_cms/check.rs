@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use super::layout::Role;
-use crate::seed::load::Line;
+use crate::batch::copy_text::Line;
 
 /// Rows of our tables, as COPY text, from files that are valid so far.
 #[derive(Debug, Default)]

@@ -19,11 +19,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::Serialize;
 use whatever_database::DatabaseConfig;
 
-use crate::sync::TableCounts;
+use crate::batch::{self, MAX_PROBLEMS, TableCounts, report};
 use crate::{Error, Result};
 use layout::Role;
 
@@ -38,7 +38,7 @@ pub struct ImportArgs {
     pub dir: PathBuf,
     /// Give up, applying nothing, if a table or row lock cannot be had
     /// within this many milliseconds.
-    #[arg(long, default_value_t = crate::sync::DEFAULT_LOCK_TIMEOUT_MS, value_name = "MS")]
+    #[arg(long, default_value_t = batch::DEFAULT_LOCK_TIMEOUT_MS, value_name = "MS")]
     pub lock_timeout_ms: u64,
 }
 
@@ -54,7 +54,7 @@ pub struct ImportOptions {
 impl Default for ImportOptions {
     fn default() -> Self {
         Self {
-            lock_timeout: Duration::from_millis(crate::sync::DEFAULT_LOCK_TIMEOUT_MS),
+            lock_timeout: Duration::from_millis(batch::DEFAULT_LOCK_TIMEOUT_MS),
             progress: false,
         }
     }
@@ -77,44 +77,18 @@ impl std::fmt::Display for FileProblem {
     }
 }
 
-/// How many problems are kept for the error message (all are counted).
-pub const MAX_PROBLEMS: usize = 20;
+/// The problems found so far in a file set.
+pub type Problems = crate::batch::Problems<FileProblem>;
 
-/// The problems found so far: the first [`MAX_PROBLEMS`], and a count.
-#[derive(Debug, Default)]
-pub struct Problems {
-    /// The first ones, in the order found.
-    pub list: Vec<FileProblem>,
-    /// How many in all.
-    pub total: u64,
-}
-
-impl Problems {
-    /// Notes a problem on `line` of `file`.
-    pub fn add(&mut self, file: &str, line: u64, message: String) {
-        self.total += 1;
-        if self.list.len() < MAX_PROBLEMS {
-            self.list.push(FileProblem {
-                file: file.to_string(),
-                line,
-                message,
-            });
+impl FileProblem {
+    /// A problem on `line` of `file`.
+    pub fn new(file: &str, line: u64, message: String) -> Self {
+        Self {
+            file: file.to_string(),
+            line,
+            message,
         }
     }
-}
-
-/// The problems of a refused file set, for its error message.
-pub fn describe_problems(problems: &[FileProblem], total: u64) -> String {
-    let mut text = problems
-        .iter()
-        .map(FileProblem::to_string)
-        .collect::<Vec<_>>()
-        .join("; ");
-    let shown = problems.len() as u64;
-    if total > shown {
-        text.push_str(&format!(" (and {} more)", total - shown));
-    }
-    text
 }
 
 /// What one file held.
@@ -144,16 +118,17 @@ pub struct ImportReport {
 impl ImportReport {
     /// The report as one line of JSON.
     pub fn to_line(&self) -> String {
-        serde_json::to_string(self).expect("an import report always serializes")
+        report::line(self)
     }
 
     /// Counts of one table (zero if it was not touched).
     pub fn table(&self, name: &str) -> TableCounts {
-        self.tables.get(name).copied().unwrap_or_default()
+        report::table(&self.tables, name)
     }
 }
 
-/// Runs `generator import-cms`: imports, prints the report as one JSON line.
+/// Runs `generator import-cms`: imports and prints the report as one JSON
+/// line on stdout, its one copy (the log has the phases only).
 pub async fn run(args: &ImportArgs, db: &DatabaseConfig) -> Result<()> {
     let options = ImportOptions {
         lock_timeout: Duration::from_millis(args.lock_timeout_ms),
@@ -164,7 +139,8 @@ pub async fn run(args: &ImportArgs, db: &DatabaseConfig) -> Result<()> {
     Ok(())
 }
 
-/// Imports the CMS files in `dir`, all or nothing.
+/// Imports the CMS files in `dir`, all or nothing, and returns what it
+/// changed (for the caller to print; it is not logged).
 pub async fn import(
     dir: &Path,
     db: &DatabaseConfig,
@@ -172,7 +148,11 @@ pub async fn import(
 ) -> Result<ImportReport> {
     let started = Instant::now();
     let paths = layout::find_files(dir)?;
-    let bar = bar(options, &paths);
+    let len = paths
+        .iter()
+        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let bar = batch::progress_bar(options.progress, "import-cms", len);
     let (staged, files) = {
         let dir = dir.to_path_buf();
         let bar = bar.clone();
@@ -190,16 +170,7 @@ pub async fn import(
     phase_done("checked", started);
 
     let mut client = db.connect().await?;
-    client
-        .batch_execute(&format!(
-            "SET application_name = 'generator import-cms';
-             SET lock_timeout = {};
-             SET temp_buffers = '256MB';
-             SET jit = off;",
-            options.lock_timeout.as_millis()
-        ))
-        .await
-        .map_err(Error::query("configuring the import session"))?;
+    batch::configure_session(&client, "generator import-cms", options.lock_timeout).await?;
     apply::stage(&client, staged, &bar).await?;
     phase_done("staged", started);
 
@@ -208,15 +179,7 @@ pub async fn import(
         .await
         .map_err(Error::query("starting the import transaction"))?;
     // A sync changing plans meanwhile could invalidate the plan check.
-    let locked: bool = tx
-        .query_one(
-            "SELECT pg_try_advisory_xact_lock($1)",
-            &[&crate::sync::SYNC_LOCK_KEY],
-        )
-        .await
-        .map_err(Error::query("taking the sync lock"))?
-        .get(0);
-    if !locked {
+    if !batch::try_sync_lock(&tx).await? {
         return Err(Error::Invalid(
             "a generator sync or import is running on this database; run again once it has finished"
                 .into(),
@@ -245,7 +208,6 @@ pub async fn import(
         tables,
         seconds: started.elapsed().as_secs_f64(),
     };
-    log(&report);
     Ok(report)
 }
 
@@ -280,7 +242,7 @@ fn read_all(
             },
         );
     }
-    if problems.total > 0 {
+    if !problems.is_empty() {
         return Ok((Err(problems), files));
     }
     Ok((Ok(checker.finish()), files))
@@ -312,38 +274,6 @@ fn phase_done(phase: &str, started: Instant) {
     );
 }
 
-fn log(report: &ImportReport) {
-    for (table, c) in &report.tables {
-        tracing::info!(
-            table = %table,
-            inserted = c.inserted,
-            updated = c.updated,
-            deleted = c.deleted,
-            unchanged = c.unchanged,
-            "imported"
-        );
-    }
-    tracing::info!(dir = %report.dir, seconds = report.seconds, "CMS files imported");
-}
-
-fn bar(options: &ImportOptions, paths: &[PathBuf]) -> ProgressBar {
-    if !options.progress {
-        return ProgressBar::hidden();
-    }
-    let len = paths
-        .iter()
-        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
-        .sum();
-    let bar = ProgressBar::new(len).with_style(
-        ProgressStyle::with_template(
-            "{spinner} import-cms [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
-        )
-        .expect("a valid template"),
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,9 +291,12 @@ mod tests {
         let (staged, files) = read_all(dir.path(), &paths, &ProgressBar::hidden()).unwrap();
         let staged = match staged {
             Ok(staged) => staged,
-            Err(problems) => panic!("{}", describe_problems(&problems.list, problems.total)),
+            Err(problems) => panic!(
+                "{}",
+                batch::describe_problems(&problems.list, problems.total)
+            ),
         };
-        let lines = |rows: crate::seed::load::Line| {
+        let lines = |rows: crate::batch::copy_text::Line| {
             String::from_utf8(rows.into_bytes())
                 .unwrap()
                 .lines()

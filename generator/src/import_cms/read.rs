@@ -1,15 +1,14 @@
 //! Reads one pipe-delimited file with a header line and hands out the
 //! wanted columns of every data line, trimmed, with the line's number.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use indicatif::ProgressBar;
 
-use super::Problems;
 use super::layout::Role;
-use crate::{Error, Result};
+use super::{FileProblem, Problems};
+use crate::Result;
+use crate::batch::lines::LineReader;
 
 /// Longest line accepted; real lines are a few hundred bytes.
 const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -36,40 +35,21 @@ pub fn read_file(
     progress: &ProgressBar,
     mut each: impl FnMut(u64, &[&str]) -> std::result::Result<(), String>,
 ) -> Result<FileCounts> {
-    let handle = File::open(path).map_err(Error::io("opening", path))?;
-    let mut reader = BufReader::with_capacity(1 << 20, handle);
+    let mut reader = LineReader::open(path, MAX_LINE_BYTES)?;
     let mut counts = FileCounts::default();
-    let mut buf = Vec::with_capacity(4096);
     let mut positions: Option<Vec<usize>> = None;
     let mut width = 0;
-    loop {
-        buf.clear();
-        let n = (&mut reader)
-            .take(MAX_LINE_BYTES as u64 + 1)
-            .read_until(b'\n', &mut buf)
-            .map_err(Error::io("reading", path))?;
-        if n == 0 {
-            break;
-        }
-        progress.inc(n as u64);
-        counts.lines += 1;
-        let line = counts.lines;
-        if buf.last() != Some(&b'\n') && buf.len() > MAX_LINE_BYTES {
-            skip_rest_of_line(&mut reader, path, progress)?;
-            problems.add(
-                file,
-                line,
-                format!("line is longer than {MAX_LINE_BYTES} bytes"),
-            );
+    let mut problem = |line, message| problems.add(FileProblem::new(file, line, message));
+    while let Some(read) = reader.next_line()? {
+        progress.inc(read.bytes);
+        counts.lines = read.number;
+        let line = read.number;
+        let Some(content) = read.content else {
+            problem(line, format!("line is longer than {MAX_LINE_BYTES} bytes"));
             continue;
-        }
-        let mut content = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        content = content.strip_suffix(b"\r").unwrap_or(content);
-        if line == 1 {
-            content = content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content);
-        }
+        };
         let Ok(text) = std::str::from_utf8(content) else {
-            problems.add(file, line, "is not UTF-8 text".to_string());
+            problem(line, "is not UTF-8 text".to_string());
             continue;
         };
         if positions.is_none() {
@@ -81,7 +61,7 @@ pub fn read_file(
                 }
                 Err(message) => {
                     // Without the header no line can be read.
-                    problems.add(file, line, message);
+                    problem(line, message);
                     return Ok(counts);
                 }
             }
@@ -93,8 +73,7 @@ pub fn read_file(
         counts.rows += 1;
         let fields: Vec<&str> = text.split('|').collect();
         if fields.len() != width {
-            problems.add(
-                file,
+            problem(
                 line,
                 format!(
                     "has {} fields, the header has {width} (a truncated or broken line?)",
@@ -108,11 +87,11 @@ pub fn read_file(
             .map(|&i| fields[i].trim_matches([' ', '\t']))
             .collect();
         if let Err(message) = each(line, &values) {
-            problems.add(file, line, message);
+            problem(line, message);
         }
     }
     if positions.is_none() && counts.lines == 0 {
-        problems.add(file, 1, "is empty: the header line is missing".to_string());
+        problem(1, "is empty: the header line is missing".to_string());
     }
     Ok(counts)
 }
@@ -135,28 +114,6 @@ fn header(text: &str, role: Role) -> std::result::Result<Vec<usize>, String> {
         }
     }
     Ok(out)
-}
-
-fn skip_rest_of_line(
-    reader: &mut BufReader<File>,
-    path: &Path,
-    progress: &ProgressBar,
-) -> Result<()> {
-    loop {
-        let available = reader.fill_buf().map_err(Error::io("reading", path))?;
-        if available.is_empty() {
-            return Ok(());
-        }
-        let (take, done) = match available.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
-            None => (available.len(), false),
-        };
-        reader.consume(take);
-        progress.inc(take as u64);
-        if done {
-            return Ok(());
-        }
-    }
 }
 
 #[cfg(test)]

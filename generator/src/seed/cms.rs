@@ -19,6 +19,7 @@ use whatever_database::Money;
 use super::drugs::{DrugSample, TierCostRow};
 use super::plans::PlanRow;
 use crate::drugs::estimate::{DaysSupply, Pharmacy};
+use crate::drugs::money::Cents;
 use crate::import_cms::layout::Role;
 use crate::{Error, Result};
 
@@ -191,7 +192,7 @@ pub fn write_cms(dir: &Path, plans: &[PlanRow], drugs: &DrugSample) -> Result<Cm
     )?;
     if let Some((contract, number, segment)) = first_plan {
         for d in &drugs.drugs {
-            for (days, cents) in DaysSupply::ALL.into_iter().zip(d.price_cents) {
+            for (days, Cents(cents)) in d.priced() {
                 // Ten-millionths of a dollar a unit: × 90 days it is still
                 // within a hundredth of a cent of the fill's price.
                 let days = days.days();

@@ -13,7 +13,9 @@
 
 use super::plans::PlanRow;
 use super::rng::Rng;
+use crate::drugs::Drug;
 use crate::drugs::estimate::{DaysSupply, Pharmacy};
+use crate::drugs::money::Cents;
 
 /// The embedded list: `kind|generic|brands|strengths|dose form` per line.
 pub const LIST: &str = include_str!("drugs.txt");
@@ -34,29 +36,6 @@ pub enum Market {
     Specialty,
     /// An insulin (brand).
     Insulin,
-}
-
-/// One row of `drug` and its prices.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DrugRow {
-    /// Sample rxcui.
-    pub rxcui: String,
-    /// Display name (generic names capitalized, brands as sold).
-    pub name: String,
-    /// The ingredient(s), lower case.
-    pub generic_name: String,
-    /// e.g. `20 MG`.
-    pub strength: String,
-    /// e.g. `Oral Tablet`.
-    pub dose_form: String,
-    /// Whether it is the generic.
-    pub is_generic: bool,
-    /// Whether it is an insulin.
-    pub is_insulin: bool,
-    /// Its market position.
-    pub market: Market,
-    /// Reference price of a 30-day and a 90-day fill, in cents.
-    pub price_cents: [i64; 2],
 }
 
 /// One row of `formulary_drug` (the formulary is implied by its list).
@@ -97,8 +76,10 @@ pub struct TierCostRow {
 /// The drug part of the sample.
 #[derive(Debug, Clone, Default)]
 pub struct DrugSample {
-    /// Every drug, by rxcui.
-    pub drugs: Vec<DrugRow>,
+    /// Every drug, by rxcui; each has both prices.
+    pub drugs: Vec<Drug>,
+    /// Per drug (in the same order), its market position.
+    pub markets: Vec<Market>,
     /// Formulary ids with their placements (sorted by drug).
     pub formularies: Vec<(String, Vec<Placement>)>,
     /// Per plan (in the sample's order), its formulary index.
@@ -120,19 +101,24 @@ impl DrugSample {
     pub fn sized(seed: u64, plans: &[PlanRow], drugs: usize, formularies: usize) -> Self {
         let list = drug_rows(seed);
         let drugs = (0..drugs)
-            .map(|i| DrugRow {
-                rxcui: (FIRST_RXCUI + i as u64).to_string(),
-                ..list[i % list.len()].clone()
+            .map(|i| {
+                let (drug, market) = &list[i % list.len()];
+                let drug = Drug {
+                    rxcui: (FIRST_RXCUI + i as u64).to_string(),
+                    ..drug.clone()
+                };
+                (drug, *market)
             })
             .collect();
         Self::with_drugs(seed, plans, drugs, formularies.max(1))
     }
 
-    fn with_drugs(seed: u64, plans: &[PlanRow], drugs: Vec<DrugRow>, count: usize) -> Self {
+    fn with_drugs(seed: u64, plans: &[PlanRow], drugs: Vec<(Drug, Market)>, count: usize) -> Self {
+        let (drugs, markets): (Vec<Drug>, Vec<Market>) = drugs.into_iter().unzip();
         let formularies: Vec<(String, Vec<Placement>)> = (0..count)
             .map(|i| {
                 let id = format!("{:08}", 26_001 + i);
-                let placements = formulary(seed, &id, &drugs);
+                let placements = formulary(seed, &id, &markets);
                 (id, placements)
             })
             .collect();
@@ -151,6 +137,7 @@ impl DrugSample {
             .collect();
         DrugSample {
             drugs,
+            markets,
             formularies,
             plan_formulary,
             tier_costs,
@@ -163,8 +150,9 @@ impl DrugSample {
     }
 }
 
-/// The drugs of [`LIST`]: per strength, the generic (if any) then each brand.
-fn drug_rows(seed: u64) -> Vec<DrugRow> {
+/// The drugs of [`LIST`] with their market position: per strength, the
+/// generic (if any) then each brand.
+fn drug_rows(seed: u64) -> Vec<(Drug, Market)> {
     let mut out = Vec::new();
     for line in LIST
         .lines()
@@ -194,7 +182,7 @@ fn drug_rows(seed: u64) -> Vec<DrugRow> {
                 } else {
                     p30 * 3
                 };
-                out.push(DrugRow {
+                let drug = Drug {
                     rxcui: (FIRST_RXCUI + out.len() as u64).to_string(),
                     name,
                     generic_name: generic.to_string(),
@@ -202,9 +190,9 @@ fn drug_rows(seed: u64) -> Vec<DrugRow> {
                     dose_form: form.to_string(),
                     is_generic: market == Market::Generic,
                     is_insulin: market == Market::Insulin,
-                    market,
-                    price_cents: [p30, p90],
-                });
+                    prices: [Some(Cents(p30)), Some(Cents(p90))],
+                };
+                out.push((drug, market));
             };
             if has_generic {
                 push(capitalized(generic), Market::Generic, generic_base);
@@ -226,11 +214,11 @@ fn capitalized(s: &str) -> String {
 }
 
 /// Which drugs formulary `id` lists, on which tier, with which limits.
-fn formulary(seed: u64, id: &str, drugs: &[DrugRow]) -> Vec<Placement> {
+fn formulary(seed: u64, id: &str, markets: &[Market]) -> Vec<Placement> {
     let mut rng = Rng::derive(seed, &format!("formulary {id}"));
     let mut out = Vec::new();
-    for (i, d) in drugs.iter().enumerate() {
-        let (listed, tier, pa, st) = match d.market {
+    for (i, market) in markets.iter().enumerate() {
+        let (listed, tier, pa, st) = match market {
             Market::Generic => {
                 let tier = if rng.chance(0.03) {
                     6
@@ -322,7 +310,7 @@ mod tests {
 
     #[test]
     fn the_list_has_a_few_hundred_drugs_with_unique_ids() {
-        let drugs = drug_rows(1);
+        let drugs: Vec<Drug> = drug_rows(1).into_iter().map(|(d, _)| d).collect();
         assert!((400..1000).contains(&drugs.len()), "{}", drugs.len());
         let mut ids: Vec<&str> = drugs.iter().map(|d| d.rxcui.as_str()).collect();
         ids.dedup();
@@ -344,9 +332,10 @@ mod tests {
     #[test]
     fn tiers_follow_the_market() {
         let drugs = drug_rows(3);
-        let placements = formulary(3, "00026001", &drugs);
+        let markets: Vec<Market> = drugs.iter().map(|(_, m)| *m).collect();
+        let placements = formulary(3, "00026001", &markets);
         for p in &placements {
-            let allowed: &[u8] = match drugs[p.drug].market {
+            let allowed: &[u8] = match markets[p.drug] {
                 Market::Generic => &[1, 2, 6],
                 Market::BrandWithGeneric | Market::Brand => &[3, 4],
                 Market::Specialty => &[5],

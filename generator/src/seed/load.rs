@@ -7,7 +7,8 @@ use indicatif::ProgressBar;
 use tokio_postgres::Transaction;
 
 use super::sample::Sample;
-use crate::drugs::estimate::DaysSupply;
+use crate::batch::copy_text::Line;
+use crate::drugs::money::Cents;
 use crate::{Error, Result};
 
 /// The seed tables, in the order they are filled (referenced ones first).
@@ -266,12 +267,10 @@ pub async fn copy_sample(
         )
         .await?,
     );
-    let prices = drugs.drugs.iter().flat_map(|d| {
-        DaysSupply::ALL
-            .into_iter()
-            .zip(d.price_cents)
-            .map(move |(days, cents)| (d, days, cents))
-    });
+    let prices = drugs
+        .drugs
+        .iter()
+        .flat_map(|d| d.priced().map(move |(days, Cents(cents))| (d, days, cents)));
     written.push(
         copy(
             tx,
@@ -319,8 +318,8 @@ async fn copy<R>(
         write(&mut line, row);
         line.end();
         pending += 1;
-        if line.buf.len() >= CHUNK {
-            let chunk = Bytes::from(std::mem::take(&mut line.buf));
+        if line.len() >= CHUNK {
+            let chunk = Bytes::from(line.take());
             sink.send(chunk)
                 .await
                 .map_err(Error::query(context.clone()))?;
@@ -328,98 +327,11 @@ async fn copy<R>(
             pending = 0;
         }
     }
-    if !line.buf.is_empty() {
-        sink.send(Bytes::from(line.buf))
+    if !line.is_empty() {
+        sink.send(Bytes::from(line.into_bytes()))
             .await
             .map_err(Error::query(context.clone()))?;
     }
     bar.inc(pending);
     sink.as_mut().finish().await.map_err(Error::query(context))
-}
-
-/// Builds COPY text-format rows: tab-separated, `\N` for NULL, backslash
-/// escapes for the characters the format reserves.
-#[derive(Debug, Default)]
-pub struct Line {
-    buf: Vec<u8>,
-    fields: usize,
-}
-
-impl Line {
-    fn sep(&mut self) {
-        if self.fields > 0 {
-            self.buf.push(b'\t');
-        }
-        self.fields += 1;
-    }
-
-    /// A text field, escaped.
-    pub fn text(&mut self, value: &str) {
-        self.sep();
-        for &b in value.as_bytes() {
-            match b {
-                b'\\' => self.buf.extend_from_slice(b"\\\\"),
-                b'\t' => self.buf.extend_from_slice(b"\\t"),
-                b'\n' => self.buf.extend_from_slice(b"\\n"),
-                b'\r' => self.buf.extend_from_slice(b"\\r"),
-                _ => self.buf.push(b),
-            }
-        }
-    }
-
-    /// A field that needs no escaping (numbers, dates).
-    pub fn raw(&mut self, value: &str) {
-        self.sep();
-        self.buf.extend_from_slice(value.as_bytes());
-    }
-
-    /// NULL.
-    pub fn null(&mut self) {
-        self.sep();
-        self.buf.extend_from_slice(b"\\N");
-    }
-
-    /// An amount of cents as a numeric (`12.50`).
-    pub fn money(&mut self, cents: i64) {
-        self.raw(&whatever_database::Money(cents).to_string());
-    }
-
-    /// An optional integer.
-    pub fn opt_int(&mut self, value: Option<i32>) {
-        match value {
-            Some(v) => self.raw(&v.to_string()),
-            None => self.null(),
-        }
-    }
-
-    /// Ends the row.
-    pub fn end(&mut self) {
-        self.buf.push(b'\n');
-        self.fields = 0;
-    }
-
-    /// The rows written, as COPY text.
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.buf
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn copy_text_escapes_what_the_format_reserves() {
-        let mut line = Line::default();
-        line.text("a\tb\\c\nd\re \"<&>\" é 💊");
-        line.null();
-        line.money(1250);
-        line.opt_int(None);
-        line.opt_int(Some(65));
-        line.end();
-        assert_eq!(
-            String::from_utf8(line.buf).unwrap(),
-            "a\\tb\\\\c\\nd\\re \"<&>\" é 💊\t\\N\t12.50\t\\N\t65\n"
-        );
-    }
 }

@@ -104,10 +104,7 @@ pub struct SeedSummary {
 /// Runs `generator seed` and prints its summary line.
 pub async fn run(args: &SeedArgs, db: &DatabaseConfig) -> Result<()> {
     let summary = seed(args, db).await?;
-    println!(
-        "{}",
-        serde_json::to_string(&summary).expect("a summary always serializes")
-    );
+    println!("{}", crate::batch::report::line(&summary));
     Ok(())
 }
 

@@ -14,31 +14,19 @@ use serde::Serialize;
 use tokio_postgres::Transaction;
 use whatever_database::Money;
 
+use crate::drugs::Drug;
 use crate::drugs::estimate::{
     BenefitYear, CostShare, Coverage, DaysSupply, Entry, Pharmacy, TierCost,
 };
 use crate::drugs::money::Cents;
 use crate::{Error, Result};
 
-/// A drug as published.
+/// A drug as published: the drug, its prices, and its place on every
+/// published formulary.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Drug {
-    /// Its id (digits).
-    pub rxcui: String,
-    /// Display name.
-    pub name: String,
-    /// Ingredient(s).
-    pub generic_name: String,
-    /// e.g. `20 MG`.
-    pub strength: String,
-    /// e.g. `Oral Tablet`.
-    pub dose_form: String,
-    /// Whether it is a generic.
-    pub is_generic: bool,
-    /// Whether it is an insulin.
-    pub is_insulin: bool,
-    /// Reference price of a 30-day and a 90-day fill.
-    pub prices: [Option<Cents>; 2],
+pub struct PublishedDrug {
+    /// The drug and its prices.
+    pub drug: Drug,
     /// Its place on each published formulary, by formulary id.
     pub formularies: BTreeMap<String, Placement>,
 }
@@ -112,7 +100,12 @@ impl PlanDrugTerms {
 
 /// One entry of a drug list resolved against a plan, exactly as the
 /// browser resolves it from the published files.
-pub fn resolve(terms: &PlanDrugTerms, drug: &Drug, days: DaysSupply, pharmacy: Pharmacy) -> Entry {
+pub fn resolve(
+    terms: &PlanDrugTerms,
+    drug: &PublishedDrug,
+    days: DaysSupply,
+    pharmacy: Pharmacy,
+) -> Entry {
     let coverage = match &terms.formulary_id {
         None => Coverage::NoFormulary,
         Some(id) => match drug.formularies.get(id) {
@@ -125,8 +118,8 @@ pub fn resolve(terms: &PlanDrugTerms, drug: &Drug, days: DaysSupply, pharmacy: P
     };
     Entry {
         days,
-        full_cost: drug.prices[usize::from(days == DaysSupply::Ninety)],
-        is_insulin: drug.is_insulin,
+        full_cost: drug.drug.price(days),
+        is_insulin: drug.drug.is_insulin,
         coverage,
     }
 }
@@ -135,7 +128,7 @@ pub fn resolve(terms: &PlanDrugTerms, drug: &Drug, days: DaysSupply, pharmacy: P
 #[derive(Debug, Clone, Default)]
 pub struct DrugData {
     /// Every drug, sorted by rxcui (byte order).
-    pub drugs: Vec<Drug>,
+    pub drugs: Vec<PublishedDrug>,
     /// Per published plan (snapshot order), its drug terms.
     pub plans: Vec<PlanDrugTerms>,
     /// Every benefit year, ascending.
@@ -198,7 +191,7 @@ pub async fn load(tx: &Transaction<'_>, active_plans: &str, plan_count: usize) -
         });
     }
 
-    let mut drugs: Vec<Drug> = tx
+    let mut drugs: Vec<PublishedDrug> = tx
         .query(
             "SELECT rxcui, name, generic_name, strength, dose_form, is_generic, is_insulin \
              FROM drug WHERE rxcui ~ '^[0-9]+$' ORDER BY rxcui COLLATE \"C\"",
@@ -207,22 +200,24 @@ pub async fn load(tx: &Transaction<'_>, active_plans: &str, plan_count: usize) -
         .await
         .map_err(Error::query("loading drugs"))?
         .iter()
-        .map(|r| Drug {
-            rxcui: r.get(0),
-            name: r.get(1),
-            generic_name: r.get(2),
-            strength: r.get(3),
-            dose_form: r.get(4),
-            is_generic: r.get(5),
-            is_insulin: r.get(6),
-            prices: [None, None],
+        .map(|r| PublishedDrug {
+            drug: Drug {
+                rxcui: r.get(0),
+                name: r.get(1),
+                generic_name: r.get(2),
+                strength: r.get(3),
+                dose_form: r.get(4),
+                is_generic: r.get(5),
+                is_insulin: r.get(6),
+                prices: [None, None],
+            },
             formularies: BTreeMap::new(),
         })
         .collect();
     let index: HashMap<String, usize> = drugs
         .iter()
         .enumerate()
-        .map(|(i, d)| (d.rxcui.clone(), i))
+        .map(|(i, d)| (d.drug.rxcui.clone(), i))
         .collect();
     for row in tx
         .query(
@@ -234,7 +229,7 @@ pub async fn load(tx: &Transaction<'_>, active_plans: &str, plan_count: usize) -
     {
         if let Some(&i) = index.get(row.get::<_, &str>(0)) {
             let slot = usize::from(row.get::<_, i32>(1) == 90);
-            drugs[i].prices[slot] = Some(Cents(row.get(2)));
+            drugs[i].drug.prices[slot] = Some(Cents(row.get(2)));
         }
     }
     // Only formularies a published plan names; grouped per drug.
@@ -310,13 +305,9 @@ pub async fn load(tx: &Transaction<'_>, active_plans: &str, plan_count: usize) -
 /// `data/drugs/{rxcui}.json`.
 #[derive(Serialize)]
 struct DrugFile<'a> {
-    rxcui: &'a str,
-    name: &'a str,
-    generic_name: &'a str,
-    strength: &'a str,
-    dose_form: &'a str,
-    is_generic: bool,
-    is_insulin: bool,
+    /// The columns of `drug`.
+    #[serde(flatten)]
+    drug: &'a Drug,
     /// `"30"` and `"90"`: the reference price, when known.
     prices: BTreeMap<&'static str, Money>,
     /// Generics with the same ingredient, strength and form (for a brand).
@@ -366,7 +357,7 @@ pub fn shard_of(name: &str) -> Option<String> {
 /// Each is rendered on rayon and handed to `put` as soon as it is ready.
 pub fn render(data: &DrugData, put: &(dyn Fn(&str, &[u8]) -> Result<()> + Sync)) -> Result<u64> {
     let mut generics: HashMap<(&str, &str, &str), Vec<&str>> = HashMap::new();
-    for d in data.drugs.iter().filter(|d| d.is_generic) {
+    for d in data.drugs.iter().map(|p| &p.drug).filter(|d| d.is_generic) {
         generics
             .entry((
                 d.generic_name.as_str(),
@@ -376,22 +367,14 @@ pub fn render(data: &DrugData, put: &(dyn Fn(&str, &[u8]) -> Result<()> + Sync))
             .or_default()
             .push(&d.rxcui);
     }
-    data.drugs.par_iter().try_for_each(|d| {
-        let prices = DaysSupply::ALL
-            .iter()
-            .zip(d.prices)
-            .filter_map(|(days, p)| {
-                p.map(|c| (if days.days() == 30 { "30" } else { "90" }, Money(c.0)))
-            })
+    data.drugs.par_iter().try_for_each(|published| {
+        let d = &published.drug;
+        let prices = d
+            .priced()
+            .map(|(days, c)| (if days.days() == 30 { "30" } else { "90" }, Money(c.0)))
             .collect();
         let file = DrugFile {
-            rxcui: &d.rxcui,
-            name: &d.name,
-            generic_name: &d.generic_name,
-            strength: &d.strength,
-            dose_form: &d.dose_form,
-            is_generic: d.is_generic,
-            is_insulin: d.is_insulin,
+            drug: d,
             prices,
             generics: if d.is_generic {
                 Vec::new()
@@ -405,7 +388,7 @@ pub fn render(data: &DrugData, put: &(dyn Fn(&str, &[u8]) -> Result<()> + Sync))
                     .cloned()
                     .unwrap_or_default()
             },
-            formularies: &d.formularies,
+            formularies: &published.formularies,
         };
         put(
             &format!("data/drugs/{}.json", d.rxcui),
@@ -414,7 +397,7 @@ pub fn render(data: &DrugData, put: &(dyn Fn(&str, &[u8]) -> Result<()> + Sync))
     })?;
 
     let mut shards: BTreeMap<String, Vec<&Drug>> = BTreeMap::new();
-    for d in &data.drugs {
+    for d in data.drugs.iter().map(|p| &p.drug) {
         let by_name = shard_of(&d.name);
         let by_generic = shard_of(&d.generic_name);
         for shard in [
@@ -481,7 +464,7 @@ pub fn file_count(data: &DrugData) -> u64 {
     let shards: std::collections::BTreeSet<String> = data
         .drugs
         .iter()
-        .flat_map(|d| [shard_of(&d.name), shard_of(&d.generic_name)])
+        .flat_map(|p| [shard_of(&p.drug.name), shard_of(&p.drug.generic_name)])
         .flatten()
         .collect();
     (data.drugs.len() + shards.len() + 2) as u64

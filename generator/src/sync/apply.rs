@@ -37,8 +37,8 @@ use tokio_postgres::Transaction;
 
 use super::pace::Pace;
 use super::references::survives;
-use super::report::TableCounts;
 use super::tables::{TABLES, Table, has_cascading_parent};
+use crate::batch::TableCounts;
 use crate::{Error, Result};
 
 /// Runs steps 1-5 and returns the counts per table.

@@ -1,10 +1,9 @@
-//! Rows in the text format of `COPY ... FROM STDIN`: tab-separated columns,
-//! `\N` for NULL, and backslash escapes for the characters the format gives
-//! a meaning to. Without the escapes a tab or newline inside a plan name
-//! would split the row, and a literal `\N` would turn into NULL.
+//! The staging rows of a delta, in the text format of `COPY ... FROM STDIN`
+//! ([`crate::batch::copy_text`]).
 
 use super::line::Change;
 use super::tables::MAX_COLUMNS;
+use crate::batch::copy_text::push_escaped;
 
 /// Appends one staging row (`line, tbl, op, c1..c11`) for `change`.
 pub fn push_row(out: &mut Vec<u8>, line: u64, change: &Change) {
@@ -23,32 +22,10 @@ pub fn push_row(out: &mut Vec<u8>, line: u64, change: &Change) {
     out.push(b'\n');
 }
 
-/// Appends `text` with the COPY text-format escapes.
-pub fn push_escaped(out: &mut Vec<u8>, text: &str) {
-    for &b in text.as_bytes() {
-        // Multi-byte UTF-8 sequences never contain these ASCII bytes, so a
-        // byte-wise pass is safe.
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            _ => out.push(b),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sync::line::parse;
-
-    #[test]
-    fn special_characters_are_escaped_and_nulls_marked() {
-        let mut out = Vec::new();
-        push_escaped(&mut out, "a\tb\nc\rd\\N\"é😀");
-        assert_eq!(out, "a\\tb\\nc\\rd\\\\N\"é😀".as_bytes());
-    }
 
     #[test]
     fn a_row_has_three_fixed_and_eleven_value_columns() {

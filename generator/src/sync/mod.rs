@@ -32,13 +32,13 @@ pub mod tables;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use whatever_database::DatabaseConfig;
 
+pub use crate::batch::TableCounts;
 pub use pace::Pace;
-pub use report::{Problem, SyncReport, TableCounts};
+pub use report::{Problem, SyncReport};
 
-use crate::{Error, Result};
+use crate::{Error, Result, batch};
 
 /// Flags of `generator sync`.
 #[derive(Debug, clap::Args)]
@@ -51,7 +51,7 @@ pub struct SyncArgs {
     pub delta: PathBuf,
     /// Give up, applying nothing, if a table or row lock cannot be had within
     /// this many milliseconds (rather than queue in front of API reads).
-    #[arg(long, default_value_t = DEFAULT_LOCK_TIMEOUT_MS, value_name = "MS")]
+    #[arg(long, default_value_t = batch::DEFAULT_LOCK_TIMEOUT_MS, value_name = "MS")]
     pub lock_timeout_ms: u64,
     /// Keep the database session busy at most this share of the time while
     /// applying. Below 100 the apply goes in batches of about 20,000 rows
@@ -74,21 +74,20 @@ pub struct SyncOptions {
     pub pace: Pace,
 }
 
-/// `--lock-timeout-ms` when not given.
-pub const DEFAULT_LOCK_TIMEOUT_MS: u64 = 5000;
-
 impl Default for SyncOptions {
     fn default() -> Self {
         Self {
-            lock_timeout: Duration::from_millis(DEFAULT_LOCK_TIMEOUT_MS),
+            lock_timeout: Duration::from_millis(batch::DEFAULT_LOCK_TIMEOUT_MS),
             progress: false,
             pace: Pace::FLAT_OUT,
         }
     }
 }
 
-/// Runs `generator sync`: applies the file, prints the report as one JSON
-/// line on stdout and logs it.
+/// Runs `generator sync`: applies the file and prints the report as one
+/// JSON line on stdout. That line is the report's one copy: the log on
+/// stderr has the phases, not the counts again (the nightly job keeps both
+/// streams in one log).
 pub async fn run(args: &SyncArgs, db: &DatabaseConfig) -> Result<()> {
     let options = SyncOptions {
         lock_timeout: Duration::from_millis(args.lock_timeout_ms),
@@ -100,11 +99,8 @@ pub async fn run(args: &SyncArgs, db: &DatabaseConfig) -> Result<()> {
     Ok(())
 }
 
-/// Two syncs at once would each see the other's rows half-applied; the
-/// second one waits for nobody and fails instead. `import-cms` takes it too.
-pub const SYNC_LOCK_KEY: i64 = 0x7379_6e63_6465_6c74; // "syncdelt"
-
-/// Applies the delta at `path` to the database, all or nothing.
+/// Applies the delta at `path` to the database, all or nothing, and
+/// returns what it changed (for the caller to print; it is not logged).
 pub async fn sync(path: &Path, db: &DatabaseConfig, options: &SyncOptions) -> Result<SyncReport> {
     let started = Instant::now();
     let file_name = path.display().to_string();
@@ -116,27 +112,17 @@ pub async fn sync(path: &Path, db: &DatabaseConfig, options: &SyncOptions) -> Re
     };
     phase_done("hashed", started);
     let mut client = db.connect().await?;
-    // JIT compiling the sync's few large statements cost more than it saved
-    // (the reference check: 0.3 s with, 0.09 s without, on 500k lines).
-    client
-        .batch_execute(&format!(
-            "SET application_name = 'generator sync';
-             SET lock_timeout = {};
-             SET temp_buffers = '256MB';
-             SET jit = off;",
-            options.lock_timeout.as_millis()
-        ))
-        .await
-        .map_err(Error::query("configuring the sync session"))?;
+    batch::configure_session(&client, "generator sync", options.lock_timeout).await?;
     if let Some(report) = already_applied(&client, &file_name, &sha256, started).await? {
         return Ok(report);
     }
 
-    let bar = bar(options, path);
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = batch::progress_bar(options.progress, "sync", len);
     let outcome = stage::stage_file(&client, path, &bar).await?;
-    if outcome.bad_lines > 0 {
+    if !outcome.problems.is_empty() {
         bar.abandon_with_message("rejected");
-        return Err(reject(path, outcome.problems, outcome.bad_lines));
+        return Err(reject(path, outcome.problems.list, outcome.problems.total));
     }
     if outcome.sha256 != sha256 {
         return Err(Error::Invalid(format!(
@@ -151,12 +137,7 @@ pub async fn sync(path: &Path, db: &DatabaseConfig, options: &SyncOptions) -> Re
         .transaction()
         .await
         .map_err(Error::query("starting the apply transaction"))?;
-    let locked: bool = tx
-        .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&SYNC_LOCK_KEY])
-        .await
-        .map_err(Error::query("taking the sync lock"))?
-        .get(0);
-    if !locked {
+    if !batch::try_sync_lock(&tx).await? {
         return Err(Error::Invalid(
             "another generator sync is running on this database; run again once it has finished"
                 .into(),
@@ -209,7 +190,6 @@ pub async fn sync(path: &Path, db: &DatabaseConfig, options: &SyncOptions) -> Re
         seconds: started.elapsed().as_secs_f64(),
         ..report
     };
-    log(&report);
     Ok(report)
 }
 
@@ -311,40 +291,4 @@ fn phase_done(phase: &str, started: Instant) {
         seconds = started.elapsed().as_secs_f64(),
         "sync phase done"
     );
-}
-
-fn log(report: &SyncReport) {
-    for (table, c) in &report.tables {
-        tracing::info!(
-            table = %table,
-            inserted = c.inserted,
-            updated = c.updated,
-            deleted = c.deleted,
-            unchanged = c.unchanged,
-            "applied"
-        );
-    }
-    tracing::info!(
-        delta = %report.delta,
-        sha256 = %report.sha256,
-        lines = report.lines,
-        operations = report.operations,
-        seconds = report.seconds,
-        "delta applied"
-    );
-}
-
-fn bar(options: &SyncOptions, path: &Path) -> ProgressBar {
-    if !options.progress {
-        return ProgressBar::hidden();
-    }
-    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let bar = ProgressBar::new(len).with_style(
-        ProgressStyle::with_template(
-            "{spinner} sync [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
-        )
-        .expect("a valid template"),
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
 }

@@ -3,7 +3,7 @@
 //! bounded by the longest allowed line plus the chunks in flight.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
 use bytes::Bytes;
@@ -13,14 +13,13 @@ use sha2::{Digest, Sha256};
 use super::copy_text::push_row;
 use super::line::parse;
 use super::report::Problem;
+use crate::batch::Problems;
+use crate::batch::lines::LineReader;
 use crate::{Error, Result};
 
 /// Longest line accepted. A plan row is well under 10 KiB; anything near
 /// this is a broken file, and refusing it keeps memory bounded.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
-
-/// How many problems are kept for the error message (all are counted).
-pub const MAX_PROBLEMS: usize = 20;
 
 /// COPY data is sent in chunks of about this size.
 const CHUNK_BYTES: usize = 256 * 1024;
@@ -34,10 +33,8 @@ pub struct ReadOutcome {
     pub operations: u64,
     /// SHA-256 of every byte read, hex.
     pub sha256: String,
-    /// The first [`MAX_PROBLEMS`] problems.
-    pub problems: Vec<Problem>,
-    /// Lines with a problem, in all.
-    pub bad_lines: u64,
+    /// The lines with a problem.
+    pub problems: Problems<Problem>,
 }
 
 /// SHA-256 of a file, hex.
@@ -55,6 +52,20 @@ pub fn hash_file(path: &Path) -> Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// Hashes every byte read through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
 /// Reads `path` to the end. While every line so far is valid, their staging
 /// rows go to `send` (which returns false once nobody listens any more, and
 /// reading stops). Every line is checked even after a problem, so the error
@@ -65,39 +76,26 @@ pub fn read_delta(
     progress: &ProgressBar,
 ) -> Result<ReadOutcome> {
     let file = File::open(path).map_err(Error::io("opening", path))?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut hasher = Sha256::new();
+    let hashing = Hashing {
+        inner: file,
+        hasher: Sha256::new(),
+    };
+    let mut reader = LineReader::new(hashing, path, MAX_LINE_BYTES);
     let mut out = ReadOutcome::default();
-    let mut buf = Vec::with_capacity(64 * 1024);
     let mut chunk = Vec::with_capacity(CHUNK_BYTES + 64 * 1024);
     let mut bytes_read = 0u64;
-    loop {
-        buf.clear();
-        let n = (&mut reader)
-            .take(MAX_LINE_BYTES as u64 + 1)
-            .read_until(b'\n', &mut buf)
-            .map_err(Error::io("reading", path))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf);
-        bytes_read += n as u64;
-        out.lines += 1;
+    while let Some(line) = reader.next_line()? {
+        bytes_read += line.bytes;
+        out.lines = line.number;
         if out.lines.is_multiple_of(8192) {
             progress.set_position(bytes_read);
             progress.set_message(format!("{} lines read", out.lines));
         }
-        if buf.last() != Some(&b'\n') && buf.len() > MAX_LINE_BYTES {
-            bytes_read += skip_rest_of_line(&mut reader, &mut hasher, path)?;
+        let Some(content) = line.content else {
             let message = format!("line is longer than {} bytes", MAX_LINE_BYTES);
             problem(&mut out, message);
             continue;
-        }
-        let mut content = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        content = content.strip_suffix(b"\r").unwrap_or(content);
-        if out.lines == 1 {
-            content = content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content);
-        }
+        };
         // Blank lines (a trailing one, typically) carry no change.
         if content.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -105,7 +103,7 @@ pub fn read_delta(
         match parse(content) {
             Ok(change) => {
                 out.operations += 1;
-                if out.bad_lines == 0 {
+                if out.problems.is_empty() {
                     push_row(&mut chunk, out.lines, &change);
                     if chunk.len() >= CHUNK_BYTES && !send(Bytes::from(std::mem::take(&mut chunk)))
                     {
@@ -116,49 +114,21 @@ pub fn read_delta(
             Err(message) => problem(&mut out, message),
         }
     }
-    if out.bad_lines == 0 && !chunk.is_empty() {
+    if out.problems.is_empty() && !chunk.is_empty() {
         send(Bytes::from(chunk));
     }
     progress.set_position(bytes_read);
     progress.set_message(format!("{} lines read", out.lines));
-    out.sha256 = hex::encode(hasher.finalize());
+    out.sha256 = hex::encode(reader.into_inner().hasher.finalize());
     Ok(out)
 }
 
 /// Notes a problem on the line just read.
 fn problem(out: &mut ReadOutcome, message: String) {
-    out.bad_lines += 1;
-    if out.problems.len() < MAX_PROBLEMS {
-        out.problems.push(Problem {
-            line: out.lines,
-            message,
-        });
-    }
-}
-
-/// Consumes the rest of an over-long line, hashing it. Returns its length.
-fn skip_rest_of_line(
-    reader: &mut BufReader<File>,
-    hasher: &mut Sha256,
-    path: &Path,
-) -> Result<u64> {
-    let mut skipped = 0u64;
-    loop {
-        let available = reader.fill_buf().map_err(Error::io("reading", path))?;
-        if available.is_empty() {
-            return Ok(skipped);
-        }
-        let (take, done) = match available.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
-            None => (available.len(), false),
-        };
-        hasher.update(&available[..take]);
-        reader.consume(take);
-        skipped += take as u64;
-        if done {
-            return Ok(skipped);
-        }
-    }
+    out.problems.add(Problem {
+        line: out.lines,
+        message,
+    });
 }
 
 #[cfg(test)]
@@ -192,7 +162,7 @@ pub(super) mod tests {
     #[test]
     fn valid_lines_become_rows_numbered_by_line() {
         let (out, sent) = read(format!("\u{feff}{ZIP}\r\n\n{ZIP}").as_bytes());
-        assert_eq!((out.lines, out.operations, out.bad_lines), (3, 2, 0));
+        assert_eq!((out.lines, out.operations, out.problems.total), (3, 2, 0));
         let text = String::from_utf8(sent).unwrap();
         let lines: Vec<_> = text
             .lines()
@@ -204,9 +174,9 @@ pub(super) mod tests {
     #[test]
     fn a_bad_line_stops_staging_but_every_line_is_checked() {
         let (out, sent) = read(format!("{ZIP}\nnope\n{ZIP}\n{{}}\n").as_bytes());
-        assert_eq!(out.bad_lines, 2);
-        assert_eq!(out.problems[0].line, 2);
-        assert_eq!(out.problems[1].line, 4);
+        assert_eq!(out.problems.total, 2);
+        assert_eq!(out.problems.list[0].line, 2);
+        assert_eq!(out.problems.list[1].line, 4);
         assert!(sent.is_empty(), "nothing is sent once a line is bad");
     }
 
@@ -215,8 +185,8 @@ pub(super) mod tests {
         let long = format!("\"{}\"", "x".repeat(MAX_LINE_BYTES + 10));
         let (out, _) = read(format!("{ZIP}\n{long}\n{ZIP}\n").as_bytes());
         assert_eq!(out.lines, 3);
-        assert_eq!(out.bad_lines, 1);
-        assert_eq!(out.problems[0].line, 2);
-        assert!(out.problems[0].message.contains("longer than"));
+        assert_eq!(out.problems.total, 1);
+        assert_eq!(out.problems.list[0].line, 2);
+        assert!(out.problems.list[0].message.contains("longer than"));
     }
 }

@@ -45,7 +45,7 @@ pub async fn stage_file(
         let progress = progress.clone();
         tokio::task::spawn_blocking(move || {
             let (outcome, rows) = check_to_file(&path, &progress)?;
-            if outcome.bad_lines > 0 {
+            if !outcome.problems.is_empty() {
                 return Ok((outcome, None));
             }
             progress.set_message("keeping the last operation per key");
@@ -233,7 +233,7 @@ mod tests {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(lines.as_bytes()).unwrap();
         let (outcome, mut rows) = check_to_file(file.path(), &ProgressBar::hidden()).unwrap();
-        assert_eq!((outcome.operations, outcome.bad_lines), (20_000, 0));
+        assert_eq!((outcome.operations, outcome.problems.total), (20_000, 0));
         let mut staged = Vec::new();
         rows.read_to_end(&mut staged).unwrap();
         assert!(staged.len() > CHUNK_BYTES, "more than one write buffer");

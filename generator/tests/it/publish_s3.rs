@@ -1,18 +1,16 @@
 //! `publish` against a real S3 and CloudFront API (moto_server): what ends up
 //! in the bucket, what is invalidated, and how a crashed publish is repaired.
 
-mod publish_support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::publish_support::{Aws, FakeSite};
 use generator::publish::cdn::CloudFront;
 use generator::publish::manifest::MANIFEST_KEY;
 use generator::publish::stage::{StagedObject, stage_dir};
 use generator::publish::store::{ObjectStore, S3Store};
 use generator::publish::{Options, invalidation, publish};
 use generator::summary::Summary;
-use publish_support::{Aws, FakeSite};
 
 const HTML: &str = "text/html; charset=utf-8";
 const JSON: &str = "application/json; charset=utf-8";

@@ -3,16 +3,14 @@
 //! no output files, no rows, no objects in the bucket. The database is a
 //! private cluster each test stops (never the shared server).
 
-mod publish_support;
-mod sync_support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use crate::publish_support::Aws;
+use crate::sync_support;
 use load_harness::postgres::PrivateCluster;
-use publish_support::Aws;
 
 /// A private cluster with a migrated `whatever` database holding one
 /// plan, then stopped.

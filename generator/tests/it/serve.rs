@@ -1,11 +1,10 @@
 //! `generator serve` over real HTTP: static objects, CDN routing rules, and
 //! `/api/*` forwarded to a stand-in API server.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::path::Path;
 
+use crate::support;
 use bytes::Bytes;
 use generator::serve::{ServeArgs, serve};
 use http_body_util::Full;

@@ -2,9 +2,7 @@
 //! reference engine (the browser's engine runs the same file:
 //! `tests/drug-estimate/cases.test.mjs`).
 
-mod drug_support;
-
-use drug_support::*;
+use crate::drug_support::*;
 use generator::drugs::estimate::{DaysSupply, Pharmacy, estimate};
 use generator::site::drug_data::resolve;
 use serde_json::Value;

@@ -1,10 +1,8 @@
 //! `generator sync` of the drug-coverage tables against a real Postgres.
 
-mod sync_support;
-
+use crate::sync_support::*;
 use generator::sync::{SyncOptions, sync};
 use serde_json::{Value, json};
-use sync_support::*;
 use whatever_test_db::TestDatabase;
 
 async fn apply(

@@ -1,13 +1,11 @@
 //! The site build against a real Postgres: which pages exist, what they say,
 //! the JSON contract, escaping and determinism.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 use whatever_test_db::TestDatabase;
 
 async fn standard_site() -> (TestDatabase, BTreeMap<String, Vec<u8>>) {

@@ -8,8 +8,6 @@
 //!
 //! Fixed seed, 64 cases by default; `PROPTEST_CASES=5000` runs more.
 
-mod sync_support;
-
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -42,6 +40,7 @@ struct TableSpec {
     key_len: usize,
 }
 
+use crate::sync_support;
 use Kind::*;
 
 /// The synced tables: columns in order (name, kind, nullable), key first.

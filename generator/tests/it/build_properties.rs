@@ -10,17 +10,16 @@
 //!
 //! Fixed seed, 64 cases by default; `PROPTEST_CASES=5000` runs more.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use crate::support;
+use crate::support::{PlanFixture, plan};
 use html5gum::{Token, Tokenizer};
 use proptest::collection::btree_map;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::Value;
-use support::{PlanFixture, plan};
 use whatever_test_db::TestDatabase;
 
 const ZIPS: [&str; 3] = ["02134", "00501", "99950"];

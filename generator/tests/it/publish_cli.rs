@@ -1,12 +1,10 @@
 //! `generator publish` as CI runs it: the binary, its flags, its summary
 //! line and its refusals, against moto_server.
 
-mod publish_support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use publish_support::{Aws, FakeSite};
+use crate::publish_support::{Aws, FakeSite};
 
 fn generator(moto_url: &str, args: &[&str], site: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_generator"))

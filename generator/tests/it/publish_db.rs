@@ -2,12 +2,10 @@
 //! pipeline runs it: the whole site the first time, then only what a data
 //! change touched.
 
-mod publish_support;
-mod support;
-
 use std::process::Command;
 
-use publish_support::Aws;
+use crate::publish_support::Aws;
+use crate::support;
 use whatever_test_db::TestDatabase;
 
 fn publish(

@@ -1,10 +1,8 @@
 //! `generator::sync` against a real Postgres: a fresh database per test.
 
-mod sync_support;
-
+use crate::sync_support::*;
 use generator::sync::{Pace, SyncOptions, TableCounts, sync};
 use serde_json::json;
-use sync_support::*;
 use whatever_test_db::TestDatabase;
 
 async fn apply(

@@ -3,16 +3,13 @@
 //! enrollment change on the very next API call. On a real Postgres with the
 //! seeded sample, the real build and the real auth-api over HTTP.
 
-mod support;
-mod sync_support;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::build_in_memory;
+use crate::sync_support::{delete, delta_file, upsert};
 use generator::seed::SeedArgs;
 use generator::sync::{SyncOptions, sync};
 use serde_json::{Value, json};
-use support::build_in_memory;
-use sync_support::{delete, delta_file, upsert};
 use tokio_postgres::Client;
 use whatever_test_db::TestDatabase;
 

@@ -1,7 +1,5 @@
 //! Builders for delta lines and a few queries, shared by the sync tests.
 
-#![allow(dead_code)] // each test file uses its own subset
-
 use std::io::Write;
 
 use generator::Error;

@@ -2,15 +2,13 @@
 //! binary, a test database, and moto_server standing in for S3 and
 //! CloudWatch (the metric the alarms watch is read back from it).
 
-mod sync_support;
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::sync_support::*;
 use serde_json::{Value, json};
-use sync_support::*;
 use whatever_test_db::TestDatabase;
 
 /// moto_server on a free local port, stopped when dropped.

@@ -1,15 +1,14 @@
 //! Shared by the drug-estimate tests: the result in the browser engine's
 //! shape, and the published JSON read back into the build's types.
 
-#![allow(dead_code)] // each test file uses its own subset
-
 use std::collections::BTreeMap;
 
+use generator::drugs::Drug;
 use generator::drugs::estimate::{
     BenefitYear, CostShare, DaysSupply, Estimate, Pharmacy, PlanTerms, TierCost,
 };
 use generator::drugs::money::Cents;
-use generator::site::drug_data::{Drug, Placement, PlanDrugTerms, TierCostRow};
+use generator::site::drug_data::{Placement, PlanDrugTerms, PublishedDrug, TierCostRow};
 use serde_json::{Value, json};
 
 /// An estimate as `drug-estimate.mjs` returns it.
@@ -76,18 +75,22 @@ pub fn plan_drug_terms(v: &Value) -> PlanDrugTerms {
     }
 }
 
-/// A drug from (part of) its `data/drugs/{rxcui}.json`.
-pub fn drug(v: &Value) -> Drug {
+/// A drug from (part of) its `data/drugs/{rxcui}.json`: what the estimate
+/// reads (id, insulin, prices, formularies); names left empty when absent.
+pub fn drug(v: &Value) -> PublishedDrug {
     let price = |days: &str| v["prices"].get(days).map(cents);
-    Drug {
-        rxcui: v["rxcui"].as_str().unwrap_or("1").into(),
-        name: String::new(),
-        generic_name: String::new(),
-        strength: String::new(),
-        dose_form: String::new(),
-        is_generic: false,
-        is_insulin: v["is_insulin"].as_bool().unwrap(),
-        prices: [price("30"), price("90")],
+    let text = |key: &str| v[key].as_str().unwrap_or_default().to_string();
+    PublishedDrug {
+        drug: Drug {
+            rxcui: v["rxcui"].as_str().unwrap_or("1").into(),
+            name: text("name"),
+            generic_name: text("generic_name"),
+            strength: text("strength"),
+            dose_form: text("dose_form"),
+            is_generic: v["is_generic"].as_bool().unwrap_or(false),
+            is_insulin: v["is_insulin"].as_bool().unwrap(),
+            prices: [price("30"), price("90")],
+        },
         formularies: v["formularies"]
             .as_object()
             .unwrap()

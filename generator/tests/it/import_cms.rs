@@ -3,14 +3,12 @@
 //! seed's plans, gives back exactly what the seed loaded; a broken file
 //! names its file and line and changes nothing.
 
-mod sync_support;
-
 use std::path::Path;
 
+use crate::sync_support::rows;
 use generator::Error;
 use generator::import_cms::{ImportOptions, ImportReport, import};
 use generator::seed::{SeedArgs, seed};
-use sync_support::rows;
 use whatever_test_db::TestDatabase;
 
 /// The tables the import writes, each as a query whose rows are compared.

@@ -1,6 +1,5 @@
 //! What the publish tests share: a moto_server, SDK clients pointed at it,
 //! a small fake site written to a directory, and a reader for the bucket.
-#![allow(dead_code)] // each test file uses a different part
 
 pub mod distribution;
 pub mod moto;

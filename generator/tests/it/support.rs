@@ -1,8 +1,6 @@
 //! Shared by the site tests: a small fixture builder: plans with features and zip codes,
 //! inserted with plain SQL into a fresh test database.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

@@ -3,11 +3,9 @@
 //! rows the build loaded): random drug lists × plans of a seeded database
 //! must give the same amounts to the cent, month by month.
 
-mod drug_support;
-
 use std::process::Command;
 
-use drug_support::as_json;
+use crate::drug_support::as_json;
 use generator::drugs::estimate::{Coverage, DaysSupply, Pharmacy, PlanTerms, estimate};
 use generator::drugs::money::Cents;
 use generator::seed::rng::Rng;
@@ -47,7 +45,7 @@ async fn rust_and_browser_estimates_agree_to_the_cent() {
 
     let year = *data.years.iter().find(|y| y.year == 2026).unwrap();
     let insulins: Vec<usize> = (0..data.drugs.len())
-        .filter(|&i| data.drugs[i].is_insulin)
+        .filter(|&i| data.drugs[i].drug.is_insulin)
         .collect();
     let mut rng = Rng::new(2026);
     let mut cases = Vec::new();
@@ -70,7 +68,7 @@ async fn rust_and_browser_estimates_agree_to_the_cent() {
             let days = *rng.pick(&DaysSupply::ALL);
             let pharmacy = *rng.pick(&Pharmacy::ALL);
             entries.push(
-                json!({"rxcui": drug.rxcui, "days": days.days(), "pharmacy": pharmacy.as_str()}),
+                json!({"rxcui": drug.drug.rxcui, "days": days.days(), "pharmacy": pharmacy.as_str()}),
             );
             resolved.push(resolve(terms, drug, days, pharmacy));
         }

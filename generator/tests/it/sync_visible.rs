@@ -4,13 +4,15 @@
 //! seeded sample, the real build and the real auth-api over HTTP.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::support::build_in_memory;
 use crate::sync_support::{delete, delta_file, upsert};
 use generator::seed::SeedArgs;
 use generator::sync::{SyncOptions, sync};
 use serde_json::{Value, json};
-use tokio_postgres::Client;
+use tokio_postgres::Client as Sql;
+use whatever_test_app::{Client, TestApp};
 use whatever_test_db::TestDatabase;
 
 /// A fresh database with the seeded sample of one small state.
@@ -36,14 +38,14 @@ async fn apply(db: &TestDatabase, lines: &[Value]) {
 }
 
 /// A whole row as the delta carries it.
-async fn row(client: &Client, table: &str, filter: &str, id: &str) -> Value {
+async fn row(client: &Sql, table: &str, filter: &str, id: &str) -> Value {
     let sql = format!("SELECT row_to_json(t)::jsonb FROM {table} t WHERE {filter} = $1");
     client.query_one(&sql, &[&id]).await.unwrap().get(0)
 }
 
 /// The first column of every row, as text.
 async fn strings(
-    client: &Client,
+    client: &Sql,
     sql: &str,
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
 ) -> Vec<String> {
@@ -51,13 +53,13 @@ async fn strings(
     rows.iter().map(|r| r.get(0)).collect()
 }
 
-async fn zips_of(client: &Client, plan_id: &str) -> Vec<String> {
+async fn zips_of(client: &Sql, plan_id: &str) -> Vec<String> {
     let sql = "SELECT zip_code FROM plan_to_zip WHERE plan_id = $1 ORDER BY zip_code";
     strings(client, sql, &[&plan_id]).await
 }
 
 /// Zips where some active plan other than `except` is sold.
-async fn zips_still_served(client: &Client, zips: &[String], except: &str) -> BTreeSet<String> {
+async fn zips_still_served(client: &Sql, zips: &[String], except: &str) -> BTreeSet<String> {
     let sql = "SELECT DISTINCT pz.zip_code FROM plan_to_zip pz JOIN plan p USING (plan_id)
                 WHERE pz.zip_code = ANY($1) AND p.status = 'active' AND p.plan_id <> $2";
     strings(client, sql, &[&zips, &except])
@@ -213,69 +215,23 @@ async fn sync_then_build_differs_in_exactly_the_changed_pages() {
     }
 }
 
-/// The auth-api on a socket of its own, over this database.
-struct Api {
-    base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Api {
-    async fn start(db: &TestDatabase) -> Self {
-        let config = auth_api::config::Config::for_tests(db.config().clone());
-        let state = auth_api::state::AppState::new(config).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(auth_api::server::serve(listener, state, async {
-            let _ = stopped.await;
-        }));
-        Self {
-            base,
-            stop: Some(stop),
-            task,
-        }
-    }
-
-    async fn token(&self, http: &reqwest::Client, username: &str) -> String {
-        let resp = http
-            .post(format!("{}/api/login", self.base))
-            .json(&json!({"username": username, "password": generator::seed::users::DEMO_PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200, "{username} signs in");
-        let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
-        let value = cookie.split(';').next().unwrap();
-        value.split_once('=').unwrap().1.to_string()
-    }
-
-    async fn enrollment(&self, http: &reqwest::Client, token: &str) -> Value {
-        let resp = http
-            .get(format!("{}/api/me/enrollment", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        resp.json().await.unwrap()
-    }
-
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        let _ = self.task.await;
-    }
+/// `GET /api/me/enrollment` as `user`, which must answer 200.
+async fn enrollment(user: &Client) -> Value {
+    let (status, body) = user.get_json("/api/me/enrollment").await;
+    assert_eq!(status, 200, "{body}");
+    body
 }
 
 #[tokio::test]
 async fn an_enrollment_change_is_visible_at_the_api_right_after_sync() {
-    let db = seeded().await;
+    let db = Arc::new(seeded().await);
     let client = db.connect().await.unwrap();
-    let api = Api::start(&db).await;
-    let http = reqwest::Client::new();
-    let token = api.token(&http, "demo01").await;
+    let app = TestApp::start_on(db.clone(), |_| {}).await;
+    let user = app
+        .sign_in("demo01", generator::seed::users::DEMO_PASSWORD)
+        .await;
 
-    let first = api.enrollment(&http, &token).await;
+    let first = enrollment(&user).await;
     let old_plan = first["current_plan"]["plan_id"]
         .as_str()
         .expect("demo01 has a current plan")
@@ -295,7 +251,7 @@ async fn an_enrollment_change_is_visible_at_the_api_right_after_sync() {
     let mut repriced = row(&client, "plan", "plan_id", &old_plan).await;
     repriced["avg_monthly_cost"] = json!(77.77);
     apply(&db, &[upsert("plan", repriced)]).await;
-    let second = api.enrollment(&http, &token).await;
+    let second = enrollment(&user).await;
     assert_eq!(second["current_plan"]["plan_id"], json!(old_plan));
     assert_eq!(second["current_plan"]["avg_monthly_cost"], json!(77.77));
 
@@ -340,7 +296,7 @@ async fn an_enrollment_change_is_visible_at_the_api_right_after_sync() {
     )
     .await;
 
-    let third = api.enrollment(&http, &token).await;
+    let third = enrollment(&user).await;
     assert_eq!(third["current_plan"]["plan_id"], json!(new_plan), "{third}");
     let history = third["history"].as_array().unwrap();
     assert_eq!(history[0]["plan_id"], json!(new_plan));
@@ -351,5 +307,5 @@ async fn an_enrollment_change_is_visible_at_the_api_right_after_sync() {
         .expect("the old enrollment stays in the history");
     assert_eq!(old_row["end_date"], json!(yesterday));
     assert_eq!(old_row["status"], "ended");
-    api.stop().await;
+    app.shutdown().await;
 }

@@ -68,6 +68,33 @@ for (const [name, viewport] of Object.entries(VIEWPORTS)) {
   });
 }
 
+test('the banner and the phone menu open and close with the site\'s own script', async () => {
+  const page = await newPage(browser, VIEWPORTS.phone);
+  await page.goto(`${stack.baseUrl}/`);
+  const scripts = await page.evaluate(() => [...document.scripts].map((s) => s.src));
+  assert.ok(!scripts.some((src) => src.includes('uswds')), `no USWDS script: ${scripts.join(' ')}`);
+  const how = page.locator('.usa-banner__button');
+  await how.click();
+  assert.equal(await how.getAttribute('aria-expanded'), 'true');
+  assert.ok(await page.locator('#gov-banner').isVisible(), 'the banner opens');
+  await how.click();
+  assert.ok(await page.locator('#gov-banner').isHidden(), 'and closes');
+  const nav = page.getByRole('navigation', { name: 'Primary navigation' });
+  const menu = page.getByRole('button', { name: 'Menu' });
+  assert.ok(await nav.isHidden(), 'the menu starts closed on a phone');
+  await menu.click();
+  assert.ok(await nav.isVisible(), 'Menu opens it');
+  assert.ok(await page.getByRole('button', { name: 'Close menu' }).evaluate((el) => el === document.activeElement), 'focus on its close button');
+  await page.keyboard.press('Escape');
+  assert.ok(await nav.isHidden(), 'Escape closes it');
+  assert.ok(await menu.evaluate((el) => el === document.activeElement), 'focus back on Menu');
+  await menu.click();
+  await page.getByRole('button', { name: 'Close menu' }).click();
+  assert.ok(await nav.isHidden(), 'its close button closes it');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
 test('a large zip page stays within the transfer budget', async () => {
   const zip = zips[0];
   const page = await newPage(browser);

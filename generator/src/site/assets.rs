@@ -19,7 +19,6 @@ mod embedded {
 /// the stylesheet).
 const USWDS_TEMPLATE_FILES: &[&str] = &[
     "css/uswds.min.css",
-    "js/uswds.min.js",
     "img/us_flag_small.png",
     "img/icon-dot-gov.svg",
     "img/icon-https.svg",
@@ -35,8 +34,6 @@ const SCRIPT_DIR: &str = "assets/js";
 pub struct AssetUrls {
     /// `/assets/uswds-<hash>/css/uswds.min.css`
     pub uswds_css: String,
-    /// `/assets/uswds-<hash>/js/uswds.min.js`
-    pub uswds_js: String,
     /// `/assets/uswds-<hash>/img`, for the banner and header icons.
     pub uswds_img: String,
     /// `/assets/site-<hash>.css`
@@ -123,7 +120,6 @@ impl Assets {
         let dir = format!("assets/uswds-{}", &hex::encode(hasher.finalize())[..10]);
         let urls = AssetUrls {
             uswds_css: format!("/{dir}/css/uswds.min.css"),
-            uswds_js: format!("/{dir}/js/uswds.min.js"),
             uswds_img: format!("/{dir}/img"),
             site_css,
             scripts,

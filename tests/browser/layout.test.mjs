@@ -68,11 +68,16 @@ for (const [name, viewport] of Object.entries(VIEWPORTS)) {
   });
 }
 
-test('the banner and the phone menu open and close with the site\'s own script', async () => {
+test('a favicon; the banner and the phone menu open and close with the site\'s own script', async () => {
   const page = await newPage(browser, VIEWPORTS.phone);
   await page.goto(`${stack.baseUrl}/`);
   const scripts = await page.evaluate(() => [...document.scripts].map((s) => s.src));
   assert.ok(!scripts.some((src) => src.includes('uswds')), `no USWDS script: ${scripts.join(' ')}`);
+  // A favicon, so no first visit asks for /favicon.ico in vain.
+  const icon = await page.locator('link[rel="icon"]').getAttribute('href');
+  const iconResponse = await page.request.get(`${stack.baseUrl}${icon}`);
+  assert.equal(iconResponse.status(), 200, icon);
+  assert.equal(iconResponse.headers()['content-type'], 'image/png');
   const how = page.locator('.usa-banner__button');
   await how.click();
   assert.equal(await how.getAttribute('aria-expanded'), 'true');

@@ -20,6 +20,7 @@ mod embedded {
 const USWDS_TEMPLATE_FILES: &[&str] = &[
     "css/uswds.min.css",
     "img/us_flag_small.png",
+    "img/favicons/favicon-40.png",
     "img/icon-dot-gov.svg",
     "img/icon-https.svg",
     "img/usa-icons/close.svg",

@@ -230,12 +230,25 @@ function drugTable(est, c) {
   );
 }
 
+/**
+ * The plan page's "Costs" box says premiums and deductible for the year,
+ * drug costs not included; beside a total with drugs that is a second
+ * yearly figure, so it gives way while there is one (one figure per page).
+ */
+export function showYearlyWithoutDrugs(show) {
+  for (const el of $$(".plan-costs__without-drugs")) el.hidden = !show;
+}
+
 /** Plan page: the total, each drug, each month, into `out`. */
 export async function plan(list, id, out, current) {
   const x = await inputs(list, [id]);
   if (!current()) return;
-  if (!x.year) return out.replaceChildren(noYear());
+  if (!x.year) {
+    showYearlyWithoutDrugs(true);
+    return out.replaceChildren(noYear());
+  }
   const [est] = estimateAll(x);
+  showYearlyWithoutDrugs(est.total == null);
   out.replaceChildren(...estimateView(est, x.costs).flat());
 }
 

@@ -399,6 +399,7 @@ function planPage() {
     const ticket = ++run;
     if (!list.length) {
       out.replaceChildren(h("p", {}, "Add your drugs to see what they cost on this plan, month by month."));
+      if (pagesModule) (await pages()).showYearlyWithoutDrugs(true);
       return;
     }
     await (await pages()).plan(list, id, out, () => ticket === run);

@@ -184,6 +184,33 @@ const CREATE_FIELDS = {
   password: 'Choose a password.',
 };
 
+/** The three fields of the birth date (USWDS's memorable date), month first. */
+const birthFields = (form) => ['month', 'day', 'year'].map((part) => form.elements[`birth_date_${part}`]);
+
+/**
+ * The birth date as the API takes it (YYYY-MM-DD), or '' while a part is
+ * missing; the API says whether the date exists.
+ */
+function birthDate(form) {
+  const [month, day, year] = birthFields(form).map((el) => el.value.trim());
+  if (!month || !day || !year) return '';
+  return `${year.padStart(4, '0')}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;
+}
+
+/** Marks (or clears) the three birth date fields, with one message above them. */
+function setBirthDateError(form, message) {
+  const fields = birthFields(form);
+  setFieldError(fields[0], $('#birth_date-error'), message);
+  for (const el of fields.slice(1)) {
+    if (message) el.setAttribute('aria-invalid', 'true');
+    else el.removeAttribute('aria-invalid');
+    el.classList.toggle('usa-input--error', Boolean(message));
+  }
+  $('#birth_date-group').classList.toggle('usa-form-group--error', Boolean(message));
+  // The first part left empty, or the month: where to type next.
+  return fields.find((el) => !el.value.trim()) || fields[0];
+}
+
 function initCreateAccount() {
   const form = $('#create-form');
   const status = $('#create-status');
@@ -193,6 +220,12 @@ function initCreateAccount() {
     const values = {};
     let first = null;
     for (const [name, missing] of Object.entries(CREATE_FIELDS)) {
+      if (name === 'birth_date') {
+        values[name] = birthDate(form);
+        const el = setBirthDateError(form, values[name] ? '' : missing);
+        if (!values[name] && !first) first = el;
+        continue;
+      }
       const el = form.elements[name];
       values[name] = name === 'password' ? el.value : el.value.trim();
       setFieldError(el, $(`#${name}-error`), values[name] ? '' : missing);
@@ -217,6 +250,11 @@ function initCreateAccount() {
       const fields = (res.data && res.data.error && res.data.error.fields) || [];
       if (res.status === 422 && fields.length) {
         for (const { field, message } of fields) {
+          if (field === 'birth_date') {
+            const el = setBirthDateError(form, message);
+            if (!first) first = el;
+            continue;
+          }
           const el = form.elements[field];
           if (!el) continue;
           setFieldError(el, $(`#${field}-error`), message);

@@ -115,12 +115,12 @@ let intro;
 let introText = "";
 
 /**
- * Zip page: a total on every card, handed to site.js for the order and the
- * "Covers all my drugs" filter. `cards` are the server-rendered cards;
- * `current()` says whether this run is still the latest; `bench` gets the
- * time of the estimate pass.
+ * Zip page: a total on every card, handed to `onEstimates` (the zip page's
+ * order and "Covers all my drugs" filter). `cards` are the server-rendered
+ * cards; `current()` says whether this run is still the latest. Each
+ * estimate pass is timed as the User Timing measure "drug-estimates".
  */
-export async function zip(list, cards, current, bench) {
+export async function zip(list, cards, current, onEstimates) {
   if (intro === undefined) {
     intro = $(".zip-intro");
     introText = intro ? intro.textContent : "";
@@ -128,7 +128,7 @@ export async function zip(list, cards, current, bench) {
   const clear = () => {
     if (intro) intro.textContent = introText;
     cards.forEach(plainCard);
-    publish(null);
+    onEstimates(null);
   };
   if (!list.length) return clear();
   // The server-rendered cards name every plan of the zip.
@@ -137,13 +137,7 @@ export async function zip(list, cards, current, bench) {
   if (!x.year) return clear();
   const t0 = performance.now();
   const estimates = estimateAll(x);
-  bench.lastMs = performance.now() - t0;
-  // `startMonth` lets a benchmark price all twelve months whatever the date.
-  bench.time = (startMonth = x.start) => {
-    const t = performance.now();
-    estimateAll({ ...x, start: startMonth });
-    return performance.now() - t;
-  };
+  performance.measure("drug-estimates", { start: t0, detail: { plans: estimates.length, startMonth: x.start } });
   const byId = new Map(estimates.map((e) => [e.plan_id, e]));
   if (intro) intro.textContent = `Each plan shows its estimated total for the year with your ${drugs(list.length)}: premiums and drug costs from ${x.costs.monthsSpan(x.start)}. Open a plan to see its costs month by month.`;
   for (const card of cards) {
@@ -156,13 +150,7 @@ export async function zip(list, cards, current, bench) {
     yearly.after(cardFact(est, x.costs));
     $(".plan-card__head", card).append(cardCoverage(est));
   }
-  publish(byId);
-}
-
-/** Hands the estimates to the zip page's sort and filter (site.js). */
-function publish(byId) {
-  globalThis.WhateverDrugEstimates = byId;
-  document.dispatchEvent(new CustomEvent("wg:drug-estimates", { detail: byId }));
+  onEstimates(byId);
 }
 
 function monthChart(est, c) {
@@ -242,12 +230,25 @@ function drugTable(est, c) {
   );
 }
 
+/**
+ * The plan page's "Costs" box says premiums and deductible for the year,
+ * drug costs not included; beside a total with drugs that is a second
+ * yearly figure, so it gives way while there is one (one figure per page).
+ */
+export function showYearlyWithoutDrugs(show) {
+  for (const el of $$(".plan-costs__without-drugs")) el.hidden = !show;
+}
+
 /** Plan page: the total, each drug, each month, into `out`. */
 export async function plan(list, id, out, current) {
   const x = await inputs(list, [id]);
   if (!current()) return;
-  if (!x.year) return out.replaceChildren(noYear());
+  if (!x.year) {
+    showYearlyWithoutDrugs(true);
+    return out.replaceChildren(noYear());
+  }
   const [est] = estimateAll(x);
+  showYearlyWithoutDrugs(est.total == null);
   out.replaceChildren(...estimateView(est, x.costs).flat());
 }
 

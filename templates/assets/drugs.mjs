@@ -8,7 +8,6 @@ import { PHARMACIES, SUPPLIES, MAX_DRUGS, STORAGE_KEY, shardOf, search, fold, dr
 import { $, $$, h, plural, drugs, json, drugFile, drugMap } from "./dom.mjs";
 
 const body = document.body;
-const page = body.dataset.page;
 
 // ---------- the list: localStorage and the link ----------
 
@@ -383,7 +382,7 @@ function zipPage() {
     const ticket = ++run;
     // Without a list and with nothing drawn yet, there is nothing to do.
     if (!list.length && !pagesModule) return;
-    await (await pages()).zip(list, cards, () => ticket === run, bench);
+    await (await pages()).zip(list, cards, () => ticket === run, onEstimates);
   };
 }
 
@@ -400,22 +399,27 @@ function planPage() {
     const ticket = ++run;
     if (!list.length) {
       out.replaceChildren(h("p", {}, "Add your drugs to see what they cost on this plan, month by month."));
+      if (pagesModule) (await pages()).showYearlyWithoutDrugs(true);
       return;
     }
     await (await pages()).plan(list, id, out, () => ticket === run);
   };
 }
 
-/** Compare page: the panel above, drug rows in the table site.js draws. */
+/** The plans the compare table shows, and the visitor's current one. */
+let shown = null;
+
+/** Compare page: the table (compare-page.mjs) shows these plans; the drug rows follow. */
+export function compareShown(detail) {
+  shown = detail;
+  refresh();
+}
+
+/** Compare page: the panel above, drug rows in the table compare-page.mjs draws. */
 function comparePage() {
   const slot = $("#compare-drugs");
   if (!slot) return;
   panel(slot, { open: !list.length });
-  let shown = globalThis.WhateverCompare || null;
-  document.addEventListener("wg:compare-rendered", (ev) => {
-    shown = ev.detail;
-    refresh();
-  });
   let run = 0;
   refresh = async () => {
     const ticket = ++run;
@@ -424,32 +428,37 @@ function comparePage() {
   };
 }
 
-// ---------- a hook for the benchmark ----------
-
-/**
- * `lastMs`: how long the last estimate pass over the zip's plans took;
- * `time(startMonth)` runs that pass again on the data already loaded (from
- * `startMonth`, by default the visitor's month) and says how long.
- */
-const bench = {
-  lastMs: null,
-  time: () => null,
-  settled: () => refreshing,
-};
-globalThis.WhateverDrugs = bench;
-
 // ---------- start ----------
 
-let refreshing = Promise.resolve();
-const start = { zip: zipPage, plan: planPage, compare: comparePage }[page];
-if (start) {
+/** Where the zip page's estimates go (by plan id, or null without a list). */
+let onEstimates = () => {};
+
+/**
+ * Starts the drug list on a zip, plan or compare page; `estimates` hears
+ * the zip page's estimates. While a pass runs the body says
+ * `data-drugs="busy"`, then `"ready"`, so a test can wait for it.
+ */
+export function startDrugs(page, { estimates } = {}) {
+  const start = { zip: zipPage, plan: planPage, compare: comparePage }[page];
+  if (!start) return;
+  if (estimates) onEstimates = estimates;
   const linked = fromHash(location.hash);
   list = linked || stored();
   if (linked) save();
   start();
   // Every refresh is tracked, so a test or the benchmark can wait for it.
   const inner = refresh;
-  refresh = () => (refreshing = inner().catch(() => {}));
+  let pending = 0;
+  refresh = () => {
+    pending += 1;
+    body.dataset.drugs = "busy";
+    return inner()
+      .catch(() => {})
+      .finally(() => {
+        pending -= 1;
+        if (!pending) body.dataset.drugs = "ready";
+      });
+  };
   renderPanels();
   refresh();
   if (linked && linked.length) announce(`${drugs(list.length)} loaded from the link.`);

@@ -100,7 +100,12 @@ test('the create-account form names each field at fault', async () => {
   assert.ok(await lastName.evaluate((el) => el === document.activeElement), 'focus on the first field at fault');
   // The server's verdict on a weak password is tied to the password field.
   await lastName.fill(person.lastName);
-  await page.getByLabel('Date of birth').fill(person.birthDate);
+  // The birth date as USWDS's memorable date: month, day and year.
+  const birth = page.getByRole('group', { name: 'Date of birth' });
+  const [year, month, day] = person.birthDate.split('-');
+  await birth.getByLabel('Month').selectOption(String(Number(month)));
+  await birth.getByLabel('Day').fill(String(Number(day)));
+  await birth.getByLabel('Year').fill(year);
   await page.locator('#zip_code').fill(person.zip);
   await page.getByLabel('Last 4 digits of your Social Security number').fill(person.ssnLast4);
   await page.getByLabel('Username').fill(account.username);

@@ -1,27 +1,14 @@
 // Reads the built site's JSON so tests can compute what the pages must show
 // independently of the page script. Feature words and labels come from the
-// rules the built site ships (assets/rules-<hash>.js, emitted by the
-// generator from its Rust definition), so tests and pages cannot disagree
-// about them.
+// rules module the pages bundle (templates/assets/rules.mjs, whose data the
+// generator writes from its Rust definition), so tests and pages cannot
+// disagree about them.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadRules } from '../rules/load.mjs';
+import * as siteRules from '../../templates/assets/rules.mjs';
 
-let siteRules = null;
-
-/** Loads the rules of the site in `siteDir`; zipsBySize and planJson do it too. */
-export function useSite(siteDir) {
-  const dir = path.join(siteDir, 'assets');
-  const file = readdirSync(dir).find((f) => /^rules-[0-9a-f]{10}\.js$/.test(f));
-  if (!file) throw new Error(`no assets/rules-<hash>.js in ${siteDir}`);
-  siteRules = loadRules(path.join(dir, file));
-}
-
-function rules() {
-  if (!siteRules) throw new Error('call useSite(siteDir) (or zipsBySize) before reading feature words');
-  return siteRules;
-}
+const rules = () => siteRules;
 
 /** Yes-like feature values, as the site reads them. */
 export const YES = { test: (v) => rules().isYes(v) };
@@ -33,7 +20,6 @@ export const usd = (c) => new Intl.NumberFormat('en-US', { style: 'currency', cu
 
 /** Every zip file of the build, as `{zip, plans}`, largest first. */
 export function zipsBySize(siteDir) {
-  useSite(siteDir);
   const dir = path.join(siteDir, 'data/zip');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
@@ -42,7 +28,6 @@ export function zipsBySize(siteDir) {
 }
 
 export function planJson(siteDir, id) {
-  useSite(siteDir);
   return JSON.parse(readFileSync(path.join(siteDir, 'data/plans', `${id}.json`), 'utf8'));
 }
 

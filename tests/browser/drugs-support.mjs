@@ -73,10 +73,9 @@ export async function addDrug(page, drug, { days = 30, pharmacy = 'preferred_ret
   await settled(page);
 }
 
-/** Waits until the page's last estimate pass is done. */
+/** Waits until the page's last estimate pass is done (drugs.mjs marks the body). */
 export async function settled(page) {
-  await page.waitForFunction(() => globalThis.WhateverDrugs);
-  await page.evaluate(() => globalThis.WhateverDrugs.settled());
+  await page.waitForFunction(() => document.body.dataset.drugs === 'ready');
 }
 
 /**

@@ -187,6 +187,9 @@ test('a plan page shows the same total as its card, each drug and each month', a
   assert.equal(cardTotal, formatDollars(r.total));
   assert.equal(await section.locator('.drug-estimate__premiums').textContent(), formatDollars(r.premiums));
   assert.equal(await section.locator('.drug-estimate__drugs').textContent(), formatDollars(r.drugTotal));
+  // One yearly figure on the page: the total with drugs, not also premiums and deductible alone.
+  assert.doesNotMatch(await page.locator('main').innerText(), /Premiums and deductible for the year/);
+  assert.equal(await page.locator('.plan-costs__without-drugs:visible').count(), 0);
   const months = await section.locator('table.drug-months tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.querySelector('th').textContent, tr.querySelector('td').textContent]));
   const names = ['March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
   assert.deepEqual(months, r.months.map((m, i) => [names[i], formatDollars(m)]));

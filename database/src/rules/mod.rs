@@ -7,3 +7,4 @@ pub mod feature_words;
 pub mod password;
 pub mod plan_id;
 pub mod states;
+pub mod zip;

@@ -1,12 +1,14 @@
 //! Static assets with a content hash in their name, so the CDN can cache them
-//! forever: our own CSS/JS (embedded from `templates/assets/`) and the US Web
-//! Design System files (read from its npm package).
+//! forever: our own stylesheet (embedded from `templates/assets/`), the
+//! script bundles esbuild makes of our ES modules ([`super::bundle`]), and
+//! the US Web Design System files (read from its npm package).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::bundle::Bundle;
 use crate::{Error, Result};
 
 mod embedded {
@@ -17,35 +19,47 @@ mod embedded {
 /// the stylesheet).
 const USWDS_TEMPLATE_FILES: &[&str] = &[
     "css/uswds.min.css",
-    "js/uswds.min.js",
     "img/us_flag_small.png",
+    "img/favicons/favicon-40.png",
     "img/icon-dot-gov.svg",
     "img/icon-https.svg",
     "img/usa-icons/close.svg",
     "img/usa-icons-bg/search--white.svg",
 ];
 
+/// Where the bundled scripts live under the site's root.
+const SCRIPT_DIR: &str = "assets/js";
+
 /// The URLs templates link to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssetUrls {
     /// `/assets/uswds-<hash>/css/uswds.min.css`
     pub uswds_css: String,
-    /// `/assets/uswds-<hash>/js/uswds.min.js`
-    pub uswds_js: String,
     /// `/assets/uswds-<hash>/img`, for the banner and header icons.
     pub uswds_img: String,
     /// `/assets/site-<hash>.css`
     pub site_css: String,
-    /// `/assets/site-<hash>.js`
-    pub site_js: String,
-    /// `/assets/rules-<hash>.js`: the product rules `site.js` applies.
-    pub rules_js: String,
-    /// `/assets/drugs-<hash>.mjs`: the drug list and its estimates (an ES
-    /// module that imports the others by their hashed names).
-    pub drugs_js: String,
-    /// `/assets/account-<hash>.js`: the account pages' script, on those pages only.
-    pub account_js: String,
+    /// Page type (`zip`, `plan`, …: the entries of `templates/assets/pages/`)
+    /// to the URL of its script bundle, `/assets/js/zip-<hash>.js`.
+    pub scripts: BTreeMap<String, String>,
 }
+
+impl AssetUrls {
+    /// The script bundle of a page type. Templates name only types that
+    /// exist: [`Assets::collect`] refuses a build that lacks one of
+    /// [`PAGE_TYPES`], so the empty fallback is never served.
+    pub fn page_js(&self, page: &str) -> &str {
+        self.scripts
+            .get(page)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// The page types the templates load a bundle for.
+pub const PAGE_TYPES: &[&str] = &[
+    "account", "compare", "home", "myplan", "plan", "signin", "zip",
+];
 
 /// Every asset object to write, and the URLs pages use.
 #[derive(Debug, Clone)]
@@ -57,44 +71,42 @@ pub struct Assets {
 }
 
 impl Assets {
-    /// Hashes the embedded site assets and the USWDS files under `uswds_dist`.
-    pub fn collect(uswds_dist: &Path) -> Result<Self> {
-        Self::from_parts(embedded::SITE_ASSETS, uswds_dist)
+    /// Bundles the embedded scripts with esbuild, hashes the embedded
+    /// stylesheet, and collects the USWDS files under `uswds_dist`.
+    pub fn collect(esbuild: &Path, uswds_dist: &Path) -> Result<Self> {
+        let bundle = super::bundle::bundle(esbuild, embedded::SITE_ASSETS)?;
+        Self::from_parts(embedded::SITE_ASSETS, bundle, uswds_dist)
     }
 
-    fn from_parts(site: &[(&str, &[u8])], uswds_dist: &Path) -> Result<Self> {
+    fn from_parts(site: &[(&str, &[u8])], bundle: Bundle, uswds_dist: &Path) -> Result<Self> {
         let mut files = Vec::new();
-        let mut site_css = None;
-        let mut site_js = None;
-        let mut rules_js = None;
-        let mut drugs_js = None;
-        let mut account_js = None;
-        for (rel, bytes) in link_modules(site)? {
-            let bytes = match rel.as_str() {
-                "rules.js" => super::rules::fill(&bytes)?,
-                _ => bytes,
-            };
-            let key = format!("assets/{}", hashed_name(&rel, &bytes));
-            match rel.as_str() {
-                "site.css" => site_css = Some(format!("/{key}")),
-                "site.js" => site_js = Some(format!("/{key}")),
-                "rules.js" => rules_js = Some(format!("/{key}")),
-                "drugs.mjs" => drugs_js = Some(format!("/{key}")),
-                "account.js" => account_js = Some(format!("/{key}")),
-                _ => {}
-            }
-            files.push((key, bytes));
+        let (_, css) = site
+            .iter()
+            .find(|(rel, _)| *rel == "site.css")
+            .ok_or_else(|| {
+                Error::Invalid("templates/assets/site.css is missing: the pages link to it".into())
+            })?;
+        let key = format!("assets/{}", hashed_name("site.css", css));
+        let site_css = format!("/{key}");
+        files.push((key, css.to_vec()));
+
+        // esbuild names each file by its content already.
+        files.extend(
+            bundle
+                .files
+                .into_iter()
+                .map(|(name, bytes)| (format!("{SCRIPT_DIR}/{name}"), bytes)),
+        );
+        let scripts: BTreeMap<String, String> = bundle
+            .entries
+            .into_iter()
+            .map(|(page, name)| (page, format!("/{SCRIPT_DIR}/{name}")))
+            .collect();
+        if let Some(missing) = PAGE_TYPES.iter().find(|p| !scripts.contains_key(**p)) {
+            return Err(Error::Invalid(format!(
+                "templates/assets/pages/{missing}.mjs is missing: the pages load it"
+            )));
         }
-        let missing = |name: &str| {
-            Error::Invalid(format!(
-                "templates/assets/{name} is missing: the pages link to it"
-            ))
-        };
-        let site_css = site_css.ok_or_else(|| missing("site.css"))?;
-        let site_js = site_js.ok_or_else(|| missing("site.js"))?;
-        let rules_js = rules_js.ok_or_else(|| missing("rules.js"))?;
-        let drugs_js = drugs_js.ok_or_else(|| missing("drugs.mjs"))?;
-        let account_js = account_js.ok_or_else(|| missing("account.js"))?;
 
         let uswds = read_uswds(uswds_dist)?;
         // One hash over the whole set keeps the relative URLs inside the
@@ -109,13 +121,9 @@ impl Assets {
         let dir = format!("assets/uswds-{}", &hex::encode(hasher.finalize())[..10]);
         let urls = AssetUrls {
             uswds_css: format!("/{dir}/css/uswds.min.css"),
-            uswds_js: format!("/{dir}/js/uswds.min.js"),
             uswds_img: format!("/{dir}/img"),
             site_css,
-            site_js,
-            rules_js,
-            drugs_js,
-            account_js,
+            scripts,
         };
         files.extend(
             uswds
@@ -139,78 +147,6 @@ pub fn hashed_name(rel: &str, bytes: &[u8]) -> String {
         Some((stem, ext)) if !stem.is_empty() => format!("{dir}{stem}-{hash}.{ext}"),
         _ => format!("{dir}{file}-{hash}"),
     }
-}
-
-/// The site's files with each ES module's imports of its siblings
-/// (`from "./drug-estimate.mjs"`, the names node's test runner resolves)
-/// rewritten to their hashed names, so a module and what it imports are
-/// cached, and replaced, together. Modules are linked after what they import.
-fn link_modules(site: &[(&str, &[u8])]) -> Result<Vec<(String, Vec<u8>)>> {
-    let is_module = |rel: &str| rel.ends_with(".mjs") && !rel.contains('/');
-    let mut hashed: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
-    let mut linked: Vec<Option<Vec<u8>>> = vec![None; site.len()];
-    loop {
-        let mut progress = false;
-        for (i, (rel, bytes)) in site.iter().enumerate() {
-            if linked[i].is_some() {
-                continue;
-            }
-            if !is_module(rel) {
-                linked[i] = Some(bytes.to_vec());
-                progress = true;
-                continue;
-            }
-            let text = std::str::from_utf8(bytes)
-                .map_err(|_| Error::Invalid(format!("templates/assets/{rel} is not UTF-8")))?;
-            let imports = sibling_imports(text);
-            if let Some(missing) = imports.iter().find(|m| !site.iter().any(|(r, _)| r == *m)) {
-                return Err(Error::Invalid(format!(
-                    "templates/assets/{rel} imports ./{missing}, which is not an asset"
-                )));
-            }
-            if imports.iter().all(|m| hashed.contains_key(m)) {
-                let mut out = text.to_string();
-                for m in &imports {
-                    out = out.replace(&format!("\"./{m}\""), &format!("\"./{}\"", hashed[m]));
-                }
-                hashed.insert(*rel, hashed_name(rel, out.as_bytes()));
-                linked[i] = Some(out.into_bytes());
-                progress = true;
-            }
-        }
-        if linked.iter().all(Option::is_some) {
-            break;
-        }
-        if !progress {
-            return Err(Error::Invalid(
-                "the ES modules of templates/assets/ import each other in a cycle".into(),
-            ));
-        }
-    }
-    Ok(site
-        .iter()
-        .zip(linked)
-        .map(|((rel, _), bytes)| (rel.to_string(), bytes.unwrap_or_default()))
-        .collect())
-}
-
-/// The sibling modules a module imports: every `"./name.mjs"` it quotes.
-fn sibling_imports(text: &str) -> Vec<&str> {
-    let mut found = Vec::new();
-    for piece in text.split("\"./").skip(1) {
-        let Some(end) = piece.find('"') else { continue };
-        let name = &piece[..end];
-        if name.ends_with(".mjs")
-            && name.len() > 4
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-            && !found.contains(&name)
-        {
-            found.push(name);
-        }
-    }
-    found
 }
 
 /// The USWDS files the pages need, by path relative to `dist`, sorted.
@@ -258,54 +194,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn modules_import_their_siblings_by_hashed_name() {
-        let engine = b"export const f = 1;";
-        let site: &[(&str, &[u8])] = &[
-            (
-                "a.mjs",
-                b"import { g } from \"./b.mjs\"; import(\"./b.mjs\");",
-            ),
-            (
-                "b.mjs",
-                b"import { f } from \"./engine.mjs\"; export const g = f;",
-            ),
-            ("engine.mjs", engine),
-            ("site.js", b"\"./a.mjs\""),
-        ];
-        let linked: std::collections::HashMap<_, _> =
-            link_modules(site).unwrap().into_iter().collect();
-        let engine_name = hashed_name("engine.mjs", engine);
-        let b = String::from_utf8(linked["b.mjs"].clone()).unwrap();
-        assert_eq!(
-            b,
-            format!("import {{ f }} from \"./{engine_name}\"; export const g = f;")
-        );
-        let b_name = hashed_name("b.mjs", b.as_bytes());
-        let a = String::from_utf8(linked["a.mjs"].clone()).unwrap();
-        assert_eq!(
-            a,
-            format!("import {{ g }} from \"./{b_name}\"; import(\"./{b_name}\");")
-        );
-        // Only modules are linked.
-        assert_eq!(linked["site.js"], b"\"./a.mjs\"");
-
-        let cycle: &[(&str, &[u8])] = &[("a.mjs", b"\"./b.mjs\""), ("b.mjs", b"\"./a.mjs\"")];
-        assert!(
-            link_modules(cycle)
-                .unwrap_err()
-                .to_string()
-                .contains("cycle")
-        );
-        let dangling: &[(&str, &[u8])] = &[("a.mjs", b"\"./gone.mjs\"")];
-        assert!(
-            link_modules(dangling)
-                .unwrap_err()
-                .to_string()
-                .contains("gone.mjs")
-        );
-    }
-
-    #[test]
     fn hashed_names_keep_stem_extension_and_directory() {
         let h = &hex::encode(Sha256::digest(b"x"))[..10];
         assert_eq!(hashed_name("site.css", b"x"), format!("site-{h}.css"));
@@ -338,15 +226,8 @@ mod tests {
         for rel in USWDS_TEMPLATE_FILES.iter().skip(1) {
             write(rel, rel.as_bytes());
         }
-        let site: &[(&str, &[u8])] = &[
-            ("drugs.mjs", b"import { f } from \"./engine.mjs\";"),
-            ("engine.mjs", b"export const f = 1;"),
-            ("account.js", b"//a"),
-            ("rules.js", b"f(/*@rules@*/ null)"),
-            ("site.css", b"body{}"),
-            ("site.js", b"//"),
-        ];
-        let assets = Assets::from_parts(site, dist.path()).unwrap();
+        let site: &[(&str, &[u8])] = &[("site.css", b"body{}"), ("pages/zip.mjs", b"")];
+        let assets = Assets::from_parts(site, fake_bundle(), dist.path()).unwrap();
         assert!(assets.urls.site_css.starts_with("/assets/site-"));
         assert!(assets.urls.uswds_css.ends_with("/css/uswds.min.css"));
         let keys: Vec<_> = assets.files.iter().map(|f| f.0.as_str()).collect();
@@ -359,31 +240,51 @@ mod tests {
             keys.contains(&format!("{dir}/img/extra.svg").as_str()),
             "{keys:?}"
         );
-        assert!(keys.contains(&assets.urls.site_js.trim_start_matches('/')));
-        assert!(keys.contains(&assets.urls.rules_js.trim_start_matches('/')));
-        assert!(keys.contains(&assets.urls.drugs_js.trim_start_matches('/')));
-        assert!(keys.contains(&assets.urls.account_js.trim_start_matches('/')));
-        assert_eq!(keys.len(), USWDS_TEMPLATE_FILES.len() + 1 + 6);
+        assert!(keys.contains(&assets.urls.site_css.trim_start_matches('/')));
+        assert_eq!(assets.urls.page_js("zip"), "/assets/js/zip-AAAA.js");
+        for page in PAGE_TYPES {
+            assert!(keys.contains(&assets.urls.page_js(page).trim_start_matches('/')));
+        }
+        assert!(keys.contains(&"assets/js/chunk-BBBB.js"));
+        assert_eq!(
+            keys.len(),
+            USWDS_TEMPLATE_FILES.len() + 1 + 1 + PAGE_TYPES.len() + 1
+        );
 
         // Same input, same names; changed input, new names.
-        let again = Assets::from_parts(site, dist.path()).unwrap();
+        let again = Assets::from_parts(site, fake_bundle(), dist.path()).unwrap();
         assert_eq!(again.urls, assets.urls);
         write("img/extra.svg", b"<svg></svg>");
-        let changed = Assets::from_parts(site, dist.path()).unwrap();
+        let changed = Assets::from_parts(site, fake_bundle(), dist.path()).unwrap();
         assert_ne!(changed.urls.uswds_css, assets.urls.uswds_css);
         assert_eq!(changed.urls.site_css, assets.urls.site_css);
     }
 
     #[test]
-    fn a_missing_uswds_says_how_to_fix_it() {
-        let site: &[(&str, &[u8])] = &[
-            ("drugs.mjs", b""),
-            ("account.js", b""),
-            ("rules.js", b"/*@rules@*/ null"),
-            ("site.css", b""),
-            ("site.js", b""),
-        ];
-        let err = Assets::from_parts(site, Path::new("/nonexistent/dist")).unwrap_err();
+    fn a_missing_uswds_or_page_entry_says_how_to_fix_it() {
+        let site: &[(&str, &[u8])] = &[("site.css", b"")];
+        let err =
+            Assets::from_parts(site, fake_bundle(), Path::new("/nonexistent/dist")).unwrap_err();
         assert!(err.to_string().contains("USWDS_DIST"), "{err}");
+        let mut bundle = fake_bundle();
+        bundle.entries.remove("plan");
+        let err = Assets::from_parts(site, bundle, Path::new("/nonexistent/dist")).unwrap_err();
+        assert!(err.to_string().contains("pages/plan.mjs"), "{err}");
+    }
+
+    /// What esbuild returns for the page types and one shared chunk.
+    fn fake_bundle() -> Bundle {
+        let mut bundle = Bundle::default();
+        for page in PAGE_TYPES {
+            let name = format!("{page}-AAAA.js");
+            bundle
+                .files
+                .push((name.clone(), b"import\"./chunk-BBBB.js\"".to_vec()));
+            bundle.entries.insert(page.to_string(), name);
+        }
+        bundle
+            .files
+            .push(("chunk-BBBB.js".into(), b"export{}".to_vec()));
+        bundle
     }
 }

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use tokio_postgres::IsolationLevel;
 use whatever_database::plans::{PLAN_COLUMNS, plan_from_row};
-use whatever_database::rules::plan_id;
+use whatever_database::rules::{plan_id, zip};
 use whatever_database::{DatabaseConfig, Plan};
 
 use crate::{Error, Result};
@@ -29,7 +29,7 @@ static ACTIVE_PLANS: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// The zip codes a page is built for: five digits, nothing else can be a path.
-const ZIP_FORMAT: &str = "'^[0-9]{5}$'";
+static ZIP_FORMAT: LazyLock<String> = LazyLock::new(|| format!("'{}'", zip::PATTERN));
 
 /// One zip code and the plans sold there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,7 +132,8 @@ pub async fn load_snapshot(db: &DatabaseConfig) -> Result<Snapshot> {
                 "{active} SELECT z.zip_code, array_agg(a.idx ORDER BY a.idx), count(*) \
                  FROM plan_to_zip z JOIN active a ON a.plan_id = z.plan_id \
                  WHERE z.zip_code ~ {ZIP_FORMAT} \
-                 GROUP BY z.zip_code ORDER BY z.zip_code COLLATE \"C\""
+                 GROUP BY z.zip_code ORDER BY z.zip_code COLLATE \"C\"",
+                ZIP_FORMAT = *ZIP_FORMAT
             ),
             &[],
         )
@@ -176,7 +177,8 @@ pub async fn load_snapshot(db: &DatabaseConfig) -> Result<Snapshot> {
         .query(
             &format!(
                 "SELECT DISTINCT zip_code FROM plan_to_zip WHERE zip_code !~ {ZIP_FORMAT} \
-                 ORDER BY 1"
+                 ORDER BY 1",
+                ZIP_FORMAT = *ZIP_FORMAT
             ),
             &[],
         )

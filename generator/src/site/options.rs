@@ -12,6 +12,9 @@ pub const DEFAULT_ENROLL_URL_PATTERN: &str = "https://enroll.whatever.gov/apply?
 /// Where the USWDS npm package puts its built files, from the workspace root.
 const USWDS_IN_NODE_MODULES: &str = "node_modules/@uswds/uswds/dist";
 
+/// Where the esbuild npm package puts its executable, from the workspace root.
+const ESBUILD_IN_NODE_MODULES: &str = "node_modules/esbuild/bin/esbuild";
+
 /// Characters left as they are in a plan id placed in a URL (RFC 3986 unreserved).
 const URL_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -27,12 +30,16 @@ pub struct SiteOptions {
     pub enroll_url_pattern: String,
     /// The USWDS `dist` directory (holding `css/`, `js/`, `fonts/`, `img/`).
     pub uswds_dist: PathBuf,
+    /// The esbuild executable that bundles the site's scripts (`ESBUILD`);
+    /// `None` looks for the npm package's when the build starts.
+    pub esbuild: Option<PathBuf>,
 }
 
 impl SiteOptions {
     /// Reads `ENROLL_URL_PATTERN` (default [`DEFAULT_ENROLL_URL_PATTERN`]) and
     /// `USWDS_DIST` (default `node_modules/@uswds/uswds/dist` in the current
-    /// directory or the nearest parent that has it).
+    /// directory or the nearest parent that has it). `ESBUILD` names the
+    /// bundler's executable (default: the npm package's, found the same way).
     pub fn from_env() -> Result<Self> {
         let pattern = std::env::var("ENROLL_URL_PATTERN")
             .unwrap_or_else(|_| DEFAULT_ENROLL_URL_PATTERN.to_string());
@@ -61,7 +68,22 @@ impl SiteOptions {
         Ok(Self {
             enroll_url_pattern,
             uswds_dist: uswds_dist.into(),
+            esbuild: std::env::var_os("ESBUILD").map(PathBuf::from),
         })
+    }
+
+    /// The esbuild executable: [`Self::esbuild`], or the npm package's in the
+    /// current directory or the nearest parent that has it.
+    pub fn esbuild(&self) -> Result<PathBuf> {
+        match &self.esbuild {
+            Some(path) => Ok(path.clone()),
+            None => find_installed(
+                ESBUILD_IN_NODE_MODULES,
+                "",
+                "ESBUILD",
+                "the esbuild executable",
+            ),
+        }
     }
 
     /// The enrollment URL of one plan.
@@ -72,18 +94,33 @@ impl SiteOptions {
 }
 
 fn find_uswds() -> Result<PathBuf> {
+    find_installed(
+        USWDS_IN_NODE_MODULES,
+        "css/uswds.min.css",
+        "USWDS_DIST",
+        "its dist directory",
+    )
+}
+
+/// `rel` (an npm package's file or directory, holding `marker` when that is
+/// not empty) in the current directory or the nearest parent that has it.
+fn find_installed(rel: &str, marker: &str, variable: &str, what: &str) -> Result<PathBuf> {
     let cwd = std::env::current_dir().map_err(Error::io("reading the current directory", "."))?;
     // The workspace this binary was built from is the last resort, so
     // `cargo run` and the benches work from any directory.
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     cwd.ancestors()
         .chain(std::iter::once(workspace.as_path()))
-        .map(|dir| dir.join(USWDS_IN_NODE_MODULES))
-        .find(|dist| dist.join("css/uswds.min.css").is_file())
+        .map(|dir| dir.join(rel))
+        // `join("")` would add a trailing slash, which no file matches.
+        .find(|path| match marker {
+            "" => path.is_file(),
+            marker => path.join(marker).is_file(),
+        })
         .ok_or_else(|| {
             Error::Invalid(format!(
-                "the US Web Design System is not installed: no {USWDS_IN_NODE_MODULES} in {} or its parents. \
-                 Run `npm ci` at the workspace root, or set USWDS_DIST to its dist directory.",
+                "a front-end package is not installed: no {rel} in {} or its parents. \
+                 Run `npm ci` at the workspace root, or set {variable} to {what}.",
                 cwd.display()
             ))
         })

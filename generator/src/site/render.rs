@@ -145,7 +145,7 @@ pub fn render(snapshot: &Snapshot, options: &SiteOptions, sink: &dyn Sink) -> Re
 }
 
 fn prepare<'a>(snapshot: &'a Snapshot, options: &SiteOptions) -> Result<Prepared<'a>> {
-    let assets = Assets::collect(&options.uswds_dist)?;
+    let assets = Assets::collect(&options.esbuild()?, &options.uswds_dist)?;
     let (cards, summaries): (Vec<String>, Vec<Box<RawValue>>) = snapshot
         .plans
         .par_iter()

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use whatever_database::rules::{plan_id, states};
+use whatever_database::rules::{plan_id, states, zip};
 
 use super::tables::{Column, Kind, TABLES, Table, table};
 use crate::drugs::money::hundredths;
@@ -290,7 +290,7 @@ fn value(column: &Column, v: &Value) -> Result<Option<String>, String> {
     let ok = match column.kind {
         Kind::Id | Kind::PlanId => !text.trim().is_empty(),
         Kind::Status => text == "active" || text == "inactive",
-        Kind::Zip => text.len() == 5 && text.bytes().all(|b| b.is_ascii_digit()),
+        Kind::Zip => zip::is_zip(text),
         Kind::State => states::is_state_code(text),
         Kind::Date => is_date(text),
         Kind::Rxcui => (1..=10).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()),

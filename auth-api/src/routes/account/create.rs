@@ -94,7 +94,7 @@ impl CreateRequest {
             ));
         }
         let zip_code = self.zip_code.trim().to_string();
-        if !(zip_code.len() == 5 && zip_code.bytes().all(|b| b.is_ascii_digit())) {
+        if !whatever_database::rules::zip::is_zip(&zip_code) {
             errors.push((
                 "zip_code",
                 "Enter the 5-digit ZIP code of your address.".into(),

@@ -1,0 +1,6 @@
+// "Your plan".
+import { run, startPage } from "../page.mjs";
+import { initMyPlan } from "../my-plan.mjs";
+
+startPage();
+run(initMyPlan);

@@ -130,3 +130,26 @@ def test_ci_only_reads_the_repository():
     workflow = load(WORKFLOWS / "ci.yml")
     # Pull requests run code from anyone; they get no write token.
     assert workflow["permissions"] == {"contents": "read"}
+
+
+# `-p generator` alone is ambiguous: a crate the workspace depends on is also
+# named `generator`, and cargo refuses to guess. `--bin generator` (or
+# `generator@0.1.0`) names ours.
+AMBIGUOUS_PACKAGE = re.compile(r"(?:-p|--package)\s+generator(?![@\w-])")
+SCRIPTS = [
+    *WORKFLOW_FILES,
+    ROOT / "infra" / "pipeline" / "nightly",
+    ROOT / "scripts" / "run",
+    ROOT / "scripts" / "test",
+    ROOT / ".ci" / "run",
+]
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
+def test_no_script_names_the_generator_package_ambiguously(path):
+    hits = [
+        line.strip()
+        for line in path.read_text().splitlines()
+        if AMBIGUOUS_PACKAGE.search(line)
+    ]
+    assert not hits, f"{path.name}: use --bin generator or -p generator@0.1.0: {hits}"

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 
 use chrono::NaiveDate;
 use deadpool_postgres::Pool;
+use tokio_postgres::GenericClient;
 
 use crate::ApiError;
 use crate::auth::throttle::lock_key_then_client;
@@ -23,15 +24,24 @@ const FACTS_LOCK: i32 = 0x6163_6366; // "accf"
 const CLIENT_LOCK: i32 = 0x6163_6363; // "accc"
 
 /// The pseudonym identity facts are counted under: the same for the same
-/// person however the name is capitalized or padded.
-pub fn facts_key(
+/// person however the name is capitalized, padded or spelled in Unicode.
+/// The name is taken in the form the database compares it in
+/// (`identity_name`), never normalized here: Rust and Postgres lower-case
+/// some letters differently (`İ`), and every difference would be a fresh
+/// allowance of guesses.
+pub async fn facts_key(
+    db: &impl GenericClient,
     pseudonyms: &Pseudonyms,
     last_name: &str,
     birth_date: NaiveDate,
     zip: &str,
-) -> Vec<u8> {
-    let name = last_name.trim().to_lowercase();
-    pseudonyms.account(&format!("identity\u{0}{name}\u{0}{birth_date}\u{0}{zip}"))
+) -> Result<Vec<u8>, ApiError> {
+    let name: Option<String> = db
+        .query_one("SELECT identity_name($1)", &[&last_name])
+        .await?
+        .get(0);
+    let name = name.unwrap_or_default();
+    Ok(pseudonyms.account(&format!("identity\u{0}{name}\u{0}{birth_date}\u{0}{zip}")))
 }
 
 /// Counts one attempt with `facts` from `client`, or answers 429 with the

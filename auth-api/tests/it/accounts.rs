@@ -477,3 +477,107 @@ async fn the_api_role_appends_to_the_audit_log_and_cannot_read_or_change_it() {
         assert_eq!(id, expected, "{last4}");
     }
 }
+
+/// Wrong SSN digits a beneficiary's facts may be given, in all: the
+/// allowance `docs/accounts.md` states.
+const LIFETIME_GUESSES: u32 = 5;
+
+/// Guessing the last four SSN digits through account creation, with the
+/// hourly limits out of the way: once the lifetime allowance is spent, even
+/// the right digits create no account.
+#[tokio::test]
+async fn guesses_past_the_lifetime_allowance_close_self_service_for_that_person() {
+    let mail = Maildev::start().await;
+    let smtp = mail.smtp_url();
+    let (owner, app, _login) = TestApp::as_api_role(|c| {
+        c.mail.smtp_url = smtp;
+        c.accounts.per_facts.max = 100;
+        c.accounts.per_client.max = 100;
+    })
+    .await;
+    insert_beneficiary(&owner.sql().await, 7, SSN).await;
+    for guess in 0..LIFETIME_GUESSES {
+        let digits = format!("{guess:04}");
+        assert!(!SSN.ends_with(&digits));
+        let body = create_body(facts(&digits), &format!("guess{guess}"), "who@example.org");
+        let (status, answer) = create(&app, &body).await;
+        assert_eq!(status, 202, "{answer}");
+    }
+    let (status, answer) = create(
+        &app,
+        &create_body(facts("1120"), "zoe.obrien", "zoe@example.org"),
+    )
+    .await;
+    assert_eq!(status, 202, "the same answer as ever: {answer}");
+    let sql = owner.sql().await;
+    let accounts: i64 = sql
+        .query_one("SELECT count(*) FROM account", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        accounts, 0,
+        "the right digits after the allowance create nothing"
+    );
+    let failures: i32 = sql
+        .query_one(
+            "SELECT failures FROM identity_match_failure WHERE beneficiary_id = 7",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    // Every attempt that names the person and matches nobody counts: the
+    // wrong guesses, and the right one refused after them.
+    assert_eq!(failures as u32, LIFETIME_GUESSES + 1);
+}
+
+/// A wrong guess stays counted when the rest of the request fails and its
+/// transaction is rolled back: here the audit row cannot be written.
+#[tokio::test]
+async fn a_wrong_guess_stays_counted_when_the_request_fails_after_the_match() {
+    let mail = Maildev::start().await;
+    let (owner, app, _login) = api_role_app(&mail).await;
+    let sql = owner.sql().await;
+    insert_beneficiary(&sql, 7, SSN).await;
+    sql.batch_execute("REVOKE INSERT ON security_event FROM whatever_api_role")
+        .await
+        .unwrap();
+    let (status, body) = create(
+        &app,
+        &create_body(facts("0000"), "zoe.obrien", "zoe@example.org"),
+    )
+    .await;
+    assert!(status >= 500, "the audit insert fails: {status} {body}");
+    let failures: i32 = sql
+        .query_one(
+            "SELECT failures FROM identity_match_failure WHERE beneficiary_id = 7",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(failures, 1);
+}
+
+/// The hourly limit per set of facts keys the name in the form the
+/// database compares it in: `O'BRİEN` (a dotted capital I, U+0130) is the
+/// same person as `O'Brien` there, so it buys no second allowance.
+#[tokio::test]
+async fn a_dotted_capital_i_buys_no_second_allowance_of_guesses() {
+    let app = TestApp::start_with(|c| {
+        c.mail.smtp_url = "smtp://127.0.0.1:9".into(); // mail is not this test's concern
+    })
+    .await;
+    insert_beneficiary(&app.sql().await, 7, SSN).await;
+    let max = app.state.config.accounts.per_facts.max;
+    for n in 0..max {
+        let body = create_body(facts("0000"), &format!("zoe{n}"), "zoe@example.org");
+        let (status, answer) = create(&app, &body).await;
+        assert_eq!(status, 202, "{answer}");
+    }
+    let mut body = create_body(facts("1120"), "zoe", "zoe@example.org");
+    body["last_name"] = "O'BR\u{130}EN".into();
+    let (status, answer) = create(&app, &body).await;
+    assert_eq!(status, 429, "{answer}");
+}

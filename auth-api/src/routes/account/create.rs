@@ -175,11 +175,13 @@ pub async fn create(
 ) -> Result<Resp, ApiError> {
     let request = request.validate()?;
     let facts = limits::facts_key(
+        &**state.pool.get().await?,
         &state.config.pseudonyms,
         &request.last_name,
         request.birth_date,
         &request.zip_code,
-    );
+    )
+    .await?;
     limits::reserve(&state.pool, &state.config.accounts, &facts, client).await?;
 
     // Every request pays for one hash, whatever it turns out to be.
@@ -218,8 +220,9 @@ pub async fn create(
     ))
 }
 
-/// Matches the facts and, when everything is free, creates the account and
-/// its verification token, all in one transaction; writes the audit row.
+/// Matches the facts (a statement of its own), then, when everything is
+/// free, creates the account and its verification token in one
+/// transaction; writes the audit row.
 async fn store(
     state: &AppState,
     request: &Valid,
@@ -227,9 +230,12 @@ async fn store(
     client: IpAddr,
 ) -> Result<Outcome, ApiError> {
     let mut db = state.pool.get().await?;
-    let tx = db.transaction().await?;
     // The SSN digits are compared inside the database; only an id comes out.
-    let beneficiary: Option<i64> = tx
+    // On its own and committed at once, before the transaction below: a
+    // wrong guess counts against the beneficiary's lifetime allowance
+    // (`match_beneficiary` keeps the count), and a rollback of that
+    // transaction, whatever its cause, must not forgive it.
+    let beneficiary: Option<i64> = db
         .query_one(
             "SELECT match_beneficiary($1, $2, $3, $4)",
             &[
@@ -241,6 +247,7 @@ async fn store(
         )
         .await?
         .get(0);
+    let tx = db.transaction().await?;
     let outcome = match beneficiary {
         None => Outcome::NoMatch,
         Some(id) => {

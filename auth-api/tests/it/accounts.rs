@@ -482,6 +482,20 @@ async fn the_api_role_appends_to_the_audit_log_and_cannot_read_or_change_it() {
 /// allowance `docs/accounts.md` states.
 const LIFETIME_GUESSES: u32 = 5;
 
+/// The wrong guesses counted against beneficiary `id`, read as the owner
+/// (the API's role may not).
+async fn match_failures(sql: &tokio_postgres::Client, id: i64) -> u32 {
+    let failures: i32 = sql
+        .query_one(
+            "SELECT failures FROM identity_match_failure WHERE beneficiary_id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    failures.try_into().unwrap()
+}
+
 /// Guessing the last four SSN digits through account creation, with the
 /// hourly limits out of the way: once the lifetime allowance is spent, even
 /// the right digits create no account.
@@ -519,17 +533,10 @@ async fn guesses_past_the_lifetime_allowance_close_self_service_for_that_person(
         accounts, 0,
         "the right digits after the allowance create nothing"
     );
-    let failures: i32 = sql
-        .query_one(
-            "SELECT failures FROM identity_match_failure WHERE beneficiary_id = 7",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let failures = match_failures(&sql, 7).await;
     // Every attempt that names the person and matches nobody counts: the
     // wrong guesses, and the right one refused after them.
-    assert_eq!(failures as u32, LIFETIME_GUESSES + 1);
+    assert_eq!(failures, LIFETIME_GUESSES + 1);
 }
 
 /// A wrong guess stays counted when the rest of the request fails and its
@@ -549,14 +556,7 @@ async fn a_wrong_guess_stays_counted_when_the_request_fails_after_the_match() {
     )
     .await;
     assert!(status >= 500, "the audit insert fails: {status} {body}");
-    let failures: i32 = sql
-        .query_one(
-            "SELECT failures FROM identity_match_failure WHERE beneficiary_id = 7",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let failures = match_failures(&sql, 7).await;
     assert_eq!(failures, 1);
 }
 

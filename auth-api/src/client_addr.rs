@@ -1,6 +1,8 @@
 //! Who is asking: the address that login throttling and the fulfillment
 //! rate limit count against. Both read it here, with one setting, so the two
-//! limits can never disagree about who a client is.
+//! limits can never disagree about who a client is; and the network every
+//! per-client limit counts it as ([`network`]), so that none of them can be
+//! walked around by rotating through the addresses of one IPv6 allocation.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -60,9 +62,46 @@ pub fn client_ip(
         .unwrap_or(peer_ip)
 }
 
+/// The network a client address is counted as by every per-client limit:
+/// its /64 for IPv6 (what one subscriber is routed, and may rotate through
+/// freely), the address itself for IPv4. IPv4-mapped IPv6 addresses count
+/// as IPv4. Returned as the network's first address, which is what the
+/// limits store and compare.
+pub fn network(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+    }
+}
+
+/// [`network`] as text with its prefix length (`2001:db8:1:2::/64`,
+/// `203.0.113.7/32`), for a key that names it.
+pub fn client_network(ip: IpAddr) -> String {
+    match network(ip) {
+        IpAddr::V4(v4) => format!("{v4}/32"),
+        IpAddr::V6(v6) => format!("{v6}/64"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_counts_per_64_and_ipv4_per_address() {
+        let net = |s: &str| client_network(s.parse().unwrap());
+        assert_eq!(net("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(net("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
+        assert_eq!(net("2001:db8:1:3::1"), "2001:db8:1:3::/64");
+        assert_eq!(net("203.0.113.7"), "203.0.113.7/32");
+        assert_eq!(net("::ffff:203.0.113.7"), "203.0.113.7/32");
+        let first = |s: &str| network(s.parse().unwrap()).to_string();
+        assert_eq!(first("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::");
+        assert_eq!(first("::ffff:203.0.113.7"), "203.0.113.7");
+    }
 
     fn headers(xff: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -5,6 +5,9 @@
 //! attempt counts, whatever its outcome, so the limit says nothing about
 //! whether the facts matched anyone.
 //!
+//! A client is counted as its network ([`crate::client_addr::network`]), as
+//! every per-client limit is.
+//!
 //! The facts are kept as a keyed HMAC under the pseudonym key, never as
 //! they were typed.
 
@@ -52,6 +55,7 @@ pub async fn reserve(
     facts: &[u8],
     client: IpAddr,
 ) -> Result<(), ApiError> {
+    let client = crate::client_addr::network(client);
     let mut db = pool.get().await?;
     let tx = db.transaction().await?;
     lock_key_then_client(&*tx, (FACTS_LOCK, facts), (CLIENT_LOCK, client)).await?;

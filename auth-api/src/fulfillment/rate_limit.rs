@@ -15,18 +15,7 @@ use super::request::MailRequest;
 use crate::ApiError;
 use crate::pseudonym::Pseudonyms;
 
-/// The network a client address is counted as: its /64 for IPv6 (what one
-/// subscriber is routed), the address itself for IPv4. IPv4-mapped IPv6
-/// addresses count as IPv4.
-pub fn client_network(ip: IpAddr) -> String {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => format!("{v4}/32"),
-        IpAddr::V6(v6) => {
-            let bits = u128::from(v6) & !((1u128 << 64) - 1);
-            format!("{}/64", std::net::Ipv6Addr::from(bits))
-        }
-    }
-}
+use crate::client_addr::client_network;
 
 /// Counts one request from the network of `ip` in the current fixed window
 /// and refuses it with a 429 (and the seconds until the window ends) past
@@ -38,7 +27,21 @@ pub async fn check(
     limit: u32,
     window: Duration,
 ) -> Result<(), ApiError> {
-    let bucket = bucket(pseudonyms, "fulfillment-rate", &client_network(ip));
+    check_as(client, pseudonyms, "fulfillment-rate", ip, limit, window).await
+}
+
+/// [`check`] for another route, counted apart under `kind`: one fixed-window
+/// counter per client network ([`client_network`]) for every route that
+/// takes anonymous writes.
+pub async fn check_as(
+    client: &impl GenericClient,
+    pseudonyms: &Pseudonyms,
+    kind: &str,
+    ip: IpAddr,
+    limit: u32,
+    window: Duration,
+) -> Result<(), ApiError> {
+    let bucket = bucket(pseudonyms, kind, &client_network(ip));
     hit(client, &bucket, limit, window).await
 }
 
@@ -94,19 +97,4 @@ async fn hit(
         });
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ipv6_counts_per_64_and_ipv4_per_address() {
-        let net = |s: &str| client_network(s.parse().unwrap());
-        assert_eq!(net("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
-        assert_eq!(net("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
-        assert_eq!(net("2001:db8:1:3::1"), "2001:db8:1:3::/64");
-        assert_eq!(net("203.0.113.7"), "203.0.113.7/32");
-        assert_eq!(net("::ffff:203.0.113.7"), "203.0.113.7/32");
-    }
 }

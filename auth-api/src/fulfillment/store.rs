@@ -72,7 +72,7 @@ pub async fn plan_is_active(client: &impl GenericClient, plan_id: &str) -> Resul
 /// one) with the pseudonym of the request in the same transaction, so a
 /// replay finds exactly this request.
 ///
-/// A key belongs to the network of `ip` ([`rate_limit::client_network`]):
+/// A key belongs to the network of `ip` ([`client_network`](crate::client_addr::client_network)):
 /// the same key sent from another network is another key, so no client can
 /// claim a key another will use, nor learn another's request by its key.
 /// A new request (not a replay) is counted against its recipient's limit
@@ -148,7 +148,7 @@ pub async fn enqueue(
 /// The network holds exactly one `/` and a two-digit prefix length after
 /// it, so where it ends and the key begins is never ambiguous.
 fn scoped_key(pseudonyms: &Pseudonyms, key: &str, ip: IpAddr) -> Vec<u8> {
-    let network = rate_limit::client_network(ip);
+    let network = crate::client_addr::client_network(ip);
     pseudonyms.keyed(format!("fulfillment-idempotency:{network}:{key}").as_bytes())
 }
 

@@ -5,6 +5,12 @@
 //! neither read the log back nor change or delete a row, so an attacker who
 //! takes over the API cannot cover their tracks. Operators read it as the
 //! owner (see `docs/accounts.md` for example queries).
+//!
+//! Events anyone can cause without an account ([`Event::tallied`]) are not
+//! written one row each, which would let anonymous requests grow the table
+//! without bound: they are counted, one row per kind, client network,
+//! detail and hour, in its `hits` column. Client addresses are kept 90
+//! days and events a year ([`prune`]).
 
 use std::net::IpAddr;
 
@@ -70,6 +76,15 @@ pub enum Event {
 }
 
 impl Event {
+    /// Whether the event is one anyone can cause without an account, and
+    /// so counted per hour rather than written as it happens.
+    pub fn tallied(self) -> bool {
+        matches!(
+            self,
+            Self::TokenRefused | Self::SignInThrottled | Self::AccountCreationThrottled
+        )
+    }
+
     /// The event's name in `security_event.kind`.
     pub fn kind(self) -> &'static str {
         match self {
@@ -100,7 +115,9 @@ impl Event {
 
 /// Appends one event. `username` only for an account that exists (a
 /// username typed at sign-in may be someone's password); `detail` holds a
-/// few non-secret facts.
+/// few non-secret facts. A [tallied](Event::tallied) event adds one to its
+/// hour's count for the client's network instead (its `username` is not
+/// kept: such events name no account).
 pub async fn record(
     db: &impl GenericClient,
     event: Event,
@@ -108,6 +125,15 @@ pub async fn record(
     client: Option<IpAddr>,
     detail: Value,
 ) -> Result<(), ApiError> {
+    if event.tallied() {
+        let network = client.map(crate::client_addr::network);
+        db.execute(
+            "SELECT tally_security_event($1, $2, $3)",
+            &[&event.kind(), &network, &detail],
+        )
+        .await?;
+        return Ok(());
+    }
     db.execute(
         "INSERT INTO security_event (kind, username, client_addr, detail)
          VALUES ($1, $2, $3, $4)",
@@ -115,4 +141,16 @@ pub async fn record(
     )
     .await?;
     Ok(())
+}
+
+/// Erases client addresses older than 90 days from the log and deletes
+/// events older than a year: the periods are fixed in the database
+/// (`prune_security_event`), so the API cannot shorten them. Returns how
+/// many rows changed.
+pub async fn prune(db: &impl GenericClient) -> Result<u64, ApiError> {
+    let changed: i64 = db
+        .query_one("SELECT prune_security_event()", &[])
+        .await?
+        .get(0);
+    Ok(u64::try_from(changed).unwrap_or(0))
 }

@@ -616,6 +616,18 @@ function showSetup(box, setup) {
   input.focus();
 }
 
+/** The second factors a reset left in place, with where to remove them. */
+function remainingFactors(factors) {
+  if (!factors) return h('span', {});
+  const items = [];
+  if (factors.totp) items.push(h('li', {}, 'An authenticator app'));
+  for (const key of factors.passkeys || []) items.push(h('li', {}, `Passkey “${key.name}”, added ${key.created_at.slice(0, 10)}`));
+  if (!items.length) return h('span', {});
+  return h('div', {},
+    h('p', {}, 'These ways to sign in still work. If one is not yours, sign in and remove it under ', h('a', { href: '/account/' }, 'your account'), '.'),
+    h('ul', { class: 'usa-list' }, ...items));
+}
+
 function initReset() {
   const token = new URLSearchParams(location.hash.slice(1)).get('token');
   history.replaceState(null, '', location.pathname);
@@ -656,7 +668,7 @@ function initReset() {
     fill(
       $('#reset-status'),
       res.ok
-        ? h('p', {}, res.data.message, ' ', h('a', { href: '/signin/' }, 'Sign in'), '.')
+        ? h('div', {}, h('p', {}, res.data.message, ' ', h('a', { href: '/signin/' }, 'Sign in'), '.'), remainingFactors(res.data.factors))
         : h('p', {}, (res.data && res.data.error && res.data.error.message) || 'Please try again later.'),
     );
   });

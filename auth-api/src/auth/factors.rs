@@ -112,6 +112,25 @@ pub async fn lock(tx: &impl GenericClient, username: &str) -> Result<(), ApiErro
     Ok(())
 }
 
+/// What follows the first factor added to `username`, in the addition's
+/// transaction, after its lock: setups started while the account had none
+/// (an app not confirmed yet, a passkey ceremony under way), which needed
+/// no more than a session, end. Another factor now needs a recent sign-in
+/// or the password ([`crate::auth::reauth::Reauth::confirm_addition`]).
+pub async fn first_added(tx: &impl GenericClient, username: &str) -> Result<(), ApiError> {
+    tx.execute(
+        "DELETE FROM totp_factor WHERE username = $1 AND confirmed_at IS NULL",
+        &[&username],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM webauthn_ceremony WHERE username = $1 AND purpose = 'register'",
+        &[&username],
+    )
+    .await?;
+    Ok(())
+}
+
 /// What follows the removal of one `factor` (`totp`, `passkey`) from
 /// `username`, in the removal's transaction, after its lock: with no factor
 /// left the recovery codes go too (they stand in for one), and the removal

@@ -33,7 +33,9 @@ use crate::error::ApiError;
 /// window and addresses not signed in from for longer than
 /// `LOGIN_KNOWN_CLIENT_SECS`, identity checks no limit counts any more,
 /// links a day past their expiry (refused either way; the day leaves them to
-/// look into), and pending sign-ins and passkey ceremonies past theirs.
+/// look into), pending sign-ins and passkey ceremonies past theirs, and
+/// the audit log's client addresses and events past its periods
+/// ([`crate::audit::prune`]).
 /// Every write is idempotent: several replicas doing it is harmless.
 /// Returns how many rows went.
 pub async fn prune(
@@ -54,5 +56,6 @@ pub async fn prune(
         .execute("DELETE FROM pending_sign_in WHERE expires_at < now()", &[])
         .await?;
     let ceremonies = passkey::prune(db).await?;
-    Ok(sessions + clients + attempts + links + pending + ceremonies)
+    let events = crate::audit::prune(db).await?;
+    Ok(sessions + clients + attempts + links + pending + ceremonies + events)
 }

@@ -25,6 +25,15 @@ use crate::error::ApiError;
 /// How long a ceremony waits for the authenticator's answer, in seconds.
 pub const CEREMONY_SECS: i64 = 300;
 
+/// How many passkey sign-ins one client network may start per
+/// [`SIGN_IN_WINDOW`]: each start stores a ceremony for
+/// [`CEREMONY_SECS`], and anyone may start one, so without a limit
+/// anonymous requests could fill the table.
+pub const SIGN_IN_STARTS: u32 = 30;
+
+/// The window [`SIGN_IN_STARTS`] counts in.
+pub const SIGN_IN_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How many passkeys one account may register.
 pub const MAX_PER_ACCOUNT: i64 = 10;
 

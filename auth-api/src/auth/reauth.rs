@@ -1,15 +1,21 @@
 //! Re-authentication: the password typed again to confirm a change to the
-//! account, checked one way for every change that asks for it; and for a
+//! account, checked one way for every change that asks for it; for a
 //! change to the account's factors, the rule checked before the password
-//! and again under the factors' lock ([`Reauth::confirm_change`]).
+//! and again under the factors' lock ([`Reauth::confirm_change`]); and for
+//! adding a factor to an account that has one, a recent sign-in or the
+//! password ([`Reauth::confirm_addition`]), so that a session found open
+//! on a shared computer, or a stolen cookie, cannot add a way in of its
+//! own.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use deadpool_postgres::{Object, Pool, Transaction};
 
 use super::factors::{self, Change};
 use super::password::{Passwords, Verdict};
 use super::throttle;
+use super::token::Claims;
 use crate::audit::{self, Event};
 use crate::config::AuthConfig;
 use crate::error::ApiError;
@@ -21,6 +27,25 @@ pub const WRONG_PASSWORD: ApiError = ApiError::Forbidden {
     code: "wrong_password",
     message: "That is not your current password. Type the password you sign in with.",
 };
+
+/// How recent a sign-in (a password and a second factor, or a passkey) must
+/// be for its session to add a factor to an account that has one without
+/// typing the password again.
+pub const RECENT: Duration = Duration::from_secs(5 * 60);
+
+/// The answer to adding a factor to an account that has one, from a
+/// session signed in longer ago than [`RECENT`] and without the password.
+pub const REAUTHENTICATE: ApiError = ApiError::Forbidden {
+    code: "reauthentication_required",
+    message: "To add another way to sign in, enter your current password, or sign in again.",
+};
+
+/// Whether the session whose claims are `claims` was signed in within
+/// [`RECENT`].
+pub fn signed_in_recently(claims: &Claims) -> bool {
+    let age = chrono::Utc::now().timestamp() - claims.auth_time;
+    age <= RECENT.as_secs() as i64
+}
 
 /// The account a right password was checked for: its stored hash (for a
 /// compare-and-set) and its address (for the notice).
@@ -121,6 +146,39 @@ impl Reauth<'_> {
             change,
             email,
         })
+    }
+}
+
+impl Reauth<'_> {
+    /// Confirms that the session `claims` may add a factor (`purpose`, for
+    /// the audit log) to its account: always when the account has none;
+    /// otherwise when it signed in within [`RECENT`], or with its current
+    /// password `typed` ([`WRONG_PASSWORD`] when it is not;
+    /// [`REAUTHENTICATE`] when neither was given).
+    pub async fn confirm_addition(
+        &self,
+        claims: &Claims,
+        typed: Option<String>,
+        client: IpAddr,
+        purpose: &'static str,
+    ) -> Result<(), ApiError> {
+        let username = claims.sub.as_str();
+        if !factors::of(&**self.pool.get().await?, username)
+            .await?
+            .any()
+        {
+            return Ok(());
+        }
+        if let Some(typed) = typed {
+            return match self.check_current(username, typed, client, purpose).await? {
+                Some(_) => Ok(()),
+                None => Err(WRONG_PASSWORD),
+            };
+        }
+        if signed_in_recently(claims) {
+            return Ok(());
+        }
+        Err(REAUTHENTICATE)
     }
 }
 

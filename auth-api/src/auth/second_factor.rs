@@ -30,7 +30,8 @@ pub const PENDING_TRIES: i32 = 5;
 /// Starts a pending sign-in for `username`, whose password step is still
 /// counted as the failed login `attempt` (see
 /// [`throttle::Attempt::id`](super::throttle::Attempt::id)), and returns
-/// its token, good for [`PENDING_SECS`].
+/// its token, good for [`PENDING_SECS`]. Any older pending sign-in of the
+/// account ends.
 pub async fn start_pending(
     db: &impl GenericClient,
     username: &str,
@@ -39,7 +40,11 @@ pub async fn start_pending(
     let token = links::generate()?;
     db.execute(
         "INSERT INTO pending_sign_in (token_hash, username, expires_at, login_attempt)
-         VALUES ($1, $2, now() + $3::float8 * interval '1 second', $4)",
+         VALUES ($1, $2, now() + $3::float8 * interval '1 second', $4)
+         ON CONFLICT (username) DO UPDATE
+            SET token_hash = EXCLUDED.token_hash, created_at = now(),
+                expires_at = EXCLUDED.expires_at, attempts = 0,
+                login_attempt = EXCLUDED.login_attempt",
         &[
             &links::digest(&token),
             &username,

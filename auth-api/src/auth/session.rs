@@ -113,6 +113,18 @@ pub fn require_full(session: &Session) -> Result<(), ApiError> {
     }
 }
 
+/// The rule of a setup-only session: it may add the account's *first*
+/// second factor and nothing else, so once the account has one (added by
+/// this session or any other) it is over, and its tokens get
+/// [`UNAUTHORIZED`]. A full session passes. (The session is not revoked:
+/// the one that added the factor goes on under the same id as a full one.)
+pub fn require_setup_open(session: &Session, has_factor: bool) -> Result<(), ApiError> {
+    match session.stage() {
+        Stage::SetupOnly if has_factor => Err(UNAUTHORIZED),
+        _ => Ok(()),
+    }
+}
+
 /// How a session was opened, for the audit trail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Way {
@@ -345,6 +357,27 @@ pub async fn revoke_all(
             &[&username, &keep],
         )
         .await?)
+}
+
+/// Ends every way into `username`'s account that an old password may have
+/// opened and no session shows: its unused reset links and its pending
+/// sign-ins (a right password waiting for its second factor). For a reset
+/// or a change of the password, with [`revoke_all`]. Returns how many.
+pub async fn end_pending_ways_in(db: &impl GenericClient, username: &str) -> Result<u64, ApiError> {
+    let links = db
+        .execute(
+            "UPDATE account_token SET used_at = now()
+              WHERE username = $1 AND purpose = 'reset_password' AND used_at IS NULL",
+            &[&username],
+        )
+        .await?;
+    let pending = db
+        .execute(
+            "DELETE FROM pending_sign_in WHERE username = $1",
+            &[&username],
+        )
+        .await?;
+    Ok(links + pending)
 }
 
 /// Ends the session `sid` if it is one of `username`'s that may still be

@@ -17,6 +17,10 @@
 //!   only by the first limit and cannot be locked out by strangers;
 //! - per client address across usernames (password spraying).
 //!
+//! A client is counted as its network ([`client_addr::network`]: an IPv6
+//! /64, an IPv4 address), so rotating through the addresses of one
+//! allocation buys no more tries than one address.
+//!
 //! Accounts are stored as keyed pseudonyms
 //! ([`Pseudonyms`]), never as
 //! usernames: people type passwords into the username field.
@@ -27,6 +31,7 @@ use deadpool_postgres::Pool;
 use tokio_postgres::GenericClient;
 
 use crate::ApiError;
+use crate::client_addr;
 use crate::config::AuthConfig;
 use crate::pseudonym::Pseudonyms;
 
@@ -80,6 +85,7 @@ pub async fn reserve(
 ) -> Result<Attempt, ApiError> {
     let account = pseudonyms.account(username);
     let tag = pseudonyms.log_tag(username);
+    let client = client_addr::network(client);
     let limits = &auth.throttle;
     let mut db = pool.get().await?;
     let tx = db.transaction().await?;
@@ -215,23 +221,6 @@ pub(crate) async fn lock_key_then_client(
     Ok(())
 }
 
-/// Counts a wrong second-factor code as a failed login of `username` from
-/// `client`: guessing codes is held back by the same limits as guessing
-/// passwords.
-pub async fn second_factor_failed(
-    db: &impl GenericClient,
-    pseudonyms: &Pseudonyms,
-    username: &str,
-    client: IpAddr,
-) -> Result<(), ApiError> {
-    db.execute(
-        "INSERT INTO login_failure (account, client_addr) VALUES ($1, $2)",
-        &[&pseudonyms.account(username), &client],
-    )
-    .await?;
-    Ok(())
-}
-
 /// A sign-in completed at its second step: as [`settle`] does for a
 /// success, the password step's reservation (`attempt`, counted as a
 /// failure until now) is taken back, the account's other failures are
@@ -254,7 +243,11 @@ pub async fn second_factor_succeeded(
          )
          INSERT INTO login_known_client (account, client_addr) VALUES ($1, $2)
          ON CONFLICT (account, client_addr) DO UPDATE SET last_success = now()",
-        &[&pseudonyms.account(username), &client, &attempt],
+        &[
+            &pseudonyms.account(username),
+            &client_addr::network(client),
+            &attempt,
+        ],
     )
     .await?;
     Ok(())

@@ -5,7 +5,7 @@
 //! | extractor | lets in |
 //! | --- | --- |
 //! | [`SignedIn`] | a full session, not revoked |
-//! | [`SettingUp`] | a full or a setup-only session, not revoked |
+//! | [`SettingUp`] | a full session, or a setup-only one of an account with no second factor yet; not revoked |
 //! | [`SignedInUnconfirmed`] | a full session, whose revocation the route's own statement checks |
 //!
 //! A token's signature is checked before any connection is taken, so a
@@ -23,6 +23,7 @@ use http_body_util::{BodyExt, Limited};
 use serde::de::DeserializeOwned;
 
 use super::cookies;
+use crate::auth::factors;
 use crate::auth::session::{self, IssuedToken, Session, UNAUTHORIZED};
 use crate::client_addr::PeerAddr;
 use crate::error::ApiError;
@@ -59,7 +60,9 @@ impl FromRequestParts<AppState> for SignedIn {
 
 /// A session that is not revoked, full or setup-only: for what an account
 /// that must add its first second factor needs on the way (the setup
-/// routes, and the account the setup page reads).
+/// routes, and the account the setup page reads). A setup-only session
+/// passes only while its account has no factor
+/// ([`session::require_setup_open`]).
 #[derive(Debug)]
 pub struct SettingUp(pub Session);
 
@@ -68,7 +71,14 @@ impl FromRequestParts<AppState> for SettingUp {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let session = verified(parts, state)?;
-        confirmed(session, state).await.map(Self)
+        if session::require_full(&session).is_ok() {
+            return confirmed(session, state).await.map(Self);
+        }
+        let db = state.personal.get().await?;
+        let session = session::confirm(&**db, session).await?;
+        let has_factor = factors::of(&**db, &session.claims.sub).await?.any();
+        session::require_setup_open(&session, has_factor)?;
+        Ok(Self(session))
     }
 }
 

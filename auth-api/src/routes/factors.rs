@@ -8,14 +8,16 @@
 //! gets the new secret as a *pending replacement* beside the old one, once
 //! it typed its current password: the old app keeps working until a code
 //! from the new one confirms it, and the swap is one statement, so there is
-//! no moment with no app (nor with two).
+//! no moment with no app (nor with two). An account that has a passkey
+//! adds an app with a recent sign-in or its password, and keeps its
+//! recovery codes.
 
 use axum::extract::State;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::cookies;
-use super::extract::{ClientIp, JsonBody, OptionalJsonBody, SettingUp};
+use super::extract::{ClientIp, JsonBody, OptionalJsonBody, SettingUp, SignedIn};
 use super::table::{Route, post};
 use crate::audit::{self, Event};
 use crate::auth::factors::{self, Change};
@@ -47,7 +49,8 @@ fn no_setup() -> ApiError {
 /// The body of `POST /api/me/totp`, which may be sent without one.
 #[derive(Deserialize, Default)]
 pub struct Setup {
-    /// The current password: needed to replace a confirmed app.
+    /// The current password: needed to replace a confirmed app, and to add
+    /// one beside a passkey without a recent sign-in.
     #[serde(default)]
     password: Option<String>,
 }
@@ -55,18 +58,29 @@ pub struct Setup {
 /// `POST /api/me/totp`: a new secret to add to an authenticator app, as
 /// text, an `otpauth://` URI and a QR code (SVG). It counts once confirmed
 /// with a code from the app ([`confirm`]). For an account that has a
-/// confirmed app, it is a replacement, and needs the current password.
+/// confirmed app, it is a replacement, and needs the current password; for
+/// one that has a passkey, a recent sign-in or the password.
 async fn setup(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     SettingUp(session): SettingUp,
     OptionalJsonBody(body): OptionalJsonBody<Setup>,
 ) -> Result<Resp, ApiError> {
-    let db = state.personal.get().await?;
     let username = session.claims.sub.clone();
+    let typed = body.and_then(|b| b.password);
+    if !factors::of(&**state.personal.get().await?, &username)
+        .await?
+        .totp
+    {
+        // A first factor needs nothing but the session; beside a passkey,
+        // a recent sign-in or the password.
+        state
+            .reauth()
+            .confirm_addition(&session.claims, typed.clone(), client, "add_authenticator")
+            .await?;
+    }
+    let db = state.personal.get().await?;
     let secret = totp::new_secret()?;
-    // A first app (or one not confirmed yet) needs nothing but the session:
-    // the account has no factor to protect.
     let stored = db
         .execute(
             "INSERT INTO totp_factor (username, secret) VALUES ($1, $2)
@@ -78,14 +92,12 @@ async fn setup(
         .await?;
     drop(db);
     if stored == 0 {
-        let typed = body
-            .and_then(|b| b.password)
-            .ok_or(ApiError::InvalidField {
-                field: "password",
-                message: "This account already has an authenticator app. To replace it, \
+        let typed = typed.ok_or(ApiError::InvalidField {
+            field: "password",
+            message: "This account already has an authenticator app. To replace it, \
                       enter your current password."
-                    .into(),
-            })?;
+                .into(),
+        })?;
         let purpose = "replace_authenticator";
         if state
             .reauth()
@@ -142,8 +154,9 @@ pub struct Confirm {
 /// `POST /api/me/totp/confirm`: the first code from the new app.
 ///
 /// A first app counts from now on (`"status": "added"`); the answer
-/// carries ten new recovery codes (shown this once) and, for a session that
-/// could only set up its factor, a full one. A replacement takes the old
+/// carries, for the account's first factor, ten new recovery codes (shown
+/// this once; an account that has a passkey keeps its codes) and, for a
+/// session that could only set up its factor, a full one. A replacement takes the old
 /// app's place (`"status": "replaced"`): codes from the old one stop
 /// working, the recovery codes stay.
 async fn confirm(
@@ -220,6 +233,8 @@ async fn confirm(
         )
     } else {
         factors::lock(&*tx, &username).await?;
+        let had_factor = factors::of(&*tx, &username).await?.any();
+        session::require_setup_open(&session, had_factor)?;
         let confirmed = tx
             .execute(
                 "UPDATE totp_factor SET confirmed_at = now(), last_step = $2
@@ -230,13 +245,22 @@ async fn confirm(
         if confirmed != 1 {
             return Err(no_setup());
         }
-        let codes = recovery_codes::replace(&*tx, &username).await?;
+        // Adding a factor never replaces the codes an account has.
+        let codes = if had_factor {
+            None
+        } else {
+            factors::first_added(&*tx, &username).await?;
+            Some(recovery_codes::replace(&*tx, &username).await?)
+        };
         audit::record(
             &*tx,
             Event::FactorAdded,
             Some(&username),
             Some(client),
-            serde_json::json!({"factor": "totp", "recovery_codes": codes.len()}),
+            serde_json::json!({
+                "factor": "totp",
+                "recovery_codes": codes.as_ref().map_or(0, Vec::len),
+            }),
         )
         .await?;
         tx.commit().await?;
@@ -256,7 +280,7 @@ async fn confirm(
         };
         (
             Confirmed {
-                recovery_codes: Some(codes),
+                recovery_codes: codes,
                 status: "added",
             },
             fresh,
@@ -287,7 +311,7 @@ pub struct Remove {
 async fn remove(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    SettingUp(session): SettingUp,
+    SignedIn(session): SignedIn,
     JsonBody(Remove { password: typed }): JsonBody<Remove>,
 ) -> Result<Resp, ApiError> {
     let username = session.claims.sub.clone();
@@ -340,7 +364,7 @@ pub struct Regenerate {
 async fn regenerate(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    SettingUp(session): SettingUp,
+    SignedIn(session): SignedIn,
     JsonBody(Regenerate { password: typed }): JsonBody<Regenerate>,
 ) -> Result<Resp, ApiError> {
     let username = session.claims.sub.clone();

@@ -80,24 +80,7 @@ async fn login(
     let auth = &state.config.auth;
 
     // Counted before the hash, so concurrent guesses cannot outrun the limits.
-    let attempt = match throttle::reserve(
-        &state.pool,
-        auth,
-        &state.config.pseudonyms,
-        &username,
-        client,
-    )
-    .await
-    {
-        Ok(attempt) => attempt,
-        Err(error @ ApiError::TooManyRequests { .. }) => {
-            let db = state.pool.get().await?;
-            let detail = serde_json::json!({"account": state.config.pseudonyms.log_tag(&username)});
-            audit::record(&**db, Event::SignInThrottled, None, Some(client), detail).await?;
-            return Err(error);
-        }
-        Err(error) => return Err(error),
-    };
+    let attempt = reserve(&state, &username, client).await?;
     let user = attempt.tag().to_string();
     let db = state.pool.get().await?;
     // An account created through the API signs in once its address is
@@ -217,6 +200,27 @@ async fn login(
     Ok(resp)
 }
 
+/// Reserves one sign-in attempt of `username` from `client` with the login
+/// throttle; a throttled one is audited (one row per hour, network and
+/// account: see [`audit::record`]) and answered 429.
+async fn reserve(
+    state: &AppState,
+    username: &str,
+    client: std::net::IpAddr,
+) -> Result<throttle::Attempt, ApiError> {
+    let auth = &state.config.auth;
+    let pseudonyms = &state.config.pseudonyms;
+    match throttle::reserve(&state.pool, auth, pseudonyms, username, client).await {
+        Err(error @ ApiError::TooManyRequests { .. }) => {
+            let db = state.pool.get().await?;
+            let detail = serde_json::json!({"account": pseudonyms.log_tag(username)});
+            audit::record(&**db, Event::SignInThrottled, None, Some(client), detail).await?;
+            Err(error)
+        }
+        other => other,
+    }
+}
+
 /// The answer to a password accepted with a second factor still to come.
 #[derive(Serialize)]
 struct SecondFactorNext {
@@ -293,6 +297,12 @@ async fn second_step(
             .insert(header::SET_COOKIE, cookies::clear_pending());
         return Ok(resp);
     };
+    drop(db);
+    // Each code is a login attempt: counted before it is checked and held
+    // back by the same limits as a password, so codes cannot be guessed
+    // faster than passwords, however many pending sign-ins are opened.
+    let code_attempt = reserve(&state, &username, client).await?;
+    let db = state.pool.get().await?;
     let user = state.config.pseudonyms.log_tag(&username);
     let accepted = match (&body.code, &body.recovery_code) {
         (Some(code), None) => second_factor::totp_accepted(&**db, &username, code).await?,
@@ -316,7 +326,7 @@ async fn second_step(
         }
     };
     if !accepted {
-        throttle::second_factor_failed(&**db, &state.config.pseudonyms, &username, client).await?;
+        // The code's reservation stays counted as a failure.
         let method = if body.code.is_some() {
             "totp"
         } else {
@@ -334,6 +344,7 @@ async fn second_step(
         return Err(WRONG_CODE);
     }
     second_factor::end_pending(&**db, pending).await?;
+    throttle::settle(&state.pool, code_attempt, true).await?;
     throttle::second_factor_succeeded(&**db, &state.config.pseudonyms, &username, client, attempt)
         .await?;
     let issued = session::start(

@@ -15,15 +15,18 @@ use webauthn_rs::prelude::{
     RegisterPublicKeyCredential,
 };
 
-use super::extract::{ClientIp, JsonBody, SettingUp};
+use super::extract::{ClientIp, JsonBody, OptionalJsonBody, SettingUp, SignedIn};
 use super::table::{Route, post};
 use super::{cookies, factors as factor_routes, login};
 use crate::audit::{self, Event};
 use crate::auth::factors::{self, Change};
-use crate::auth::passkey::{Listed, MAX_PER_ACCOUNT, begin, credential_id, take};
+use crate::auth::passkey::{
+    Listed, MAX_PER_ACCOUNT, SIGN_IN_STARTS, SIGN_IN_WINDOW, begin, credential_id, take,
+};
 use crate::auth::session::{self, Way};
 use crate::auth::{messages, recovery_codes, second_factor, throttle};
 use crate::error::ApiError;
+use crate::fulfillment::rate_limit;
 use crate::http::{Resp, json_response};
 use crate::state::AppState;
 
@@ -46,13 +49,31 @@ const NOT_ACCEPTED: ApiError = ApiError::Unauthorized(
 /// The label a passkey gets when its owner gives none.
 const DEFAULT_NAME: &str = "Passkey";
 
+/// The body of `POST /api/me/passkeys/register/start`, which may be sent
+/// without one.
+#[derive(Deserialize, Default)]
+pub struct RegisterStart {
+    /// The current password: needed for an account that has a factor,
+    /// unless the session signed in recently.
+    #[serde(default)]
+    password: Option<String>,
+}
+
 /// `POST /api/me/passkeys/register/start`: options for
 /// `navigator.credentials.create()`. Open to a session that may only set up
-/// its second factor: a passkey is one.
+/// its second factor: a passkey is one. An account that has a factor
+/// already adds one with a recent sign-in or its password.
 async fn register_start(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     SettingUp(session): SettingUp,
+    OptionalJsonBody(body): OptionalJsonBody<RegisterStart>,
 ) -> Result<Resp, ApiError> {
+    let typed = body.and_then(|b| b.password);
+    state
+        .reauth()
+        .confirm_addition(&session.claims, typed, client, "add_passkey")
+        .await?;
     let db = state.personal.get().await?;
     let username = &session.claims.sub;
     // A random user handle, made once per account: the authenticator keeps
@@ -165,6 +186,7 @@ async fn register_finish(
     let tx = db.transaction().await?;
     factors::lock(&*tx, &username).await?;
     let had_factor = factors::of(&*tx, &username).await?.any();
+    session::require_setup_open(&session, had_factor)?;
     let inserted = tx
         .execute(
             "INSERT INTO passkey (credential_id, username, name, passkey) VALUES ($1, $2, $3, $4)
@@ -181,6 +203,7 @@ async fn register_finish(
     let codes = if had_factor {
         None
     } else {
+        factors::first_added(&*tx, &username).await?;
         Some(recovery_codes::replace(&*tx, &username).await?)
     };
     audit::record(
@@ -242,8 +265,22 @@ struct Registered {
 
 /// `POST /api/login/passkey/start`: options for `navigator.credentials.get()`
 /// that let the person pick any of their passkeys for this site. Anyone may
-/// ask; nothing about any account is in the answer.
-async fn sign_in_start(State(state): State<AppState>) -> Result<Resp, ApiError> {
+/// ask, [`SIGN_IN_STARTS`] times a minute per client network (429 past
+/// that); nothing about any account is in the answer.
+async fn sign_in_start(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+) -> Result<Resp, ApiError> {
+    let db = state.pool.get().await?;
+    rate_limit::check_as(
+        &**db,
+        &state.config.pseudonyms,
+        "passkey-sign-in-start",
+        client,
+        SIGN_IN_STARTS,
+        SIGN_IN_WINDOW,
+    )
+    .await?;
     let (mut options, authentication) = state
         .relying_party
         .start_discoverable_authentication()
@@ -251,7 +288,6 @@ async fn sign_in_start(State(state): State<AppState>) -> Result<Resp, ApiError> 
     // The library asks for the browser's autofill ("conditional") form; the
     // page asks when the person presses its button instead.
     options.mediation = None;
-    let db = state.pool.get().await?;
     let ceremony = begin(&**db, "sign_in", None, &authentication).await?;
     // As a JSON value, whose keys come out sorted as they always have.
     let options = serde_json::to_value(options)
@@ -383,7 +419,7 @@ pub struct Remove {
 async fn remove(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    SettingUp(session): SettingUp,
+    SignedIn(session): SignedIn,
     Path(id): Path<String>,
     JsonBody(Remove { password: typed }): JsonBody<Remove>,
 ) -> Result<Resp, ApiError> {

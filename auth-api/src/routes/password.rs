@@ -3,7 +3,10 @@
 //! - `POST /api/password/forgot`: always the same answer; an account with
 //!   that address gets a single-use reset link (one hour) by mail.
 //! - `POST /api/password/reset`: the link's token and a new password; every
-//!   session of the account ends.
+//!   session of the account ends, with its other reset links and pending
+//!   sign-ins. The answer lists the account's second factors, which a
+//!   reset leaves in place (a mailbox alone must not remove them): the
+//!   owner signs in and removes any they do not recognise.
 //! - `POST /api/me/password`: the current password and a new one; every
 //!   other session ends, this one goes on.
 //!
@@ -17,18 +20,19 @@ use std::time::Duration;
 
 use axum::extract::State;
 use http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use whatever_database::rules::password as rule;
 
 use super::answers::{SessionsEnded, Told};
 use super::cookies;
-use super::extract::{ClientIp, JsonBody, SettingUp};
+use super::extract::{ClientIp, JsonBody, SignedIn};
 use super::table::{Route, post};
 use crate::audit::{self, Event};
 use crate::auth::links::{self, Purpose};
+use crate::auth::passkey::{self, Listed};
 use crate::auth::reauth::Current;
 use crate::auth::session;
-use crate::auth::{limits, messages};
+use crate::auth::{factors, limits, messages};
 use crate::error::ApiError;
 use crate::http::{Resp, json_response};
 use crate::state::AppState;
@@ -154,6 +158,7 @@ async fn reset(
     )
     .await?;
     let ended = session::revoke_all(&*tx, &username, None).await?;
+    session::end_pending_ways_in(&*tx, &username).await?;
     audit::record(
         &*tx,
         Event::PasswordReset,
@@ -164,14 +169,37 @@ async fn reset(
     .await?;
     tx.commit().await?;
     notify_changed(&state, email, client);
+    let db = state.pool.get().await?;
+    let factors = Remaining {
+        passkeys: passkey::list(&**db, &username).await?,
+        totp: factors::of(&**db, &username).await?.totp,
+    };
     Ok(json_response(
         StatusCode::OK,
-        &Told {
+        &ResetDone {
+            factors,
             message: "Your password is changed, and every session is signed out. \
-                      Sign in with your new password.",
+                      Sign in with your new password. Your other ways to sign in are \
+                      below: if you do not recognise one, remove it in your settings.",
             status: "password_reset",
         },
     ))
+}
+
+/// The answer to a reset: what happened, and the second factors the
+/// account still has.
+#[derive(Serialize)]
+struct ResetDone {
+    factors: Remaining,
+    message: &'static str,
+    status: &'static str,
+}
+
+/// The second factors a reset leaves in place.
+#[derive(Serialize)]
+struct Remaining {
+    passkeys: Vec<Listed>,
+    totp: bool,
 }
 
 /// The body of `POST /api/me/password`.
@@ -182,11 +210,12 @@ pub struct Change {
 }
 
 /// Changes the password of the signed-in account, given the current one;
-/// every other session ends.
+/// every other session ends. A full session only: one that may only set
+/// up a second factor cannot change it.
 async fn change(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    SettingUp(session): SettingUp,
+    SignedIn(session): SignedIn,
     JsonBody(body): JsonBody<Change>,
 ) -> Result<Resp, ApiError> {
     let username = session.claims.sub.clone();
@@ -227,6 +256,7 @@ async fn change(
         });
     }
     let ended = session::revoke_all(&*tx, &username, Some(session.claims.sid)).await?;
+    session::end_pending_ways_in(&*tx, &username).await?;
     audit::record(
         &*tx,
         Event::PasswordChanged,

@@ -3,7 +3,9 @@
 //!
 //! A session that is not the person's own, no longer active, or named by
 //! something that is not a session id at all gets one and the same 404:
-//! nobody learns anything about other people's sessions.
+//! nobody learns anything about other people's sessions. Each takes a full
+//! session: one that may only set up a second factor cannot end the
+//! owner's.
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -14,7 +16,7 @@ use uuid::Uuid;
 
 use super::answers::SessionsEnded;
 use super::cookies;
-use super::extract::{ClientIp, SettingUp};
+use super::extract::{ClientIp, SignedIn};
 use super::table::{Route, get, post};
 use crate::audit::{self, Event};
 use crate::auth::session;
@@ -56,7 +58,7 @@ struct Ended {
 /// `GET /api/me/sessions`: the account's sessions that may still be valid.
 async fn sessions(
     State(state): State<AppState>,
-    SettingUp(session): SettingUp,
+    SignedIn(session): SignedIn,
 ) -> Result<Resp, ApiError> {
     let db = state.personal.get().await?;
     let rows = db
@@ -89,7 +91,7 @@ async fn sessions(
 async fn end_all(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    SettingUp(session): SettingUp,
+    SignedIn(session): SignedIn,
 ) -> Result<Resp, ApiError> {
     let db = state.personal.get().await?;
     let username = &session.claims.sub;
@@ -120,7 +122,7 @@ async fn end_all(
 async fn end_one(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    SettingUp(session): SettingUp,
+    SignedIn(session): SignedIn,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Resp, ApiError> {
     let db = state.personal.get().await?;

@@ -6,7 +6,9 @@ mod maildev;
 mod process_support;
 
 mod accounts;
+mod anonymous_writes;
 mod body_properties;
+mod client_networks;
 mod enrollment;
 mod faults;
 mod fulfillment;

@@ -512,3 +512,125 @@ async fn the_last_factor_of_an_account_that_needs_one_stays() {
         vec![json!({"factor": "passkey", "recovery_codes_deleted": false})]
     );
 }
+
+/// A full session of `username` that signed in `secs_ago`, signed with the
+/// server's key as a sign-in then would have issued it.
+fn signed_in_ago(app: &TestApp, username: &str, secs_ago: i64) -> String {
+    use auth_api::auth::token::{self, AUDIENCE, Claims, ISSUER};
+    let now = chrono::Utc::now().timestamp();
+    let sid = uuid::Uuid::new_v4();
+    let claims = Claims {
+        iss: ISSUER.into(),
+        aud: AUDIENCE.into(),
+        sub: username.into(),
+        jti: sid,
+        sid,
+        iat: now,
+        exp: now + 600,
+        auth_time: now - secs_ago,
+        setup_only: false,
+    };
+    token::sign(&app.state.config.auth.keys, &claims).unwrap()
+}
+
+#[tokio::test]
+async fn a_factor_beside_a_passkey_needs_a_recent_sign_in_and_leaves_the_codes_alone() {
+    use crate::second_factor::{base32_decode, code_at_step, step_now};
+    let app = TestApp::start_with(|c| c.mail.smtp_url = "smtp://127.0.0.1:9".into()).await;
+    let db = app.sql().await;
+    user_with_beneficiary(&db, "pia", "correct horse battery", 71).await;
+    let token = app.token("pia", "correct horse battery").await;
+    let mut device = Authenticator::new();
+    let (status, added) = register(&app, &token, &mut device, "Work laptop").await;
+    assert_eq!(status, 200, "{added}");
+    let codes = added["recovery_codes"].as_array().unwrap().clone();
+
+    // A session signed in an hour ago (left open, or its cookie stolen)
+    // adds nothing without the password.
+    let stale = signed_in_ago(&app, "pia", 3600);
+    for path in ["/api/me/totp", "/api/me/passkeys/register/start"] {
+        let (status, body) = json_of(app.user(&stale).post(path, &json!({})).await).await;
+        assert_eq!(status, 403, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "reauthentication_required");
+    }
+    let (status, body) = json_of(
+        app.user(&stale)
+            .post("/api/me/totp", &json!({"password": "not it"}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "wrong_password");
+
+    // With the password it may; the app comes without new codes.
+    let (status, setup) = json_of(
+        app.user(&stale)
+            .post(
+                "/api/me/totp",
+                &json!({"password": "correct horse battery"}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{setup}");
+    let secret = base32_decode(setup["secret"].as_str().unwrap());
+    let (status, body) = json_of(
+        app.user(&stale)
+            .post(
+                "/api/me/totp/confirm",
+                &json!({"code": code_at_step(&secret, step_now())}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "added");
+    assert!(body.get("recovery_codes").is_none(), "{body}");
+    let left: i64 = db
+        .query_one(
+            "SELECT count(*) FROM recovery_code WHERE username = 'pia' AND used_at IS NULL",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 10);
+    assert_eq!(
+        events(&app, "factor_added").await[1],
+        json!({"factor": "totp", "recovery_codes": 0})
+    );
+
+    // A session that signed in with the passkey a moment ago may add one.
+    let (status, _, recent) = sign_in(&app, &mut device, ORIGIN, UP | UV).await;
+    assert_eq!(status, 200);
+    let mut second = Authenticator::new();
+    let (status, added) = register(&app, &recent.unwrap(), &mut second, "Phone").await;
+    assert_eq!(status, 200, "{added}");
+
+    // A reset leaves the factors and lists them for the owner to check.
+    let link = auth_api::auth::links::issue(
+        &db,
+        "pia",
+        auth_api::auth::links::Purpose::ResetPassword,
+        std::time::Duration::from_secs(3600),
+    )
+    .await
+    .unwrap();
+    let (status, body) = app
+        .anonymous()
+        .post_json(
+            "/api/password/reset",
+            &json!({"token": link, "password": "a brand new passphrase 7"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["factors"]["totp"], true);
+    let names: Vec<&str> = body["factors"]["passkeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Work laptop", "Phone"]);
+    assert_eq!(codes.len(), 10);
+}

@@ -7,13 +7,14 @@
 //! out below (HMAC-SHA-1 from aws-lc-rs), not with the server's library.
 
 use crate::maildev::Maildev;
+use auth_api::auth::links::Purpose;
 use aws_lc_rs::hmac;
 use serde_json::{Value, json};
 use whatever_test_app::fixtures::*;
 use whatever_test_app::*;
 
 /// RFC 4648 base32 (as the setup answer shows the secret, spaces allowed).
-fn base32_decode(text: &str) -> Vec<u8> {
+pub(crate) fn base32_decode(text: &str) -> Vec<u8> {
     const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let (mut out, mut buffer, mut bits) = (Vec::new(), 0u32, 0u32);
     for c in text.chars().filter(|c| !c.is_whitespace() && *c != '=') {
@@ -29,7 +30,7 @@ fn base32_decode(text: &str) -> Vec<u8> {
 }
 
 /// RFC 6238 / RFC 4226: HOTP(K, T) with T the 30-second step, 6 digits.
-fn code_at_step(secret: &[u8], step: u64) -> String {
+pub(crate) fn code_at_step(secret: &[u8], step: u64) -> String {
     let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret);
     let mac = hmac::sign(&key, &step.to_be_bytes());
     let mac = mac.as_ref();
@@ -43,7 +44,7 @@ fn code_at_step(secret: &[u8], step: u64) -> String {
     format!("{:06}", binary % 1_000_000)
 }
 
-fn step_now() -> u64 {
+pub(crate) fn step_now() -> u64 {
     chrono::Utc::now().timestamp() as u64 / 30
 }
 
@@ -751,4 +752,215 @@ async fn a_completed_two_step_sign_in_leaves_nothing_counted_against_the_address
         .unwrap()
         .get(0);
     assert_eq!(counted, 0, "every password step was taken back");
+}
+
+/// A code that is not the app's for the steps around now (so no check
+/// accepts it, whatever the clock's drift).
+fn wrong_code(secret: &[u8]) -> String {
+    let taken: Vec<String> = (step_now() - 2..=step_now() + 2)
+        .map(|step| code_at_step(secret, step))
+        .collect();
+    (0..)
+        .map(|n| format!("{:06}", (123_457 * n + 99_991) % 1_000_000))
+        .find(|code| !taken.contains(code))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_setup_only_session_adds_only_a_first_factor_and_dies_when_another_adds_one() {
+    let app = TestApp::start_with(|c| c.mail.smtp_url = "smtp://127.0.0.1:9".into()).await;
+    let password = "orchid lantern basin thirty";
+    self_service_account(&app, "zoe", password, 7).await;
+    // Someone who has the password signs in before the owner adds a factor.
+    let intruder = app.token("zoe", password).await;
+    let owner = app.token("zoe", password).await;
+
+    // Even before any factor, a setup-only session changes nothing else.
+    let refused = [
+        app.user(&intruder)
+            .post(
+                "/api/me/password",
+                &json!({"current_password": password, "new_password": "a brand new passphrase 7"}),
+            )
+            .await,
+        app.user(&intruder)
+            .post_empty("/api/me/sessions/end-all")
+            .await,
+        app.user(&intruder).get("/api/me/sessions").await,
+    ];
+    for resp in refused {
+        assert_eq!(resp.status(), 403, "{}", resp.url());
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "second_factor_required");
+    }
+
+    // The owner adds the app; the intruder's session is over.
+    let (_, codes, full) = set_up_totp(&app, &owner).await;
+    // Routes for a full session refuse it as setup-only (403); those a
+    // setup-only session may use, it can use no more (401).
+    let attempts = [
+        ("/api/me/recovery-codes", json!({"password": password}), 403),
+        ("/api/me/totp", json!({"password": password}), 401),
+        ("/api/me/passkeys/register/start", json!({}), 401),
+        (
+            "/api/me/password",
+            json!({"current_password": password, "new_password": "a brand new passphrase 7"}),
+            403,
+        ),
+        ("/api/me/sessions/end-all", json!({}), 403),
+        ("/api/me/totp/remove", json!({"password": password}), 403),
+    ];
+    for (path, body, status) in attempts {
+        let resp = app.user(&intruder).post(path, &body).await;
+        assert_eq!(resp.status(), status, "{path}");
+    }
+    assert_eq!(
+        app.user(&intruder).get("/api/me/account").await.status(),
+        401
+    );
+    // The owner's session and codes are as they were.
+    assert_eq!(
+        app.user(&full).get("/api/me/enrollment").await.status(),
+        200
+    );
+    let account = account_of(&app, &full).await;
+    assert_eq!(account["second_factor"]["recovery_codes_left"], 10);
+    let pending = password_step(&app, "zoe", password).await;
+    let resp = post_pending(
+        &app.anonymous(),
+        "/api/login/second-factor",
+        &pending,
+        &json!({"recovery_code": codes[0]}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200, "the owner's codes still work");
+}
+
+#[tokio::test]
+async fn codes_are_held_back_by_the_login_throttle_and_one_pending_sign_in_lives() {
+    let app = TestApp::start_with(|c| {
+        c.mail.smtp_url = "smtp://127.0.0.1:9".into();
+        c.client_addr.trust_forwarded_for = true;
+        c.auth.throttle.per_account.max = 10;
+    })
+    .await;
+    let password = "orchid lantern basin thirty";
+    self_service_account(&app, "zoe", password, 7).await;
+    let restricted = app.token("zoe", password).await;
+    let (secret, _, _) = set_up_totp(&app, &restricted).await;
+    let wrong = wrong_code(&secret);
+
+    // Someone with the password opens nine pending sign-ins from nine
+    // addresses, then tries five codes on each.
+    let from = |n: usize| format!("198.51.100.{}, 130.176.0.1", n + 10);
+    let mut pendings = Vec::new();
+    for n in 0..9 {
+        let resp = app
+            .client
+            .post(app.url("/api/login"))
+            .header("x-forwarded-for", from(n))
+            .json(&json!({"username": "zoe", "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        pendings.push(cookie_value(&resp, "__Host-whatever_pending").unwrap());
+    }
+    let (mut checked, mut ended, mut throttled) = (0, 0, 0);
+    for (n, pending) in pendings.iter().enumerate() {
+        for _ in 0..5 {
+            let resp = app
+                .client
+                .post(app.url("/api/login/second-factor"))
+                .header("x-forwarded-for", from(n))
+                .header("cookie", format!("__Host-whatever_pending={pending}"))
+                .json(&json!({"code": wrong}))
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let body: Value = resp.json().await.unwrap();
+            let message = body["error"]["message"].as_str().unwrap_or_default();
+            match status {
+                401 if message.contains("code is not right") => checked += 1,
+                401 if message.contains("sign in again") => ended += 1,
+                429 => throttled += 1,
+                _ => panic!("{status} {body}"),
+            }
+        }
+    }
+    // Only the newest pending sign-in counts; the nine password steps and
+    // its codes share the account's ten tries.
+    assert_eq!(ended, 8 * 5, "older pending sign-ins are over");
+    assert_eq!(checked, 1, "one try was left for a code");
+    assert_eq!(throttled, 4);
+}
+
+#[tokio::test]
+async fn a_reset_or_a_change_ends_the_other_reset_links_and_pending_sign_ins() {
+    let app = TestApp::start_with(|c| c.mail.smtp_url = "smtp://127.0.0.1:9".into()).await;
+    let password = "orchid lantern basin thirty";
+    self_service_account(&app, "zoe", password, 7).await;
+    let restricted = app.token("zoe", password).await;
+    let (_, codes, _) = set_up_totp(&app, &restricted).await;
+    let sql = app.sql().await;
+    let hour = std::time::Duration::from_secs(3600);
+    let issue = || auth_api::auth::links::issue(&sql, "zoe", Purpose::ResetPassword, hour);
+    let reset = |token: String, new: &'static str| {
+        let app = &app;
+        async move {
+            app.anonymous()
+                .post_json(
+                    "/api/password/reset",
+                    &json!({"token": token, "password": new}),
+                )
+                .await
+        }
+    };
+    // Second steps with recovery codes: each works once, whatever the clock.
+    let second_step = |pending: String, code: String| {
+        let app = &app;
+        async move {
+            post_pending(
+                &app.anonymous(),
+                "/api/login/second-factor",
+                &pending,
+                &json!({"recovery_code": code}),
+            )
+            .await
+        }
+    };
+
+    // An intruder's password step and reset link, then the owner's reset.
+    let pending = password_step(&app, "zoe", password).await;
+    let theirs = issue().await.unwrap();
+    let mine = issue().await.unwrap();
+    let (status, body) = reset(mine, "a brand new passphrase 7").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["factors"]["totp"], true, "{body}");
+    let (status, _) = reset(theirs, "the intruder's own choice 9").await;
+    assert_eq!(status, 401, "the other link is over");
+    let resp = second_step(pending, codes[0].clone()).await;
+    assert_eq!(resp.status(), 401, "so is the pending sign-in");
+
+    // A change does the same.
+    let owner = {
+        let pending = password_step(&app, "zoe", "a brand new passphrase 7").await;
+        let resp = second_step(pending, codes[1].clone()).await;
+        assert_eq!(resp.status(), 200);
+        session_cookie(&resp).unwrap()
+    };
+    let pending = password_step(&app, "zoe", "a brand new passphrase 7").await;
+    let theirs = issue().await.unwrap();
+    let resp = app
+        .user(&owner)
+        .post(
+            "/api/me/password",
+            &json!({"current_password": "a brand new passphrase 7", "new_password": "yet another passphrase 8"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(reset(theirs, "the intruder's own choice 9").await.0, 401);
+    let resp = second_step(pending, codes[2].clone()).await;
+    assert_eq!(resp.status(), 401);
 }

@@ -77,6 +77,10 @@ function passkeysSection(account) {
   const status = h('div', { id: 'passkey-status', role: 'status' });
   const error = h('span', { class: 'usa-error-message', id: 'passkey-name-error', hidden: true });
   const name = h('input', { class: 'usa-input', id: 'passkey-name', name: 'name', type: 'text', maxlength: '64', autocomplete: 'off', 'aria-describedby': 'passkey-name-hint' });
+  // Asked for only when the API wants it: an account that has a factor,
+  // signed in more than a few minutes ago.
+  const password = h('input', { class: 'usa-input', id: 'passkey-password', name: 'password', type: 'password', autocomplete: 'current-password' });
+  const passwordGroup = h('div', { class: 'usa-form-group', hidden: true }, h('label', { class: 'usa-label', for: 'passkey-password' }, 'Your current password'), password);
   const form = h(
     'form',
     { class: 'usa-form', id: 'passkey-form', novalidate: true },
@@ -88,6 +92,7 @@ function passkeysSection(account) {
       error,
       name,
     ),
+    passwordGroup,
     h('button', { class: 'usa-button', type: 'submit', id: 'passkey-add' }, 'Add a passkey'),
     status,
   );
@@ -95,9 +100,15 @@ function passkeysSection(account) {
     event.preventDefault();
     setFieldError(name, error, '');
     status.textContent = 'Follow your browser’s steps to create the passkey…';
-    const start = await postJSON('/api/me/passkeys/register/start', {});
+    const start = await postJSON('/api/me/passkeys/register/start', password.value ? { password: password.value } : {});
     if (!start.ok) {
-      status.textContent = (start.data && start.data.error && start.data.error.message) || 'Adding a passkey is not available right now.';
+      const problem = start.data && start.data.error;
+      status.textContent = (problem && problem.message) || 'Adding a passkey is not available right now.';
+      if (problem && (problem.code === 'reauthentication_required' || problem.code === 'wrong_password')) {
+        passwordGroup.hidden = false;
+        password.value = '';
+        password.focus();
+      }
       return;
     }
     let credential;
@@ -555,6 +566,16 @@ async function endSession(session) {
 async function startTotp() {
   const box = $('#totp-setup');
   const res = await postJSON('/api/me/totp', {});
+  if (res.status === 403 && res.data && res.data.error && res.data.error.code === 'reauthentication_required') {
+    confirmWithPassword(box, {
+      id: 'add-totp',
+      lead: 'To add an authenticator app beside your passkey, enter your password.',
+      submit: 'Continue',
+      send: (password) => postJSON('/api/me/totp', { password }),
+      done: (data) => showSetup(box, data),
+    });
+    return;
+  }
   if (!res.ok) {
     fill(box, h('p', { role: 'alert' }, (res.data && res.data.error && res.data.error.message) || 'Setting up is not available right now.'));
     return;
@@ -599,7 +620,8 @@ function showSetup(box, setup) {
       return;
     }
     fill(box, h('div', { class: 'usa-alert usa-alert--success' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text', id: 'totp-done', tabindex: '-1' }, 'Your authenticator app is set up.'))), h('div', { id: 'totp-codes' }));
-    showRecoveryCodes($('#totp-codes'), done.data.recovery_codes, 'Your recovery codes', 'recovery-codes-heading');
+    // Only an account's first factor brings recovery codes; others keep theirs.
+    if (done.data.recovery_codes) showRecoveryCodes($('#totp-codes'), done.data.recovery_codes, 'Your recovery codes', 'recovery-codes-heading');
     box.append(h('a', { class: 'usa-button', href: '/my-plan/' }, 'Go to your plan'));
     $('#totp-done').focus();
   });

@@ -90,10 +90,13 @@ async fn login(
     .await
     {
         Ok(attempt) => attempt,
-        Err(error @ ApiError::TooManyRequests { .. }) => {
+        Err(error @ (ApiError::TooManyRequests { .. } | ApiError::SignInHeld { .. })) => {
             let db = state.pool.get().await?;
             let detail = serde_json::json!({"account": state.config.pseudonyms.log_tag(&username)});
             audit::record(&**db, Event::SignInThrottled, None, Some(client), detail).await?;
+            if matches!(error, ApiError::SignInHeld { .. }) {
+                super::account::unlock::offer_later(&state, &username, client);
+            }
             return Err(error);
         }
         Err(error) => return Err(error),

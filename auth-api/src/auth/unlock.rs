@@ -1,0 +1,73 @@
+//! The owner's way back in while strangers' guesses hold an account.
+//!
+//! The login throttle's per-account limit holds an account that many
+//! addresses guessed at, for a day, everywhere but at the addresses it
+//! signed in from before ([`crate::auth::throttle`]). An account with no
+//! sign-in history (a new account, a new device) would wait the day out.
+//! Instead, when that limit holds, the account's *verified* address gets a
+//! single-use link ([`TTL`], one live at a time); following it on a device
+//! makes that device's address one the account signed in from, so the
+//! owner, and only someone who reads the owner's mail, signs in from there
+//! at once. The guessers stay held.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use tokio_postgres::GenericClient;
+
+use crate::ApiError;
+use crate::auth::links::{self, Purpose};
+use crate::auth::recipients;
+use crate::pseudonym::Pseudonyms;
+
+/// How long an unlock link works; while one is live no other is sent, so
+/// guessers cause at most one message per this period.
+pub const TTL: Duration = Duration::from_secs(3600);
+
+/// What a sign-in held by the per-account limit is told, whoever asks (an
+/// unknown username is counted and held alike, so it tells nobody whether
+/// the account exists).
+pub const HELD_MESSAGE: &str = "Too many failed sign-ins to this account from other places. \
+     If it is your account, we sent a link to its confirmed email address: open it on this \
+     device, then sign in here. The link works for an hour; another is sent only after that. \
+     Otherwise, try again tomorrow.";
+
+/// Issues an unlock link for `username` and answers it with the address to
+/// mail it to: only when the account exists, has a verified address and no
+/// unlock link was issued within [`TTL`]; `None` otherwise.
+pub async fn offer(
+    db: &impl GenericClient,
+    username: &str,
+) -> Result<Option<(String, String)>, ApiError> {
+    let Some(address) = recipients::verified_address(db, username).await? else {
+        return Ok(None);
+    };
+    if links::issued_within(db, username, Purpose::UnlockSignIn, TTL).await? {
+        return Ok(None);
+    }
+    let token = links::issue(db, username, Purpose::UnlockSignIn, TTL).await?;
+    Ok(Some((address, token)))
+}
+
+/// Uses `token` up and makes `client` an address its account signed in
+/// from; answers the username, or `None` for a token that is unknown, used
+/// or expired.
+pub async fn unlock(
+    db: &impl GenericClient,
+    pseudonyms: &Pseudonyms,
+    token: &str,
+    client: IpAddr,
+) -> Result<Option<String>, ApiError> {
+    let Some(username) = links::consume(db, token, Purpose::UnlockSignIn).await? else {
+        return Ok(None);
+    };
+    // The row a successful sign-in leaves (`throttle::settle`): the account's
+    // own limit no longer holds this address.
+    db.execute(
+        "INSERT INTO login_known_client (account, client_addr) VALUES ($1, $2)
+         ON CONFLICT (account, client_addr) DO UPDATE SET last_success = now()",
+        &[&pseudonyms.account(&username), &client],
+    )
+    .await?;
+    Ok(Some(username))
+}

@@ -20,6 +20,9 @@ use crate::auth::links::{self, Purpose};
 use crate::auth::recipients;
 use crate::pseudonym::Pseudonyms;
 
+/// Advisory-lock namespace of one account's unlock offers.
+const UNLOCK_LOCK: i32 = 0x756e_6c6b; // "unlk"
+
 /// How long an unlock link works; while one is live no other is sent, so
 /// guessers cause at most one message per this period.
 pub const TTL: Duration = Duration::from_secs(3600);
@@ -34,11 +37,19 @@ pub const HELD_MESSAGE: &str = "Too many failed sign-ins to this account from ot
 
 /// Issues an unlock link for `username` and answers it with the address to
 /// mail it to: only when the account exists, has a verified address and no
-/// unlock link was issued within [`TTL`]; `None` otherwise.
+/// unlock link was issued within [`TTL`]; `None` otherwise. `db` must be a
+/// transaction.
 pub async fn offer(
     db: &impl GenericClient,
     username: &str,
 ) -> Result<Option<(String, String)>, ApiError> {
+    // One offer per account at a time (until the caller's transaction
+    // ends): two held sign-ins at once cannot both find no live link.
+    db.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        &[&UNLOCK_LOCK, &username],
+    )
+    .await?;
     let Some(address) = recipients::verified_address(db, username).await? else {
         return Ok(None);
     };

@@ -98,12 +98,11 @@ async fn forgot(
     ))
 }
 
-/// What an account needs before a reset link goes to its address, beside
-/// the [`SQL`](RESET_TARGET_SQL) that reads it: the address was verified,
-/// or the account has a second factor (a link to an address that is not
-/// the owner's then still does not open the account). An address nobody
-/// verified (accounts from before self-service accounts) gets a message
-/// saying how to verify it instead.
+/// The account that uses an address, and what it needs before a reset link
+/// goes there: the address was verified, or the account has a second
+/// factor (a link to an address that is not the owner's then still does not
+/// open the account). An address nobody verified (accounts from before
+/// self-service accounts) gets a message saying how to verify it instead.
 static RESET_TARGET_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         r#"SELECT u.username, u.email, verified_email(u.username) IS NOT NULL, {}

@@ -65,6 +65,16 @@ pub enum Event {
     PasswordCheckFailed,
     /// A reset link was mailed.
     PasswordResetRequested,
+    /// A reset link was asked for an account whose address nobody verified
+    /// and that has no second factor: none was sent.
+    PasswordResetWithheld,
+    /// A signed-in account asked to confirm its address; a link was mailed.
+    AddressConfirmationSent,
+    /// The sign-in limit of one account held it, and its owner was mailed
+    /// an unlock link.
+    SignInUnlockSent,
+    /// An unlock link was used: the client's address may sign in.
+    SignInUnlocked,
     /// A password was reset with a link (`detail.sessions_ended`).
     PasswordReset,
     /// A password was changed by its owner (`detail.sessions_ended`).
@@ -106,6 +116,10 @@ impl Event {
             Self::RecoveryCodesReplaced => "recovery_codes_replaced",
             Self::PasswordCheckFailed => "password_check_failed",
             Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordResetWithheld => "password_reset_withheld",
+            Self::AddressConfirmationSent => "address_confirmation_sent",
+            Self::SignInUnlockSent => "sign_in_unlock_sent",
+            Self::SignInUnlocked => "sign_in_unlocked",
             Self::PasswordReset => "password_reset",
             Self::PasswordChanged => "password_changed",
             Self::SessionsEnded => "sessions_ended",

@@ -6,6 +6,14 @@ use http::StatusCode;
 
 use crate::http::{Resp, json_response};
 
+/// What a sign-in held by the per-account limit is told, whoever asks (an
+/// unknown username is counted and held alike, so it tells nobody whether
+/// the account exists). The link it speaks of is [`crate::auth::unlock`]'s.
+pub const HELD_MESSAGE: &str = "Too many failed sign-ins to this account from other places. \
+     If it is your account, we sent a link to its confirmed email address: open it on this \
+     device, then sign in here. The link works for an hour; another is sent only after that. \
+     Otherwise, try again tomorrow.";
+
 /// Everything a handler can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -75,6 +83,14 @@ pub enum ApiError {
         /// Seconds until a retry may succeed.
         retry_after: u64,
     },
+    /// Sign-in throttled by the limit on one account from addresses it never
+    /// signed in from: strangers guessed at it. The message tells the owner
+    /// their way in ([`crate::auth::unlock`]).
+    #[error("{}", HELD_MESSAGE)]
+    SignInHeld {
+        /// Seconds until a retry may succeed without the unlock link.
+        retry_after: u64,
+    },
     /// A dependency (the database) is not answering in time.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -110,7 +126,7 @@ impl ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } | Self::SignInHeld { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -129,7 +145,7 @@ impl ApiError {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::TooManyRequests { .. } | Self::SignInHeld { .. } => "too_many_requests",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -182,7 +198,7 @@ impl ApiError {
                 .collect();
         }
         let mut resp = json_response(status, &body);
-        if let Self::TooManyRequests { retry_after } = self {
+        if let Self::TooManyRequests { retry_after } | Self::SignInHeld { retry_after } = self {
             resp.headers_mut()
                 .insert(http::header::RETRY_AFTER, retry_after.into());
         }

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use deadpool_postgres::Pool;
 
-use crate::auth::passkey;
 use crate::auth::password::Passwords;
 use crate::auth::reauth::Reauth;
+use crate::auth::{passkey, recipients};
 use crate::config::Config;
 use crate::fulfillment::wake::Wake;
 use crate::mail::{Mail, Mailer};
@@ -81,6 +81,26 @@ impl AppState {
             Some(mailer) => mailer.send_later(to, mail),
             None => tracing::warn!(kind = mail.kind, "mail not sent: no usable SMTP_URL"),
         }
+    }
+
+    /// Tells the owner of `username` what just happened to their account:
+    /// sends `mail` to the account's verified address, if it has one (see
+    /// [`recipients::verified_address`]), once the current request is
+    /// answered. An address nobody verified gets no notice.
+    pub fn notify(&self, username: &str, mail: Mail) {
+        let state = self.clone();
+        let username = username.to_string();
+        tokio::spawn(async move {
+            let address = match state.pool.get().await {
+                Ok(db) => recipients::verified_address(&**db, &username).await,
+                Err(e) => Err(e.into()),
+            };
+            match address {
+                Ok(Some(to)) => state.send_mail(to, mail),
+                Ok(None) => tracing::debug!(kind = mail.kind, "no verified address: no notice"),
+                Err(error) => tracing::warn!(kind = mail.kind, %error, "notice not sent"),
+            }
+        });
     }
 
     /// What confirming a change with the current password needs.

@@ -302,10 +302,20 @@ async function initVerify() {
       status,
       res.ok
         ? h('div', { class: 'usa-alert usa-alert--success' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text' }, res.data.message, ' ', h('a', { href: '/signin/' }, 'Sign in'), '.')))
-        : h('div', { class: 'usa-alert usa-alert--error' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text' }, (res.data && res.data.error && res.data.error.message) || 'This link did not work.', ' Signing in sends a new link.'))),
+        : h('div', { class: 'usa-alert usa-alert--error' }, h('div', { class: 'usa-alert__body' }, h('p', { class: 'usa-alert__text' }, (res.data && res.data.error && res.data.error.message) || 'This link did not work.'))),
     );
   } catch {
     fill(status, h('p', {}, 'We could not reach the server. Check your connection and try again.'));
+  }
+}
+
+/** Mails a link that confirms the account's address (accounts from before self-service ones). */
+async function confirmEmail() {
+  try {
+    const res = await postJSON('/api/me/email/confirm', {});
+    announce(res.ok ? res.data.message : 'We could not send the link right now. Please try again later.');
+  } catch {
+    announce('We could not reach the server. Check your connection and try again.');
   }
 }
 
@@ -336,6 +346,14 @@ async function initAccount() {
       : null,
     h('h2', {}, 'Sign-in details'),
     h('dl', { class: 'account-details' }, h('dt', {}, 'Username'), h('dd', {}, account.username), h('dt', {}, 'Email address'), h('dd', {}, account.email || '—')),
+    account.email && !account.email_verified
+      ? h(
+          'div',
+          { id: 'email-confirm' },
+          h('p', {}, 'Your email address is not confirmed yet. Until it is, we cannot send you a link to reset a forgotten password, nor tell you of changes to your account.'),
+          h('button', { type: 'button', class: 'usa-button usa-button--outline', onclick: confirmEmail }, 'Confirm your email address'),
+        )
+      : null,
     h('h2', { id: 'totp-heading', tabindex: '-1' }, 'Authenticator app'),
     factor.totp
       ? [

@@ -1,7 +1,7 @@
 // The sign-in page's password form; a second factor or a passkey continues
 // in account.mjs.
 
-import { $, h, fill, getJSON, setFieldError } from "./dom.mjs";
+import { $, h, fill, getJSON, postJSON, setFieldError } from "./dom.mjs";
 import { sessionHint, signedIn } from "./session.mjs";
 import { secondStep } from "./account.mjs";
 
@@ -9,6 +9,7 @@ export function initSignin() {
   const form = $('#signin-form');
   const status = $('#signin-status');
   if (!form) return;
+  unlock(status);
   const hint = sessionHint();
   if (hint && status) {
     fill(status, `You are signed in as ${hint.username}. `, h('a', { href: '/my-plan/' }, 'See your plan'), '.');
@@ -59,7 +60,7 @@ export function initSignin() {
           : res.status === 403 && res.data && res.data.error
             ? res.data.error.message
             : res.status === 429
-            ? 'Too many sign-in attempts. Wait a few minutes, then try again.'
+            ? (res.data && res.data.error && res.data.error.message) || 'Too many sign-in attempts. Wait a few minutes, then try again.'
             : 'Sign-in is not available right now. Please try again later.';
     } catch {
       status.textContent = 'We could not reach the server. Check your connection and try again.';
@@ -70,3 +71,22 @@ export function initSignin() {
   });
 }
 
+
+/**
+ * The unlock link mailed while strangers' guesses hold an account
+ * (`/signin/#token=…`): lets this device sign in, then the form does the rest.
+ */
+async function unlock(status) {
+  const token = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (!token || !status) return;
+  // The token must not linger in the address bar or history.
+  history.replaceState(null, '', location.pathname);
+  try {
+    const res = await postJSON('/api/login/unlock', { token });
+    status.textContent = res.ok
+      ? res.data.message
+      : (res.data && res.data.error && res.data.error.message) || 'This link did not work.';
+  } catch {
+    status.textContent = 'We could not reach the server. Check your connection and try again.';
+  }
+}

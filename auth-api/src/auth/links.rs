@@ -20,6 +20,9 @@ pub enum Purpose {
     VerifyEmail,
     /// Lets the account holder choose a new password.
     ResetPassword,
+    /// Lets the account holder sign in from one device while strangers'
+    /// guesses hold the account ([`crate::auth::unlock`]).
+    UnlockSignIn,
 }
 
 impl Purpose {
@@ -27,6 +30,7 @@ impl Purpose {
         match self {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
+            Self::UnlockSignIn => "unlock_sign_in",
         }
     }
 }
@@ -71,6 +75,24 @@ pub async fn issue(
     )
     .await?;
     Ok(token)
+}
+
+/// Whether a token for `purpose` was issued to `username` within `within`.
+pub async fn issued_within(
+    db: &impl GenericClient,
+    username: &str,
+    purpose: Purpose,
+    within: Duration,
+) -> Result<bool, ApiError> {
+    Ok(db
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM account_token
+                             WHERE username = $1 AND purpose = $2
+                               AND created_at > now() - $3::float8 * interval '1 second')",
+            &[&username, &purpose.as_str(), &within.as_secs_f64()],
+        )
+        .await?
+        .get(0))
 }
 
 /// Uses `token` up: the username it was issued to, if it exists, is for

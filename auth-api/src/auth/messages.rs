@@ -23,32 +23,45 @@ pub fn verify_email(site: &str, token: &str, hours: u64) -> Mail {
     }
 }
 
-/// Someone asked to create an account with facts that match nobody.
-pub fn no_match(site: &str) -> Mail {
+/// The one message a request to create an account brings to the address
+/// given, whatever happened: created (`token` works), or not (the facts
+/// matched nobody, or that person has an account: `token` was never
+/// stored). Nothing in it, or in its timing, tells which; only following
+/// the link does, and then only "created" or "not created".
+pub fn creation_requested(site: &str, token: &str, hours: u64) -> Mail {
     Mail {
-        kind: "account_no_match",
-        subject: "We could not create your whatever.gov account".into(),
+        kind: "account_requested",
+        subject: "Confirm your email address for whatever.gov".into(),
         body: format!(
-            "Someone asked to create a whatever.gov account with this email \
-             address, but the last name, date of birth, ZIP code and last four \
-             digits of the Social Security number did not match our records, \
-             so no account was created.\n\n\
-             Check them against your Medicare card and letters, and try again at \
-             {site}/account/create/\n{SIGNATURE}"
+            "Someone, probably you, asked to create a whatever.gov account with \
+             this email address.\n\n\
+             To go on, open this link within {hours} hours:\n\n\
+             {site}/account/verify/#token={token}\n\n\
+             If the details you gave match our records and that person has no \
+             account yet, the link confirms your address and your account is \
+             ready. If not, the page tells you that no account was created.\n\n\
+             The link works once.\n{SIGNATURE}"
         ),
     }
 }
 
-/// Someone who knows a beneficiary's facts asked for a second account.
+/// Someone who knows a beneficiary's facts asked for an account; the
+/// beneficiary has one. Goes to that account's verified address only, never
+/// to whoever asked.
 pub fn already_has_account(site: &str) -> Mail {
     Mail {
         kind: "account_exists",
-        subject: "You already have a whatever.gov account".into(),
+        subject: "Someone asked to create a whatever.gov account for you".into(),
         body: format!(
-            "Someone asked to create a whatever.gov account for a person who \
-             already has one, so no new account was created.\n\n\
-             Sign in at {site}/signin/ with your existing username. If you \
-             forgot your password, use \"Forgot your password?\" on that page.\n{SIGNATURE}"
+            "Someone asked to create a whatever.gov account with your name, date \
+             of birth, ZIP code and Social Security number digits. You already \
+             have an account, so no new account was created, and nothing about \
+             yours was changed.\n\n\
+             If it was you, sign in at {site}/signin/ with your existing \
+             username; if you forgot your password, use \"Forgot your \
+             password?\" on that page. If it was not you, someone knows these \
+             facts about you: your account stays yours, and you may want to \
+             add a passkey or an authenticator app in your account settings.\n{SIGNATURE}"
         ),
     }
 }
@@ -199,6 +212,59 @@ pub fn password_reset(site: &str, token: &str) -> Mail {
              {site}/account/reset/#token={token}\n\n\
              The link works once. If you did not ask, ignore this message: \
              your password stays as it is.\n{SIGNATURE}"
+        ),
+    }
+}
+
+/// A reset link was asked for an account whose address nobody verified:
+/// no link is sent to an address that may not be the owner's.
+pub fn reset_needs_verified_address(site: &str) -> Mail {
+    Mail {
+        kind: "password_reset_withheld",
+        subject: "We could not send a whatever.gov password reset link".into(),
+        body: format!(
+            "Someone asked to reset the password of the whatever.gov account \
+             that uses this email address. This address was never confirmed \
+             for that account, so we do not send reset links to it.\n\n\
+             If the account is yours and you know its password, sign in at \
+             {site}/signin/ and confirm your address in your account settings; \
+             resetting by email works from then on. If you forgot the password, \
+             call us. If you did not ask, ignore this message.\n{SIGNATURE}"
+        ),
+    }
+}
+
+/// The link that lets a legacy account prove its address.
+pub fn confirm_address(site: &str, token: &str, hours: u64) -> Mail {
+    Mail {
+        kind: "confirm_address",
+        subject: "Confirm your email address for whatever.gov".into(),
+        body: format!(
+            "You asked to confirm this email address for your whatever.gov \
+             account. Open this link within {hours} hours:\n\n\
+             {site}/account/verify/#token={token}\n\n\
+             The link works once. Once confirmed, this address gets password \
+             reset links and notices about your account.\n{SIGNATURE}"
+        ),
+    }
+}
+
+/// Strangers' guesses hold the account; this link lets its owner sign in
+/// from the device they open it on.
+pub fn unlock_sign_in(site: &str, token: &str, minutes: u64) -> Mail {
+    Mail {
+        kind: "unlock_sign_in",
+        subject: "Many failed sign-ins to your whatever.gov account".into(),
+        body: format!(
+            "Someone, from addresses your account has not signed in from, tried \
+             many passwords on your whatever.gov account, so signing in from \
+             new devices is paused for a day. Your password was not changed.\n\n\
+             To sign in now, open this link on the device you want to sign in \
+             from, within {minutes} minutes:\n\n\
+             {site}/signin/#token={token}\n\n\
+             The link works once, and only lets that device sign in with your \
+             password (and second factor). If your password is weak or used \
+             elsewhere, change it once you are in.\n{SIGNATURE}"
         ),
     }
 }

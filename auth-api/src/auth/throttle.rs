@@ -152,8 +152,11 @@ pub async fn reserve(
         } else {
             tracing::warn!(user = %tag, %client, limit, "login throttled");
         }
-        return Err(ApiError::TooManyRequests {
-            retry_after: (wait.ceil() as u64).max(1),
+        let retry_after = (wait.ceil() as u64).max(1);
+        return Err(if limit == "account" {
+            ApiError::SignInHeld { retry_after }
+        } else {
+            ApiError::TooManyRequests { retry_after }
         });
     }
     let id: i64 = tx

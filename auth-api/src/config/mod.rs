@@ -418,6 +418,10 @@ pub struct AccountConfig {
     pub per_facts: Limit,
     /// `ACCOUNT_LIMIT_CLIENT`, default `20/3600`: attempts from one address.
     pub per_client: Limit,
+    /// `ACCOUNT_LIMIT_RECIPIENT`, default `3/86400`: account-creation mail
+    /// to one address (normalized), whoever asks; past it the answer is the
+    /// same and no mail goes.
+    pub per_recipient: Limit,
     /// `VERIFY_EMAIL_TTL_SECS`, default 24 hours: how long an email
     /// verification link works.
     pub verify_email_ttl: Duration,
@@ -434,6 +438,10 @@ impl Default for AccountConfig {
                 max: 20,
                 window: Duration::from_secs(3600),
             },
+            per_recipient: Limit {
+                max: 3,
+                window: Duration::from_secs(86_400),
+            },
             verify_email_ttl: Duration::from_secs(24 * 3600),
         }
     }
@@ -444,6 +452,7 @@ impl AccountConfig {
         Ok(Self {
             per_facts: parse_var("ACCOUNT_LIMIT_FACTS", "5/3600")?,
             per_client: parse_var("ACCOUNT_LIMIT_CLIENT", "20/3600")?,
+            per_recipient: parse_var("ACCOUNT_LIMIT_RECIPIENT", "3/86400")?,
             verify_email_ttl: Duration::from_secs(parse_var("VERIFY_EMAIL_TTL_SECS", "86400")?),
         })
     }

@@ -170,15 +170,14 @@ async fn confirm(
     let username = session.claims.sub.clone();
     let row = db
         .query_opt(
-            r#"SELECT t.secret, t.pending_secret, t.confirmed_at IS NOT NULL, u.email
-                 FROM totp_factor t JOIN "user" u USING (username)
-                WHERE username = $1"#,
+            r#"SELECT t.secret, t.pending_secret, t.confirmed_at IS NOT NULL
+                 FROM totp_factor t WHERE username = $1"#,
             &[&username],
         )
         .await?
         .ok_or_else(no_setup)?;
-    let (secret, replacement, confirmed, email): (Vec<u8>, Option<Vec<u8>>, bool, Option<String>) =
-        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let (secret, replacement, confirmed): (Vec<u8>, Option<Vec<u8>>, bool) =
+        (row.get(0), row.get(1), row.get(2));
     let new_secret = match (confirmed, replacement) {
         (false, _) => secret,
         (true, Some(replacement)) => replacement,
@@ -219,10 +218,10 @@ async fn confirm(
         )
         .await?;
         tx.commit().await?;
-        if let Some(email) = email {
-            let site = &state.config.mail.site_url;
-            state.send_mail(email, messages::factor_replaced(site));
-        }
+        state.notify(
+            &username,
+            messages::factor_replaced(&state.config.mail.site_url),
+        );
         tracing::info!(user = %state.config.pseudonyms.log_tag(&username), "authenticator app replaced");
         (
             Confirmed {
@@ -264,10 +263,10 @@ async fn confirm(
         )
         .await?;
         tx.commit().await?;
-        if let Some(email) = email {
-            let site = &state.config.mail.site_url;
-            state.send_mail(email, messages::factor_added(site));
-        }
+        state.notify(
+            &username,
+            messages::factor_added(&state.config.mail.site_url),
+        );
         tracing::info!(user = %state.config.pseudonyms.log_tag(&username), "authenticator app added");
         let fresh = if session.claims.setup_only {
             Some(session::lift_setup_only(
@@ -319,16 +318,15 @@ async fn remove(
         .reauth()
         .confirm_change(&username, typed, client, Change::RemoveTotp)
         .await?;
-    let email = change.email.take();
     let tx = change.transaction().await?;
     tx.execute("DELETE FROM totp_factor WHERE username = $1", &[&username])
         .await?;
     let codes_deleted = factors::removed(&*tx, &username, client, "totp").await?;
     tx.commit().await?;
-    if let Some(email) = email {
-        let site = &state.config.mail.site_url;
-        state.send_mail(email, messages::factor_removed(site, codes_deleted));
-    }
+    state.notify(
+        &username,
+        messages::factor_removed(&state.config.mail.site_url, codes_deleted),
+    );
     tracing::info!(user = %state.config.pseudonyms.log_tag(&username), codes_deleted, "authenticator app removed");
     Ok(removed(codes_deleted, session.refreshed.as_ref()))
 }
@@ -372,7 +370,6 @@ async fn regenerate(
         .reauth()
         .confirm_change(&username, typed, client, Change::NewRecoveryCodes)
         .await?;
-    let email = change.email.take();
     let tx = change.transaction().await?;
     let codes = recovery_codes::replace(&*tx, &username).await?;
     audit::record(
@@ -384,10 +381,10 @@ async fn regenerate(
     )
     .await?;
     tx.commit().await?;
-    if let Some(email) = email {
-        let site = &state.config.mail.site_url;
-        state.send_mail(email, messages::recovery_codes_replaced(site));
-    }
+    state.notify(
+        &username,
+        messages::recovery_codes_replaced(&state.config.mail.site_url),
+    );
     tracing::info!(user = %state.config.pseudonyms.log_tag(&username), "recovery codes replaced");
     let resp = json_response(
         StatusCode::OK,

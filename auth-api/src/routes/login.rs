@@ -211,10 +211,13 @@ async fn reserve(
     let auth = &state.config.auth;
     let pseudonyms = &state.config.pseudonyms;
     match throttle::reserve(&state.pool, auth, pseudonyms, username, client).await {
-        Err(error @ ApiError::TooManyRequests { .. }) => {
+        Err(error @ (ApiError::TooManyRequests { .. } | ApiError::SignInHeld { .. })) => {
             let db = state.pool.get().await?;
             let detail = serde_json::json!({"account": pseudonyms.log_tag(username)});
             audit::record(&**db, Event::SignInThrottled, None, Some(client), detail).await?;
+            if matches!(error, ApiError::SignInHeld { .. }) {
+                super::account::unlock::offer_later(state, username, client);
+            }
             Err(error)
         }
         other => other,

@@ -217,18 +217,11 @@ async fn register_finish(
         }),
     )
     .await?;
-    let email: Option<String> = tx
-        .query_one(
-            r#"SELECT email FROM "user" WHERE username = $1"#,
-            &[&username],
-        )
-        .await?
-        .get(0);
     tx.commit().await?;
-    if let Some(email) = email {
-        let site = &state.config.mail.site_url;
-        state.send_mail(email, messages::passkey_added(site));
-    }
+    state.notify(
+        &username,
+        messages::passkey_added(&state.config.mail.site_url),
+    );
     tracing::info!(user = %state.config.pseudonyms.log_tag(&username), "passkey added");
     let listed = Listed {
         id: URL_SAFE_NO_PAD.encode(passkey.cred_id().as_slice()),
@@ -429,16 +422,15 @@ async fn remove(
         .reauth()
         .confirm_change(&username, typed, client, Change::RemovePasskey(id.clone()))
         .await?;
-    let email = change.email.take();
     let tx = change.transaction().await?;
     tx.execute("DELETE FROM passkey WHERE credential_id = $1", &[&id])
         .await?;
     let codes_deleted = factors::removed(&*tx, &username, client, "passkey").await?;
     tx.commit().await?;
-    if let Some(email) = email {
-        let site = &state.config.mail.site_url;
-        state.send_mail(email, messages::passkey_removed(site));
-    }
+    state.notify(
+        &username,
+        messages::passkey_removed(&state.config.mail.site_url),
+    );
     tracing::info!(user = %state.config.pseudonyms.log_tag(&username), codes_deleted, "passkey removed");
     Ok(factor_routes::removed(
         codes_deleted,

@@ -1,7 +1,9 @@
 //! Forgotten, reset and changed passwords.
 //!
-//! - `POST /api/password/forgot`: always the same answer; an account with
-//!   that address gets a single-use reset link (one hour) by mail.
+//! - `POST /api/password/forgot`: always the same answer, given before
+//!   anything about the address is looked up; an account with that
+//!   address gets a single-use reset link (one hour) by mail when its
+//!   address is verified or it has a second factor.
 //! - `POST /api/password/reset`: the link's token and a new password; every
 //!   session of the account ends, with its other reset links and pending
 //!   sign-ins. The answer lists the account's second factors, which a
@@ -13,9 +15,11 @@
 //! The password typed again to confirm a change is checked by
 //! [`crate::auth::reauth`].
 //!
-//! The owner is told by mail of every change or reset.
+//! The owner is told by mail, at the account's verified address, of every
+//! change or reset.
 
 use std::net::IpAddr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -28,11 +32,12 @@ use super::cookies;
 use super::extract::{ClientIp, JsonBody, SignedIn};
 use super::table::{Route, post};
 use crate::audit::{self, Event};
+use crate::auth::factors::{self, Factors};
 use crate::auth::links::{self, Purpose};
 use crate::auth::passkey::{self, Listed};
 use crate::auth::reauth::Current;
 use crate::auth::session;
-use crate::auth::{factors, limits, messages};
+use crate::auth::{limits, messages};
 use crate::error::ApiError;
 use crate::http::{Resp, json_response};
 use crate::state::AppState;
@@ -60,7 +65,11 @@ pub struct Forgot {
 }
 
 /// Mails a reset link to the account that uses `email`, if any; answers the
-/// same either way. Limited per address and per client like account creation.
+/// same either way. Limited per address and per client like account
+/// creation. The answer goes first: what a known address costs (reading the
+/// account, issuing the link, the audit row, the mail) happens after it, on
+/// a task of its own, so an answer's timing does not tell whether an
+/// account uses the address; before it, every request does the same work.
 async fn forgot(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
@@ -78,27 +87,12 @@ async fn forgot(
         .pseudonyms
         .account(&format!("forgot\u{0}{email}"));
     limits::reserve(&state.pool, &state.config.accounts, &key, client).await?;
-    let db = state.pool.get().await?;
-    let found = db
-        .query_opt(
-            r#"SELECT username, email FROM "user" WHERE lower(email) = $1 ORDER BY username LIMIT 1"#,
-            &[&email],
-        )
-        .await?;
-    if let Some(row) = found {
-        let (username, to): (String, String) = (row.get(0), row.get(1));
-        let token = links::issue(&**db, &username, Purpose::ResetPassword, RESET_TTL).await?;
-        audit::record(
-            &**db,
-            Event::PasswordResetRequested,
-            Some(&username),
-            Some(client),
-            serde_json::json!({}),
-        )
-        .await?;
-        let site = &state.config.mail.site_url;
-        state.send_mail(to, messages::password_reset(site, &token));
-    }
+    let later = state.clone();
+    tokio::spawn(async move {
+        if let Err(error) = send_reset_link(&later, &email, client).await {
+            tracing::warn!(%error, "password reset link not sent");
+        }
+    });
     Ok(json_response(
         StatusCode::ACCEPTED,
         &Told {
@@ -106,6 +100,52 @@ async fn forgot(
             status: "check_email",
         },
     ))
+}
+
+/// The account that uses an address, and what it needs before a reset link
+/// goes there: the address was verified, or the account has a second
+/// factor (a link to an address that is not the owner's then still does not
+/// open the account). An address nobody verified (accounts from before
+/// self-service accounts) gets a message saying how to verify it instead.
+static RESET_TARGET_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        r#"SELECT u.username, u.email, verified_email(u.username) IS NOT NULL, {}
+             FROM "user" u WHERE lower(u.email) = $1 ORDER BY u.username LIMIT 1"#,
+        factors::columns("u.username")
+    )
+});
+
+/// The work of a forgot-password request after its answer.
+async fn send_reset_link(state: &AppState, email: &str, client: IpAddr) -> Result<(), ApiError> {
+    let db = state.pool.get().await?;
+    let Some(row) = db.query_opt(&*RESET_TARGET_SQL, &[&email]).await? else {
+        return Ok(());
+    };
+    let (username, to, verified): (String, String, bool) = (row.get(0), row.get(1), row.get(2));
+    let site = &state.config.mail.site_url;
+    if !(verified || Factors::from_row(&row, 3).any()) {
+        audit::record(
+            &**db,
+            Event::PasswordResetWithheld,
+            Some(&username),
+            Some(client),
+            serde_json::json!({}),
+        )
+        .await?;
+        state.send_mail(to, messages::reset_needs_verified_address(site));
+        return Ok(());
+    }
+    let token = links::issue(&**db, &username, Purpose::ResetPassword, RESET_TTL).await?;
+    audit::record(
+        &**db,
+        Event::PasswordResetRequested,
+        Some(&username),
+        Some(client),
+        serde_json::json!({}),
+    )
+    .await?;
+    state.send_mail(to, messages::password_reset(site, &token));
+    Ok(())
 }
 
 /// The body of `POST /api/password/reset`.
@@ -168,7 +208,7 @@ async fn reset(
     )
     .await?;
     tx.commit().await?;
-    notify_changed(&state, email, client);
+    notify_changed(&state, &username, client);
     let db = state.pool.get().await?;
     let factors = Remaining {
         passkeys: passkey::list(&**db, &username).await?,
@@ -266,7 +306,7 @@ async fn change(
     )
     .await?;
     tx.commit().await?;
-    notify_changed(&state, email, client);
+    notify_changed(&state, &username, client);
     let resp = json_response(
         StatusCode::OK,
         &SessionsEnded {
@@ -290,10 +330,10 @@ fn check_new(
         .map_err(|refusal| ApiError::InvalidFields(vec![(field, refusal.to_string())]))
 }
 
-fn notify_changed(state: &AppState, email: Option<String>, client: IpAddr) {
-    if let Some(email) = email {
-        let site = &state.config.mail.site_url;
-        state.send_mail(email, messages::password_changed(site));
-    }
+fn notify_changed(state: &AppState, username: &str, client: IpAddr) {
+    state.notify(
+        username,
+        messages::password_changed(&state.config.mail.site_url),
+    );
     tracing::info!(%client, "password changed");
 }

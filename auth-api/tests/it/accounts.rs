@@ -149,7 +149,9 @@ async fn answers_are_the_same_whoever_exists_and_each_costs_one_hash() {
     let (owner, app, _login) = api_role_app(&mail).await;
     let sql = owner.sql().await;
     insert_beneficiary(&sql, 7, SSN).await;
-    // Beneficiary 8 has an account already; "ada" is taken; so is ada's address.
+    // Beneficiary 8 has an account already; "ada" is taken; so is ada's
+    // address. The first two cases bring the same message as the last
+    // (tests/account_mail.rs looks into it).
     sql.execute(
         "INSERT INTO beneficiary (beneficiary_id, lname, birthdate, zip_code, ssn)
          VALUES (8, 'Lovelace', '1945-12-10', '10001', '900-12-3456'),
@@ -166,7 +168,7 @@ async fn answers_are_the_same_whoever_exists_and_each_costs_one_hash() {
             "nobody",
             create_body(facts("0000"), "new.person", "someone@example.org"),
             "someone@example.org",
-            "We could not create your whatever.gov account",
+            "Confirm your email address for whatever.gov",
         ),
         // a beneficiary who has an account
         (
@@ -178,7 +180,7 @@ async fn answers_are_the_same_whoever_exists_and_each_costs_one_hash() {
                 "other@example.org",
             ),
             "other@example.org",
-            "You already have a whatever.gov account",
+            "Confirm your email address for whatever.gov",
         ),
         // a free beneficiary, a taken username
         (

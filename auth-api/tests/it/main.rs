@@ -5,6 +5,7 @@
 mod maildev;
 mod process_support;
 
+mod account_mail;
 mod accounts;
 mod anonymous_writes;
 mod body_properties;

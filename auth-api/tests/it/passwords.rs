@@ -19,6 +19,8 @@ async fn a_reset_by_mail_works_once_and_ends_every_session() {
     // As the API's own database role: every grant these steps need is there.
     let (_owner, app, _login) = TestApp::as_api_role(|c| c.mail.smtp_url = smtp).await;
     user_with_beneficiary(&app.sql().await, "ada", "pw-ada-1234", 1).await;
+    // Reset links go to verified addresses only (tests/account_mail.rs).
+    verify_address(&app.sql().await, "ada").await;
     let first = app.token("ada", "pw-ada-1234").await;
     let second = app.token("ada", "pw-ada-1234").await;
 

@@ -263,6 +263,8 @@ async fn a_recovery_code_gets_in_once_and_only_once_and_the_owner_is_told() {
     let app = TestApp::start_with(|c| c.mail.smtp_url = smtp).await;
     // An account from before second factors: it may set one up when asked.
     user_with_beneficiary(&app.sql().await, "ada", "pw-ada-1234", 1).await;
+    // Its address proven, so it is told of changes.
+    verify_address(&app.sql().await, "ada").await;
     let resp = app.login("ada", "pw-ada-1234").await;
     let body_token = session_cookie(&resp).unwrap();
     let body: Value = resp.json().await.unwrap();
@@ -532,6 +534,7 @@ async fn removing_the_app_is_refused_for_the_last_required_factor_and_takes_the_
 
     // One from before second factors may go back to none.
     user_with_beneficiary(&app.sql().await, "ada", "pw-ada-1234", 1).await;
+    verify_address(&app.sql().await, "ada").await;
     let ada = app.token("ada", "pw-ada-1234").await;
     set_up_totp(&app, &ada).await;
     assert_eq!(
@@ -608,6 +611,7 @@ async fn new_recovery_codes_replace_every_old_one_and_need_a_second_factor() {
     let smtp = mail.smtp_url();
     let (_owner, app, _login) = TestApp::as_api_role(|c| c.mail.smtp_url = smtp).await;
     user_with_beneficiary(&app.sql().await, "ada", "pw-ada-1234", 1).await;
+    verify_address(&app.sql().await, "ada").await;
     let ada = app.token("ada", "pw-ada-1234").await;
     let user = app.user(&ada);
     let regenerate = |password: &'static str| {

@@ -6,10 +6,11 @@
 //! facts matched anyone, or whether the username or the address is in use:
 //! every well-formed request that gets past the throttle is answered 202
 //! with the same body, after the same work (the password is always hashed),
-//! and the outcome goes by mail to the address given (or, when the address
-//! belongs to an account already, to that account's owner). Only what can
-//! be judged from the request alone (a malformed field, a weak password) is
-//! answered at once.
+//! and the address given gets the same message whether the account was
+//! created, the facts matched nobody or that person has an account already
+//! (whose verified address is told instead). Only what can be judged from
+//! the request alone (a malformed field, a weak password) is answered at
+//! once.
 
 use std::net::IpAddr;
 
@@ -21,7 +22,7 @@ use tokio_postgres::error::SqlState;
 use whatever_database::rules::password as rule;
 
 use crate::audit::{self, Event};
-use crate::auth::{limits, links, messages};
+use crate::auth::{self, limits, links, messages, recipients};
 use crate::error::ApiError;
 use crate::http::{Resp, json_response};
 use crate::mail::Mail;
@@ -142,29 +143,25 @@ impl CreateRequest {
 }
 
 /// What became of a request; only the mail and the audit log know.
-enum Outcome {
-    Created {
-        token: String,
-    },
-    NoMatch,
-    BeneficiaryHasAccount,
-    UsernameTaken,
-    /// The address belongs to this existing account.
-    EmailInUse {
-        owner_email: String,
-    },
+struct Outcome {
+    /// What the address given gets.
+    reply: Reply,
+    /// The verified address of the account the facts' beneficiary has
+    /// already, which is told of the request.
+    holder: Option<String>,
+    /// Why, for the audit log.
+    reason: &'static str,
 }
 
-impl Outcome {
-    fn reason(&self) -> &'static str {
-        match self {
-            Self::Created { .. } => "created",
-            Self::NoMatch => "no_match",
-            Self::BeneficiaryHasAccount => "beneficiary_has_account",
-            Self::UsernameTaken => "username_taken",
-            Self::EmailInUse { .. } => "email_in_use",
-        }
-    }
+/// What the address given gets.
+enum Reply {
+    /// The one message of [`messages::creation_requested`]: a working link
+    /// when the account was created, else one that was never stored.
+    Link { token: String },
+    /// The username belongs to someone else.
+    UsernameTaken,
+    /// The address belongs to this existing account.
+    EmailInUse { owner_email: String },
 }
 
 /// Creates the account if it can be, and tells the person by mail.
@@ -189,8 +186,8 @@ pub async fn create(
     let outcome = store(&state, &request, &hash, client).await?;
 
     let site = &state.config.mail.site_url;
-    let (to, mail): (String, Mail) = match &outcome {
-        Outcome::Created { token } => {
+    let mail = match &outcome.reply {
+        Reply::Link { token } => {
             let hours = state
                 .config
                 .accounts
@@ -199,18 +196,27 @@ pub async fn create(
                 .div_ceil(3600);
             (
                 request.email.clone(),
-                messages::verify_email(site, token, hours),
+                messages::creation_requested(site, token, hours),
             )
         }
-        Outcome::NoMatch => (request.email.clone(), messages::no_match(site)),
-        Outcome::BeneficiaryHasAccount => {
-            (request.email.clone(), messages::already_has_account(site))
-        }
-        Outcome::UsernameTaken => (request.email.clone(), messages::username_taken(site)),
-        Outcome::EmailInUse { owner_email } => (owner_email.clone(), messages::email_in_use(site)),
+        Reply::UsernameTaken => (request.email.clone(), messages::username_taken(site)),
+        Reply::EmailInUse { owner_email } => (owner_email.clone(), messages::email_in_use(site)),
     };
-    state.send_mail(to, mail);
-    tracing::info!(%client, outcome = outcome.reason(), "account creation requested");
+    let notice = outcome
+        .holder
+        .clone()
+        .map(|to| (to, messages::already_has_account(site)));
+    // Counted and sent after the answer: a notice to an account holder is
+    // one more statement, whose time must not tell that one exists.
+    let later = state.clone();
+    tokio::spawn(async move {
+        for (to, mail) in std::iter::once(mail).chain(notice) {
+            if let Err(error) = send_capped(&later, to, mail).await {
+                tracing::warn!(%error, "account creation mail not sent");
+            }
+        }
+    });
+    tracing::info!(%client, outcome = outcome.reason, "account creation requested");
     Ok(json_response(
         StatusCode::ACCEPTED,
         &Told {
@@ -220,9 +226,33 @@ pub async fn create(
     ))
 }
 
-/// Matches the facts (a statement of its own), then, when everything is
-/// free, creates the account and its verification token in one
-/// transaction; writes the audit row.
+/// Sends `mail` to `to` unless `ACCOUNT_LIMIT_RECIPIENT` messages went
+/// there within its window: anyone can type an address, so nobody may bury
+/// it in mail.
+async fn send_capped(state: &AppState, to: String, mail: Mail) -> Result<(), ApiError> {
+    let mut db = state.pool.get().await?;
+    let tx = db.transaction().await?;
+    let limit = &state.config.accounts.per_recipient;
+    let allowed = recipients::allow(&*tx, &state.config.pseudonyms, &to, limit).await?;
+    tx.commit().await?;
+    if allowed {
+        state.send_mail(to, mail);
+    } else {
+        metrics::counter!("mail_withheld_total", "kind" => mail.kind).increment(1);
+        tracing::warn!(
+            kind = mail.kind,
+            "mail withheld: the recipient's limit is reached"
+        );
+    }
+    Ok(())
+}
+
+/// Matches the facts (a statement of its own), then decides, in one
+/// transaction: the username and the address first (whoever the facts
+/// name, so their mail tells nothing about the facts), then the facts. An
+/// unverified account of the beneficiary past its link's life is removed
+/// first; when everything is free, the account and its verification token
+/// are created. Writes the audit row.
 async fn store(
     state: &AppState,
     request: &Valid,
@@ -248,37 +278,54 @@ async fn store(
         .await?
         .get(0);
     let tx = db.transaction().await?;
-    let outcome = match beneficiary {
-        None => Outcome::NoMatch,
-        Some(id) => {
-            // One creation per beneficiary at a time: the checks below and
-            // the insert cannot be raced.
-            tx.execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2::text))",
-                &[&BENEFICIARY_LOCK, &id.to_string()],
+    // The account the beneficiary has, if any (`Some`), and its verified
+    // address, if it has one.
+    let mut holder: Option<Option<String>> = None;
+    if let Some(id) = beneficiary {
+        // One creation per beneficiary at a time: the checks below and
+        // the insert cannot be raced.
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2::text))",
+            &[&BENEFICIARY_LOCK, &id.to_string()],
+        )
+        .await?;
+        // A slot held by an account nobody verified in time is free again.
+        auth::remove_unverified(&*tx, state.config.accounts.verify_email_ttl, Some(id)).await?;
+        holder = tx
+            .query_opt(
+                r#"SELECT verified_email(username) FROM "user" WHERE beneficiary_id = $1
+                    ORDER BY username LIMIT 1"#,
+                &[&id],
             )
-            .await?;
-            let row = tx
-                .query_one(
-                    r#"SELECT EXISTS (SELECT 1 FROM "user" WHERE beneficiary_id = $1),
-                              EXISTS (SELECT 1 FROM "user" WHERE username = $2),
-                              (SELECT email FROM "user" WHERE lower(email) = lower($3)
-                                ORDER BY username LIMIT 1)"#,
-                    &[&id, &request.username, &request.email],
-                )
-                .await?;
-            let (has_account, taken, owner): (bool, bool, Option<String>) =
-                (row.get(0), row.get(1), row.get(2));
-            if has_account {
-                Outcome::BeneficiaryHasAccount
-            } else if taken {
-                Outcome::UsernameTaken
-            } else if let Some(owner_email) = owner {
-                Outcome::EmailInUse { owner_email }
-            } else {
+            .await?
+            .map(|row| row.get(0));
+    }
+    let row = tx
+        .query_one(
+            r#"SELECT EXISTS (SELECT 1 FROM "user" WHERE username = $1),
+                      (SELECT email FROM "user" WHERE lower(email) = lower($2)
+                        ORDER BY username LIMIT 1)"#,
+            &[&request.username, &request.email],
+        )
+        .await?;
+    let (taken, owner): (bool, Option<String>) = (row.get(0), row.get(1));
+    let decoy = || -> Result<Reply, ApiError> {
+        Ok(Reply::Link {
+            token: links::generate()?,
+        })
+    };
+    let (reply, reason) = if taken {
+        (Reply::UsernameTaken, "username_taken")
+    } else if let Some(owner_email) = owner {
+        (Reply::EmailInUse { owner_email }, "email_in_use")
+    } else {
+        match (beneficiary, &holder) {
+            (None, _) => (decoy()?, "no_match"),
+            (Some(_), Some(_)) => (decoy()?, "beneficiary_has_account"),
+            (Some(id), None) => {
                 let token = links::generate()?;
                 match insert(&tx, state, request, hash, id, &token).await {
-                    Ok(()) => Outcome::Created { token },
+                    Ok(()) => (Reply::Link { token }, "created"),
                     // Taken meanwhile by a request for another beneficiary.
                     Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
                         return Err(ApiError::Conflict {
@@ -291,8 +338,8 @@ async fn store(
             }
         }
     };
-    let (event, username) = match &outcome {
-        Outcome::Created { .. } => (Event::AccountCreated, Some(request.username.as_str())),
+    let (event, username) = match reason {
+        "created" => (Event::AccountCreated, Some(request.username.as_str())),
         _ => (Event::AccountNotCreated, None),
     };
     audit::record(
@@ -300,11 +347,15 @@ async fn store(
         event,
         username,
         Some(client),
-        serde_json::json!({"reason": outcome.reason()}),
+        serde_json::json!({"reason": reason}),
     )
     .await?;
     tx.commit().await?;
-    Ok(outcome)
+    Ok(Outcome {
+        reply,
+        holder: holder.flatten(),
+        reason,
+    })
 }
 
 /// Inserts the user, its account row and the verification token's digest.

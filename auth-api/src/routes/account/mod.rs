@@ -1,8 +1,10 @@
 //! Accounts people create and manage themselves: creation with proof of
-//! identity ([`create`]), email verification ([`verify`]) and what the
-//! settings page shows of an account (`GET /api/me/account`).
+//! identity ([`create`]), email verification ([`verify`]), the unlock link
+//! of a held sign-in ([`unlock`]) and what the settings page shows of an
+//! account (`GET /api/me/account`).
 
 pub mod create;
+pub mod unlock;
 pub mod verify;
 
 use std::sync::LazyLock;
@@ -26,7 +28,9 @@ pub fn routes() -> Vec<Route> {
     vec![
         post("/api/accounts", create::create),
         post("/api/accounts/verify-email", verify::verify_email),
+        post("/api/login/unlock", unlock::use_link),
         get("/api/me/account", account),
+        post("/api/me/email/confirm", verify::confirm_address),
     ]
 }
 
@@ -34,7 +38,7 @@ pub fn routes() -> Vec<Route> {
 /// recovery codes and second factors.
 static ACCOUNT_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        r#"SELECT u.email,
+        r#"SELECT u.email, verified_email(u.username) IS NOT NULL,
                   (SELECT count(*) FROM recovery_code r
                     WHERE r.username = u.username AND r.used_at IS NULL),
                   {}
@@ -56,13 +60,15 @@ async fn account(
         .query_opt(&*ACCOUNT_SQL, &[username])
         .await?
         .ok_or(session::UNAUTHORIZED)?;
-    let (email, left): (Option<String>, i64) = (row.get(0), row.get(1));
-    let factors = Factors::from_row(&row, 2);
+    let (email, email_verified, left): (Option<String>, bool, i64) =
+        (row.get(0), row.get(1), row.get(2));
+    let factors = Factors::from_row(&row, 3);
     let passkeys = passkey::list(&**db, username).await?;
     let resp = json_response(
         StatusCode::OK,
         &Account {
             email,
+            email_verified,
             second_factor: SecondFactors {
                 passkeys,
                 recovery_codes_left: left,
@@ -80,6 +86,9 @@ async fn account(
 #[derive(Serialize)]
 struct Account<'a> {
     email: Option<String>,
+    /// Whether the address is proven (see `verified_email`): only a
+    /// verified address gets reset links and notices.
+    email_verified: bool,
     second_factor: SecondFactors,
     setup_only: bool,
     username: &'a str,

@@ -37,6 +37,9 @@ test("a hostile or damaged link gives only valid entries, each drug once", () =>
     { rxcui: "1", days: 90, pharmacy: "mail" },
     { rxcui: "2", days: 30, pharmacy: "preferred_retail" },
   ]);
+  // A stored list naming what every object inherits is no pharmacy or supply.
+  assert.deepEqual(clean([{ rxcui: "1", days: 30, pharmacy: "constructor" }, { rxcui: "2", days: "__proto__", pharmacy: "mail" }]), []);
+  assert.deepEqual(decode("1.030p,2.60m,3.30x"), []);
 });
 
 test("typing finds drugs by name or generic name, names first", () => {

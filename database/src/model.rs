@@ -67,9 +67,10 @@ pub struct PlanSummary {
 }
 
 impl PlanSummary {
-    /// What a year costs before copays: 12 × premium + deductible.
+    /// What a year costs before drugs and copays: 12 × premium +
+    /// deductible ([`crate::rules::yearly_cost`]).
     pub fn estimated_yearly_cost(&self) -> Money {
-        Money(self.avg_monthly_cost.0 * 12 + self.annual_deductible.0)
+        crate::rules::yearly_cost::yearly_cost(self.avg_monthly_cost, self.annual_deductible)
     }
 }
 

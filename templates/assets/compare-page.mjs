@@ -3,10 +3,9 @@
 // the table shows (the drug list adds its rows for them).
 
 import { $, h, fill, getJSON, plural } from "./dom.mjs";
-import { cents, money, yearlyCents } from "./format.mjs";
-import { featureLabel as humanize, isPlanId } from "./rules.mjs";
+import { cents, money } from "./format.mjs";
+import { featureLabel as humanize, isPlanId, yearlyCents, YEARLY_LABEL, YEARLY_NOTE } from "./rules.mjs";
 import { enrollment } from "./session.mjs";
-import { YEARLY_LABEL, YEARLY_NOTE } from "./plan-delta.mjs";
 import { MAX_COMPARE, compareSelection, compareUrl, setCompareSelection } from "./compare-tray.mjs";
 
 let onShown = () => {};

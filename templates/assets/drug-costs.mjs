@@ -4,6 +4,7 @@
 // their tier and limits, and why a plan cannot be priced. No DOM here.
 
 import { estimate, resolveEntry } from "./drug-estimate.mjs";
+import { PHARMACIES } from "./rules.mjs";
 
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
@@ -40,12 +41,10 @@ export function limitCodes(placement) {
   return [placement.prior_authorization && "PA", placement.step_therapy && "ST", placement.quantity_limit && "QL"].filter(Boolean);
 }
 
-const PHARMACY_WORDS = { preferred_retail: "a preferred retail pharmacy", standard_retail: "a standard retail pharmacy", mail: "mail order" };
-
 /** Why one entry cannot be priced, in words. */
 export function gapReason(gap, resolved, e) {
   if (gap === "no_formulary") return "this plan publishes no drug list";
-  if (gap === "no_tier_cost") return `no cost is published for tier ${resolved.tier} by ${PHARMACY_WORDS[e.pharmacy]} for a ${e.days}-day supply`;
+  if (gap === "no_tier_cost") return `no cost is published for tier ${resolved.tier} by ${PHARMACIES[e.pharmacy].phrase} for a ${e.days}-day supply`;
   return `no price is published for a ${e.days}-day supply`;
 }
 

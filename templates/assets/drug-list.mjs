@@ -1,41 +1,16 @@
 // A visitor's drug list, without the page: how it is written in a link and
 // in localStorage, and how the type-ahead finds drugs in the published
 // name shards (docs/drug-data.md). No DOM here, so node's test runner
-// imports it directly.
+// imports it directly. The pharmacy types, days supplies, RXCUI format and
+// shard rule come from the shared rules (rules.mjs).
 
-/** Pharmacy types of the estimate, with the letter a link uses for each. */
-export const PHARMACIES = {
-  preferred_retail: { code: "p", label: "Preferred retail pharmacy" },
-  standard_retail: { code: "s", label: "Standard retail pharmacy" },
-  mail: { code: "m", label: "Mail order" },
-};
-
-/** Days supply: how often a fill happens. */
-export const SUPPLIES = {
-  30: { label: "Every month (30-day supply)", short: "every month" },
-  90: { label: "Every 3 months (90-day supply)", short: "every 3 months" },
-};
+import { isRxcui, PHARMACIES, SUPPLIES } from "./rules.mjs";
 
 /** The longest list kept; a longer link is cut here. */
 export const MAX_DRUGS = 20;
 
 /** The localStorage key of the list. */
 export const STORAGE_KEY = "wg.drugs";
-
-const RXCUI = /^[0-9]{1,10}$/;
-
-/**
- * The shard a name or a typed query belongs to: its first two letters or
- * digits, lower-cased, other characters skipped (the generator's rule).
- */
-export function shardOf(text) {
-  let out = "";
-  for (const ch of String(text).toLowerCase()) {
-    if (/[a-z0-9]/.test(ch)) out += ch;
-    if (out.length === 2) break;
-  }
-  return out;
-}
 
 /** Lower-cased letters and digits, single spaces: how names are matched. */
 export function fold(text) {
@@ -70,7 +45,7 @@ export function search(shard, query, limit = 12) {
 /** A valid entry or null. */
 export function entry(rxcui, days, pharmacy) {
   const d = Number(days);
-  if (!RXCUI.test(String(rxcui)) || !SUPPLIES[d] || !PHARMACIES[pharmacy]) return null;
+  if (!isRxcui(String(rxcui)) || !SUPPLIES[d] || !Object.hasOwn(PHARMACIES, pharmacy)) return null;
   return { rxcui: String(rxcui), days: d, pharmacy };
 }
 
@@ -102,8 +77,9 @@ export function encode(list) {
 export function decode(text) {
   const out = [];
   for (const part of String(text || "").split(",")) {
-    const m = /^([0-9]{1,10})\.(30|90)([a-z])$/.exec(part.trim());
-    if (m && CODE_TO_PHARMACY[m[3]]) out.push({ rxcui: m[1], days: Number(m[2]), pharmacy: CODE_TO_PHARMACY[m[3]] });
+    const m = /^([^.]*)\.([0-9]+)([a-z])$/.exec(part.trim());
+    if (!m || !Object.hasOwn(CODE_TO_PHARMACY, m[3]) || !Object.hasOwn(SUPPLIES, m[2])) continue;
+    out.push({ rxcui: m[1], days: Number(m[2]), pharmacy: CODE_TO_PHARMACY[m[3]] });
   }
   return clean(out);
 }

@@ -4,8 +4,9 @@
 // from the published static JSON (docs/drug-data.md); the estimates and
 // the cost engine (drug-pages.mjs) load only once there is a list.
 
-import { PHARMACIES, SUPPLIES, MAX_DRUGS, STORAGE_KEY, shardOf, search, fold, drugLabel, entry, clean, fromHash, toHash, howFilled } from "./drug-list.mjs";
+import { MAX_DRUGS, STORAGE_KEY, search, fold, drugLabel, entry, clean, fromHash, toHash, howFilled } from "./drug-list.mjs";
 import { $, $$, h, plural, drugs, json, drugFile, drugMap } from "./dom.mjs";
+import { isZip, PHARMACIES, SUPPLIES, shardOf } from "./rules.mjs";
 
 const body = document.body;
 
@@ -374,7 +375,7 @@ const pages = () => (pagesModule ||= import("./drug-pages.mjs"));
 /** Zip page: the panel beside the plans, a total on every card. */
 function zipPage() {
   const slot = $("#drug-tools");
-  if (!slot || !/^[0-9]{5}$/.test(body.dataset.zip || "")) return;
+  if (!slot || !isZip(body.dataset.zip || "")) return;
   panel(slot, { open: window.matchMedia("(min-width: 64em)").matches });
   const cards = $$("#plan-list > li.plan-card[data-plan-id]");
   let run = 0;

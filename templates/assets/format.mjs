@@ -7,5 +7,3 @@ const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" 
 export const cents = (dollars) => Math.round(Number(dollars || 0) * 100);
 /** Cents as "$1,234.50". */
 export const money = (c) => usd.format(c / 100);
-/** Premiums for twelve months plus the deductible, in cents: the yearly figure without drugs. */
-export const yearlyCents = (p) => 12 * cents(p.avg_monthly_cost) + cents(p.annual_deductible);

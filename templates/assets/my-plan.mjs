@@ -1,10 +1,9 @@
 // "Your plan": the signed-in visitor's current plan and history.
 
 import { $, h, fill } from "./dom.mjs";
-import { cents, money, yearlyCents } from "./format.mjs";
-import { featureLabel as humanize } from "./rules.mjs";
+import { cents, money } from "./format.mjs";
+import { featureLabel as humanize, yearlyCents, YEARLY_LABEL, YEARLY_NOTE } from "./rules.mjs";
 import { enrollment, sessionHint, signOut } from "./session.mjs";
-import { YEARLY_LABEL, YEARLY_NOTE } from "./plan-delta.mjs";
 
 export async function initMyPlan() {
   const root = $('#my-plan');

@@ -2,14 +2,8 @@
 // figure and features gained, lost or changed.
 
 import { h } from "./dom.mjs";
-import { cents, money, yearlyCents } from "./format.mjs";
-import { isNo, isYes, featureLabel as humanize } from "./rules.mjs";
-
-
-// The yearly figure adds up premiums and the deductible only; the pages the
-// generator renders call it by these same words.
-export const YEARLY_LABEL = 'Premiums and deductible for the year';
-export const YEARLY_NOTE = 'Drug costs not included';
+import { cents, money } from "./format.mjs";
+import { isNo, isYes, featureLabel as humanize, yearlyCents, YEARLY_LABEL, YEARLY_NOTE } from "./rules.mjs";
 
 export function featureDiff(plan, current) {
   const mine = current.features || {};

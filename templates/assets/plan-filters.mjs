@@ -3,9 +3,8 @@
 // runner checks it directly. `estimates` is the drug list's estimates by
 // plan id (drug-pages.mjs), or null without a list.
 
-import { cents, money, yearlyCents } from "./format.mjs";
-import { isNo, isYes, featureLabel as humanize } from "./rules.mjs";
-import { YEARLY_LABEL } from "./plan-delta.mjs";
+import { cents, money } from "./format.mjs";
+import { isNo, isYes, featureLabel as humanize, yearlyCents, YEARLY_LABEL } from "./rules.mjs";
 
 const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 

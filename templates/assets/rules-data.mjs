@@ -2,6 +2,21 @@
 // do not edit. After changing a rule, rewrite it with
 // UPDATE_RULES=1 cargo nextest run -p generator@0.1.0 -E 'test(rules_module)'
 export default {
+  "days_supplies": [
+    {
+      "days": 30,
+      "label": "Every month (30-day supply)",
+      "short": "every month"
+    },
+    {
+      "days": 90,
+      "label": "Every 3 months (90-day supply)",
+      "short": "every 3 months"
+    }
+  ],
+  "drug_shard": {
+    "len": 2
+  },
   "feature_words": {
     "key_separators": [
       "_",
@@ -23,9 +38,37 @@ export default {
       "covered"
     ]
   },
+  "pharmacies": [
+    {
+      "code": "p",
+      "label": "Preferred retail pharmacy",
+      "phrase": "a preferred retail pharmacy",
+      "word": "preferred_retail"
+    },
+    {
+      "code": "s",
+      "label": "Standard retail pharmacy",
+      "phrase": "a standard retail pharmacy",
+      "word": "standard_retail"
+    },
+    {
+      "code": "m",
+      "label": "Mail order",
+      "phrase": "mail order",
+      "word": "mail"
+    }
+  ],
   "plan_id": {
     "max_len": 64,
     "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+  },
+  "rxcui": {
+    "pattern": "^[0-9]{1,10}$"
+  },
+  "yearly_cost": {
+    "label": "Premiums and deductible for the year",
+    "months": 12,
+    "note": "Drug costs not included"
   },
   "zip": {
     "pattern": "^[0-9]{5}$"

@@ -4,6 +4,7 @@
 // (see docs/rules.md).
 
 import data from "./rules-data.mjs";
+import { cents } from "./format.mjs";
 
 const planId = new RegExp(data.plan_id.pattern);
 const yes = new Set(data.feature_words.yes);
@@ -46,3 +47,39 @@ export function featureLabel(key) {
 const zip = new RegExp(data.zip.pattern);
 /** Whether a text is a ZIP code the site has pages for: five ASCII digits. */
 export const isZip = (text) => typeof text === "string" && zip.test(text);
+
+const rxcui = new RegExp(data.rxcui.pattern);
+/** Whether a text is an RxNorm concept id (RXCUI): 1 to 10 ASCII digits. */
+export const isRxcui = (text) => typeof text === "string" && rxcui.test(text);
+
+/**
+ * Pharmacy types by the word the JSON spells them with, in the order the
+ * page offers them: the letter a drug-list link writes, the choice's label
+ * and the words inside a sentence.
+ */
+export const PHARMACIES = Object.fromEntries(
+  data.pharmacies.map((p) => [p.word, { code: p.code, label: p.label, phrase: p.phrase }]),
+);
+
+/** Days supplies by their days: how often a fill happens, in words. */
+export const SUPPLIES = Object.fromEntries(data.days_supplies.map((s) => [s.days, { label: s.label, short: s.short }]));
+
+/**
+ * The drug-name shard a name is listed in, or a typed query is looked up
+ * in: its first letters or digits, lower-cased, other characters skipped;
+ * "" when there are none.
+ */
+export function shardOf(text) {
+  let out = "";
+  for (const ch of String(text).toLowerCase()) {
+    if (/[a-z0-9]/.test(ch)) out += ch;
+    if (out.length === data.drug_shard.len) break;
+  }
+  return out;
+}
+
+/** What the yearly figure without drugs is called, and the note beside it. */
+export const YEARLY_LABEL = data.yearly_cost.label;
+export const YEARLY_NOTE = data.yearly_cost.note;
+/** Twelve premiums plus the deductible, in cents: the yearly figure without drugs. */
+export const yearlyCents = (p) => data.yearly_cost.months * cents(p.avg_monthly_cost) + cents(p.annual_deductible);

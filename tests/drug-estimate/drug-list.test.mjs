@@ -1,21 +1,12 @@
-// The drug list's link format, the type-ahead's shard rule and matching,
-// and what the pages say beside an estimate (templates/assets/drug-list.mjs
-// and drug-costs.mjs). Run: node --test tests/drug-estimate/
+// The drug list's link format, the type-ahead's matching, and what the
+// pages say beside an estimate (templates/assets/drug-list.mjs and
+// drug-costs.mjs); the shard rule's cases are in tests/rules/. Run:
+// node --test tests/drug-estimate/
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { clean, decode, encode, fromHash, search, shardOf, toHash, MAX_DRUGS } from "../../templates/assets/drug-list.mjs";
+import { clean, decode, encode, fromHash, search, toHash, MAX_DRUGS } from "../../templates/assets/drug-list.mjs";
 import { byTotal, limitCodes, monthsSpan, planEstimate, shareText } from "../../templates/assets/drug-costs.mjs";
-
-test("shards follow the generator's rule: first two letters or digits, lower-cased", () => {
-  // The same examples docs/drug-data.md gives for the generator.
-  assert.equal(shardOf("Lipitor"), "li");
-  assert.equal(shardOf("K-Tab"), "kt");
-  assert.equal(shardOf("carbidopa / levodopa"), "ca");
-  assert.equal(shardOf(" 5-FU"), "5f");
-  assert.equal(shardOf("é"), "");
-  assert.equal(shardOf("a"), "a");
-});
 
 test("a list is written short in a link and read back the same", () => {
   const list = [
@@ -46,6 +37,9 @@ test("a hostile or damaged link gives only valid entries, each drug once", () =>
     { rxcui: "1", days: 90, pharmacy: "mail" },
     { rxcui: "2", days: 30, pharmacy: "preferred_retail" },
   ]);
+  // A stored list naming what every object inherits is no pharmacy or supply.
+  assert.deepEqual(clean([{ rxcui: "1", days: 30, pharmacy: "constructor" }, { rxcui: "2", days: "__proto__", pharmacy: "mail" }]), []);
+  assert.deepEqual(decode("1.030p,2.60m,3.30x"), []);
 });
 
 test("typing finds drugs by name or generic name, names first", () => {

@@ -1,7 +1,7 @@
-// The browser side of the shared rule tables: the plan-id rule and the
-// feature words, as templates/assets/rules.mjs applies them with the data
-// the generator writes into rules-data.mjs. The Rust side runs the same
-// tables (whatever-database's unit tests). Run: node --test tests/rules/
+// The browser side of the shared rule tables, as templates/assets/rules.mjs
+// applies them with the data the generator writes into rules-data.mjs. The
+// Rust side runs the same tables (whatever-database's unit tests), and
+// Postgres those its CHECKs apply. Run: node --test tests/rules/
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,4 +36,45 @@ test('ZIP codes: every case of zips.json', () => {
   const cases = table('zips.json');
   assert.ok(cases.length > 10);
   for (const c of cases) assert.equal(r.isZip(c.text), c.zip, `${JSON.stringify(c.text)}: ${c.why}`);
+});
+
+test('pharmacy types: every case of pharmacies.json', () => {
+  const cases = table('pharmacies.json').pharmacies;
+  assert.ok(cases.length > 10);
+  for (const c of cases) {
+    assert.equal(Object.hasOwn(r.PHARMACIES, c.text), c.pharmacy, `${JSON.stringify(c.text)}: ${c.why}`);
+    if (c.pharmacy) assert.deepEqual(r.PHARMACIES[c.text], { code: c.code, label: c.label, phrase: c.phrase }, c.text);
+  }
+  // The page offers them in the table's order.
+  assert.deepEqual(Object.keys(r.PHARMACIES), cases.filter((c) => c.pharmacy).map((c) => c.text));
+});
+
+test('days supplies: every case of pharmacies.json', () => {
+  const cases = table('pharmacies.json').days_supplies;
+  assert.ok(cases.length > 10);
+  for (const c of cases) {
+    assert.equal(Object.hasOwn(r.SUPPLIES, c.days), c.supply, `${c.days}: ${c.why}`);
+    if (c.supply) assert.deepEqual(r.SUPPLIES[c.days], { label: c.label, short: c.short }, String(c.days));
+  }
+});
+
+test('RXCUIs: every case of rxcuis.json', () => {
+  const cases = table('rxcuis.json');
+  assert.ok(cases.length > 10);
+  for (const c of cases) assert.equal(r.isRxcui(c.text), c.rxcui, `${JSON.stringify(c.text)}: ${c.why}`);
+});
+
+test('drug-name shards: every case of drug-shards.json', () => {
+  const cases = table('drug-shards.json');
+  assert.ok(cases.length > 10);
+  // Rust says None where the browser has the empty string.
+  for (const c of cases) assert.equal(r.shardOf(c.text), c.shard ?? '', `${JSON.stringify(c.text)}: ${c.why}`);
+});
+
+test('yearly cost: every case of yearly-costs.json', () => {
+  const cases = table('yearly-costs.json');
+  assert.ok(cases.length > 5);
+  for (const c of cases) assert.equal(r.yearlyCents(c), Math.round(c.yearly * 100), c.why);
+  assert.equal(r.YEARLY_LABEL, 'Premiums and deductible for the year');
+  assert.equal(r.YEARLY_NOTE, 'Drug costs not included');
 });

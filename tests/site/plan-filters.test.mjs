@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { activeFilters, defaultSort, featureKinds, matches, readState, sorted, stateQuery } from '../../templates/assets/plan-filters.mjs';
-import { cents, money, yearlyCents } from '../../templates/assets/format.mjs';
+import { cents, money } from '../../templates/assets/format.mjs';
+import { yearlyCents } from '../../templates/assets/rules.mjs';
 
 const plan = (id, monthly, deductible, extra = {}) => ({
   plan_id: id,

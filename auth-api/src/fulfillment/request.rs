@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use whatever_database::rules;
 
 use crate::ApiError;
 use crate::pseudonym::Pseudonyms;
@@ -46,15 +47,18 @@ impl MailRequest {
         let address = text(object, "address", MAX_ADDRESS)?;
         let city = text(object, "city", MAX_CITY)?;
         let state = text(object, "state", 2)?.to_ascii_uppercase();
-        if !whatever_database::rules::states::is_state_code(&state) {
+        if !rules::states::is_state_code(&state) {
             return Err(invalid(
                 "state",
                 format!("state must be a two-letter US state or territory code, got {state:?}"),
             ));
         }
-        let zip = text(object, "zip", 5)?;
-        if zip.len() != 5 || !zip.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid("zip", "zip must be 5 digits"));
+        let zip = text(object, "zip", rules::zip::LEN)?;
+        if !rules::zip::is_zip(&zip) {
+            return Err(invalid(
+                "zip",
+                format!("zip must be {}", rules::zip::DESCRIPTION),
+            ));
         }
         Ok(Self {
             plan_id,
@@ -271,6 +275,58 @@ mod tests {
         let mut missing = valid();
         missing.as_object_mut().unwrap().remove("plan_id");
         assert_eq!(field_of(missing).0, "plan_id");
+    }
+
+    /// Every `pattern` of `openapi.yaml`, with the property it belongs to:
+    /// written inline (`zip: { type: string, pattern: '…' }`) or on a line of
+    /// its own under the property.
+    fn documented_patterns(yaml: &str) -> Vec<(String, String)> {
+        let lines: Vec<&str> = yaml.lines().collect();
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let mut found = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            let Some((before, after)) = line.split_once("pattern: ") else {
+                continue;
+            };
+            let value = after.trim_start_matches(['\'', '"']);
+            let value = &value[..value.find(['\'', '"']).unwrap_or(value.len())];
+            let property = if before.trim().is_empty() || before.trim() == "{" {
+                lines[..i]
+                    .iter()
+                    .rev()
+                    .find(|l| !l.trim().is_empty() && indent(l) < indent(line))
+                    .map_or("", |l| l.trim())
+            } else {
+                before.trim()
+            };
+            let property = property.split(':').next().unwrap_or("").to_string();
+            found.push((property, value.to_string()));
+        }
+        found
+    }
+
+    #[test]
+    fn the_documented_zip_pattern_is_the_zip_rule() {
+        let yaml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
+            .expect("auth-api/openapi.yaml");
+        let zips: Vec<String> = documented_patterns(&yaml)
+            .into_iter()
+            .filter(|(property, _)| property.starts_with("zip"))
+            .map(|(_, pattern)| pattern)
+            .collect();
+        assert!(!zips.is_empty(), "openapi.yaml documents no ZIP pattern");
+        for pattern in zips {
+            assert_eq!(pattern, rules::zip::PATTERN);
+        }
+        // The reader itself, on both ways of writing a pattern.
+        let yaml = "        zip: { type: string, pattern: '^x$' }\n      zip_code:\n        type: string\n        pattern: \"^y$\"\n";
+        assert_eq!(
+            documented_patterns(yaml),
+            [
+                ("zip".into(), "^x$".into()),
+                ("zip_code".into(), "^y$".into())
+            ]
+        );
     }
 
     #[test]

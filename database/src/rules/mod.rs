@@ -3,8 +3,12 @@
 //! asset the generator emits (see `docs/rules.md`). Each rule is written
 //! here once; the case tables under `tests/rules/` run against every side.
 
+pub mod drug_shard;
 pub mod feature_words;
 pub mod password;
+pub mod pharmacy;
 pub mod plan_id;
+pub mod rxcui;
 pub mod states;
+pub mod yearly_cost;
 pub mod zip;

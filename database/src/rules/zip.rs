@@ -3,16 +3,31 @@
 //! and the mail form ask for one, and sync and the account API refuse
 //! anything else.
 
+/// The digits of the rule, unanchored: written once here, anchored into
+/// [`PATTERN`] and used as it is in [`INPUT_PATTERN`].
+macro_rules! digits {
+    () => {
+        "[0-9]{5}"
+    };
+}
+
 /// The rule as a regular expression, in the syntax Postgres and JavaScript
 /// share.
-pub const PATTERN: &str = "^[0-9]{5}$";
+pub const PATTERN: &str = concat!("^", digits!(), "$");
+
+/// The rule as an HTML `pattern` attribute: the browser anchors the
+/// attribute itself, so it is the digits alone.
+pub const INPUT_PATTERN: &str = digits!();
+
+/// How many characters a ZIP code has: a form field's `maxlength`.
+pub const LEN: usize = 5;
 
 /// What the rule says, for error messages.
 pub const DESCRIPTION: &str = "5 digits";
 
 /// Whether `text` is a ZIP code.
 pub fn is_zip(text: &str) -> bool {
-    text.len() == 5 && text.bytes().all(|b| b.is_ascii_digit())
+    text.len() == LEN && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -38,5 +53,12 @@ mod tests {
         for c in cases {
             assert_eq!(is_zip(&c.text), c.zip, "{:?}", c.text);
         }
+    }
+
+    #[test]
+    fn the_pattern_and_the_input_pattern_say_the_same() {
+        assert_eq!(PATTERN, "^[0-9]{5}$");
+        assert_eq!(PATTERN, format!("^{INPUT_PATTERN}$"));
+        assert!(DESCRIPTION.starts_with(&LEN.to_string()));
     }
 }

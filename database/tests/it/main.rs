@@ -4,5 +4,6 @@
 mod identity_match;
 mod pool;
 mod roles;
+mod rules;
 mod schema;
 mod tls;

@@ -9,74 +9,12 @@
 
 use super::money::Cents;
 
-/// Where a prescription is filled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Pharmacy {
-    /// A retail pharmacy with the plan's preferred cost sharing.
-    PreferredRetail,
-    /// Any other network retail pharmacy.
-    StandardRetail,
-    /// Mail order.
-    Mail,
-}
+pub use whatever_database::rules::pharmacy::{DaysSupply, Pharmacy};
 
-impl Pharmacy {
-    /// Every pharmacy type, in the order files list them.
-    pub const ALL: [Pharmacy; 3] = [
-        Pharmacy::PreferredRetail,
-        Pharmacy::StandardRetail,
-        Pharmacy::Mail,
-    ];
-
-    /// How the database and the JSON spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Pharmacy::PreferredRetail => "preferred_retail",
-            Pharmacy::StandardRetail => "standard_retail",
-            Pharmacy::Mail => "mail",
-        }
-    }
-
-    /// The pharmacy type spelled `text`.
-    pub fn parse(text: &str) -> Option<Pharmacy> {
-        Pharmacy::ALL.into_iter().find(|p| p.as_str() == text)
-    }
-}
-
-/// How many days one fill lasts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DaysSupply {
-    /// A fill every month.
-    Thirty,
-    /// A fill in the first month and every third month after.
-    Ninety,
-}
-
-impl DaysSupply {
-    /// Both supplies.
-    pub const ALL: [DaysSupply; 2] = [DaysSupply::Thirty, DaysSupply::Ninety];
-
-    /// The number of days.
-    pub fn days(self) -> i64 {
-        match self {
-            DaysSupply::Thirty => 30,
-            DaysSupply::Ninety => 90,
-        }
-    }
-
-    /// The supply of `days` days (30 or 90).
-    pub fn from_days(days: i64) -> Option<DaysSupply> {
-        match days {
-            30 => Some(DaysSupply::Thirty),
-            90 => Some(DaysSupply::Ninety),
-            _ => None,
-        }
-    }
-
-    /// Whether an entry started in `start` fills in `month` (both 1-12).
-    fn fills_in(self, start: u32, month: u32) -> bool {
-        (month - start).is_multiple_of(self.days() as u32 / 30)
-    }
+/// Whether an entry of `days` started in `start` fills in `month` (both
+/// 1-12): a 30-day one every month, a 90-day one every third month.
+fn fills_in(days: DaysSupply, start: u32, month: u32) -> bool {
+    (month - start).is_multiple_of(days.days() as u32 / 30)
 }
 
 /// What the person pays of a fill once past the deductible.
@@ -249,7 +187,7 @@ fn drug_costs(year: &BenefitYear, plan: &PlanTerms, start: u32, entries: &[Entry
     let mut months = Vec::with_capacity(12);
     for month in start..=12 {
         let mut paid = 0i64;
-        for entry in entries.iter().filter(|e| e.days.fills_in(start, month)) {
+        for entry in entries.iter().filter(|e| fills_in(e.days, start, month)) {
             let cost = entry
                 .full_cost
                 .expect("entries without gaps have a price")
@@ -303,10 +241,10 @@ mod tests {
     #[test]
     fn ninety_day_entries_fill_every_third_month_from_the_start() {
         let months: Vec<u32> = (4..=12)
-            .filter(|&m| DaysSupply::Ninety.fills_in(4, m))
+            .filter(|&m| fills_in(DaysSupply::Ninety, 4, m))
             .collect();
         assert_eq!(months, [4, 7, 10]);
-        assert!((1..=12).all(|m| DaysSupply::Thirty.fills_in(1, m)));
+        assert!((1..=12).all(|m| fills_in(DaysSupply::Thirty, 1, m)));
     }
 
     #[test]

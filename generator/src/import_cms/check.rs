@@ -15,6 +15,9 @@
 
 use std::collections::HashMap;
 
+use whatever_database::rules;
+use whatever_database::rules::pharmacy::{DaysSupply, Pharmacy};
+
 use super::layout::Role;
 use crate::batch::copy_text::Line;
 
@@ -287,10 +290,16 @@ impl Checker {
         )? as u8;
         let tier = small("TIER", tier, 1, 6, "a tier from 1 to 6")? as u8;
         let days = small("DAYS_SUPPLY", days, 1, 4, "a days supply code from 1 to 4")? as u8;
-        let pharmacies = ["PREF", "NONPREF", "MAIL_PREF"];
-        let mut shares = Vec::with_capacity(3);
-        for (pharmacy, pair) in pharmacies.iter().zip(rest.chunks(2)) {
-            shares.push(cost_share(pharmacy, pair[0], pair[1])?);
+        // Each pharmacy type's columns, in the file's order (the mail
+        // non-preferred pair is not ours and is not read).
+        let pharmacies = [
+            ("PREF", Pharmacy::PreferredRetail),
+            ("NONPREF", Pharmacy::StandardRetail),
+            ("MAIL_PREF", Pharmacy::Mail),
+        ];
+        let mut shares = Vec::with_capacity(pharmacies.len());
+        for ((column, pharmacy), pair) in pharmacies.into_iter().zip(rest.chunks(2)) {
+            shares.push((pharmacy, cost_share(column, pair[0], pair[1])?));
         }
         let deductible_applies = yes_no("DED_APPLIES_YN", deductible)?;
         let key = (plan_id, level, tier, days);
@@ -303,21 +312,20 @@ impl Checker {
         // Only the initial coverage phase is ours (the estimate applies the
         // deductible itself); one and three months are our 30 and 90 days.
         let days_supply = match days {
-            1 => Some(30),
-            2 => Some(90),
+            1 => Some(DaysSupply::Thirty),
+            2 => Some(DaysSupply::Ninety),
             _ => None,
         };
         if let (1, Some(days_supply)) = (level, days_supply) {
-            let names = ["preferred_retail", "standard_retail", "mail"];
-            for (name, share) in names.iter().zip(shares) {
+            for (pharmacy, share) in shares {
                 let Some((coinsurance, amount)) = share else {
                     continue;
                 };
                 let row = &mut self.staged.plan_tier_cost;
                 row.text(&key.0);
                 row.raw(&tier.to_string());
-                row.raw(name);
-                row.raw(&days_supply.to_string());
+                row.raw(pharmacy.as_str());
+                row.raw(&days_supply.days().to_string());
                 row.raw(if coinsurance { "coinsurance" } else { "copay" });
                 row.money(amount);
                 row.raw(bool_text(deductible_applies));
@@ -366,7 +374,7 @@ impl Checker {
             ));
         }
         self.priced.insert(key, line);
-        if days == 30 || days == 90 {
+        if DaysSupply::from_days(i64::from(days)).is_some() {
             self.prices
                 .entry((rxcui, days))
                 .or_default()
@@ -466,11 +474,12 @@ pub fn plan_id(contract: &str, plan: &str, segment: &str) -> Result<String, Stri
 }
 
 fn rxcui(text: &str) -> Result<u64, String> {
-    if (1..=10).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
+    if rules::rxcui::is_rxcui(text) {
         Ok(text.parse().expect("checked digits"))
     } else {
         Err(format!(
-            "RXCUI {text:?} is not an RxNorm id (1 to 10 digits)"
+            "RXCUI {text:?} is not {}",
+            rules::rxcui::DESCRIPTION
         ))
     }
 }

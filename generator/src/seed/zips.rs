@@ -114,7 +114,7 @@ fn parse_line(line: &str) -> std::result::Result<ZipCode, String> {
     let [zip, kind, state, county, city] = fields[..] else {
         return Err(format!("expected 5 fields, found {}", fields.len()));
     };
-    if zip.len() != 5 || !zip.bytes().all(|b| b.is_ascii_digit()) {
+    if !whatever_database::rules::zip::is_zip(zip) {
         return Err(format!("zip {zip:?} is not five digits"));
     }
     let kind = match kind {

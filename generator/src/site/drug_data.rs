@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tokio_postgres::Transaction;
 use whatever_database::Money;
+use whatever_database::rules::drug_shard::shard_of;
 
 use crate::drugs::Drug;
 use crate::drugs::estimate::{
@@ -340,18 +341,6 @@ struct YearEntry {
     insulin_monthly_cap: Money,
 }
 
-/// The shard a name is listed in: its first two letters or digits,
-/// lower-cased (other characters skipped); `None` for a name without any.
-pub fn shard_of(name: &str) -> Option<String> {
-    let prefix: String = name
-        .chars()
-        .flat_map(char::to_lowercase)
-        .filter(|c| c.is_ascii_alphanumeric())
-        .take(2)
-        .collect();
-    (!prefix.is_empty()).then_some(prefix)
-}
-
 /// Every published drug file as (key, bytes), in no particular order:
 /// the drug files, the shards and their list, and the benefit years.
 /// Each is rendered on rayon and handed to `put` as soon as it is ready.
@@ -530,16 +519,6 @@ fn to_json(value: &impl Serialize, what: &str) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shards_are_the_first_two_letters_or_digits() {
-        assert_eq!(shard_of("Lipitor").as_deref(), Some("li"));
-        assert_eq!(shard_of("carbidopa / levodopa").as_deref(), Some("ca"));
-        assert_eq!(shard_of("K-Tab").as_deref(), Some("kt"));
-        assert_eq!(shard_of("5-FU").as_deref(), Some("5f"));
-        assert_eq!(shard_of("Émla").as_deref(), Some("ml"));
-        assert_eq!(shard_of("--"), None);
-    }
 
     #[test]
     fn plan_terms_extend_the_plan_object() {

@@ -5,10 +5,29 @@
 use std::fmt;
 
 use askama::Template;
+use whatever_database::rules::yearly_cost::{LABEL as YEARLY_LABEL, NOTE as YEARLY_NOTE};
+use whatever_database::rules::zip;
 use whatever_database::{Money, Plan, PlanSummary};
 
 use super::assets::AssetUrls;
 use super::format::{Dollars, eligible_ages, feature_label, feature_value};
+
+/// What a page's ZIP code fields (the header search on every page, the
+/// search form, the mail form) take, from the one ZIP rule: askama calls
+/// these on whichever page it renders.
+pub trait ZipField {
+    /// The field's `pattern` attribute.
+    fn zip_pattern(&self) -> &'static str {
+        zip::INPUT_PATTERN
+    }
+
+    /// The field's `maxlength`.
+    fn zip_len(&self) -> usize {
+        zip::LEN
+    }
+}
+
+impl<T: Template> ZipField for T {}
 
 /// `index.html`.
 #[derive(Template)]
@@ -86,14 +105,6 @@ pub struct ComparePage<'a> {
     /// Hashed asset URLs.
     pub assets: &'a AssetUrls,
 }
-
-/// What the yearly figure is called wherever it is shown: it adds up premiums
-/// and the deductible only, so its name must never suggest a total cost.
-pub const YEARLY_LABEL: &str = "Premiums and deductible for the year";
-
-/// Said beside the yearly figure, since without a drug list it leaves out
-/// what the person pays for their drugs.
-pub const YEARLY_NOTE: &str = "Drug costs not included";
 
 /// A plan's costs as they read on a page.
 pub struct Costs {

@@ -6,7 +6,8 @@
 //! unit test fails while it differs from what [`module`] writes.
 
 use serde_json::json;
-use whatever_database::rules::{feature_words, plan_id, zip};
+use whatever_database::rules::pharmacy::{DaysSupply, Pharmacy};
+use whatever_database::rules::{drug_shard, feature_words, plan_id, rxcui, yearly_cost, zip};
 
 /// Where the generated module lives, from the workspace root.
 pub const MODULE_PATH: &str = "templates/assets/rules-data.mjs";
@@ -25,6 +26,28 @@ pub fn browser_rules() -> serde_json::Value {
             "yes": feature_words::YES_WORDS,
             "no": feature_words::NO_WORDS,
             "key_separators": feature_words::KEY_SEPARATORS,
+        },
+        "rxcui": {
+            "pattern": rxcui::PATTERN,
+        },
+        "pharmacies": Pharmacy::ALL.map(|p| json!({
+            "word": p.as_str(),
+            "code": p.link_code(),
+            "label": p.label(),
+            "phrase": p.phrase(),
+        })),
+        "days_supplies": DaysSupply::ALL.map(|s| json!({
+            "days": s.days(),
+            "label": s.label(),
+            "short": s.short(),
+        })),
+        "drug_shard": {
+            "len": drug_shard::LEN,
+        },
+        "yearly_cost": {
+            "months": yearly_cost::MONTHS,
+            "label": yearly_cost::LABEL,
+            "note": yearly_cost::NOTE,
         },
     })
 }

@@ -6,7 +6,8 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use whatever_database::rules::{plan_id, states, zip};
+use whatever_database::rules::pharmacy::{DaysSupply, Pharmacy};
+use whatever_database::rules::{plan_id, rxcui, states, zip};
 
 use super::tables::{Column, Kind, TABLES, Table, table};
 use crate::drugs::money::hundredths;
@@ -271,7 +272,10 @@ fn value(column: &Column, v: &Value) -> Result<Option<String>, String> {
         Kind::Tier | Kind::DaysSupply | Kind::Days | Kind::Year => {
             let (ok, expected): (fn(i64) -> bool, _) = match column.kind {
                 Kind::Tier => (|n| (1..=6).contains(&n), "a tier from 1 to 6"),
-                Kind::DaysSupply => (|n| n == 30 || n == 90, "30 or 90"),
+                Kind::DaysSupply => (
+                    |n| DaysSupply::from_days(n).is_some(),
+                    DaysSupply::DESCRIPTION,
+                ),
                 Kind::Days => (
                     |n| (1..=3660).contains(&n),
                     "a number of days from 1 to 3660",
@@ -293,8 +297,8 @@ fn value(column: &Column, v: &Value) -> Result<Option<String>, String> {
         Kind::Zip => zip::is_zip(text),
         Kind::State => states::is_state_code(text),
         Kind::Date => is_date(text),
-        Kind::Rxcui => (1..=10).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()),
-        Kind::Pharmacy => matches!(text, "preferred_retail" | "standard_retail" | "mail"),
+        Kind::Rxcui => rxcui::is_rxcui(text),
+        Kind::Pharmacy => Pharmacy::parse(text).is_some(),
         Kind::CostType => text == "copay" || text == "coinsurance",
         _ => true,
     };
@@ -305,7 +309,7 @@ fn value(column: &Column, v: &Value) -> Result<Option<String>, String> {
             Kind::Zip => "5 digits as a string, e.g. \"02134\"",
             Kind::State => "a USPS state code, e.g. \"MA\"",
             Kind::Rxcui => "an RxNorm id of 1 to 10 digits as a string, e.g. \"197361\"",
-            Kind::Pharmacy => "\"preferred_retail\", \"standard_retail\" or \"mail\"",
+            Kind::Pharmacy => Pharmacy::DESCRIPTION,
             Kind::CostType => "\"copay\" or \"coinsurance\"",
             _ => "a date as \"YYYY-MM-DD\"",
         };

@@ -124,7 +124,7 @@ fn the_browser_rules_pass_the_same_tables_under_node() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        stdout.contains("# pass 4") && stdout.contains("# fail 0"),
+        stdout.contains("# pass 9") && stdout.contains("# fail 0"),
         "{stdout}"
     );
 }

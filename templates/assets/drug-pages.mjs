@@ -51,7 +51,8 @@ function cardFact(est, c) {
   return h(
     "div",
     { class: "plan-card__fact plan-card__fact--drugs" },
-    h("dt", {}, "Total for the year with your drugs"),
+    // Short enough to head a narrow column; read in full.
+    h("dt", {}, "Total", h("span", { class: "usa-sr-only" }, " for the year"), " with drugs"),
     est.total != null
       ? h("dd", {}, h("span", { class: "plan-card__total-value" }, c.dollars(est.total)), " ", h("span", { class: "plan-card__note" }, `Drugs ${c.dollars(est.drugTotal)}`))
       : h(
@@ -67,7 +68,7 @@ function cardFact(est, c) {
 const LIMIT_WORDS = { PA: "prior authorization", ST: "step therapy", QL: "quantity limit" };
 
 /**
- * Under the plan's name, in one short line: whether the drugs are covered,
+ * Under the plan's figures, in one short line: whether the drugs are covered,
  * and the limits on them by their codes (PA, ST, QL), each code saying for
  * which drugs.
  */
@@ -98,6 +99,10 @@ function cardCoverage(est) {
   );
 }
 
+/** What heads the column of the cards' yearly figures, as the page drew it. */
+let yearlyHeading;
+let yearlyHeadingText = "";
+
 /** Takes a card back to how the page drew it. */
 function plainCard(card) {
   $(".plan-card__drugs", card)?.remove();
@@ -124,9 +129,12 @@ export async function zip(list, cards, current, onEstimates) {
   if (intro === undefined) {
     intro = $(".zip-intro");
     introText = intro ? intro.textContent : "";
+    yearlyHeading = $(".plan-list__yearly");
+    yearlyHeadingText = yearlyHeading ? yearlyHeading.textContent : "";
   }
   const clear = () => {
     if (intro) intro.textContent = introText;
+    if (yearlyHeading) yearlyHeading.textContent = yearlyHeadingText;
     cards.forEach(plainCard);
     onEstimates(null);
   };
@@ -139,16 +147,18 @@ export async function zip(list, cards, current, onEstimates) {
   const estimates = estimateAll(x);
   performance.measure("drug-estimates", { start: t0, detail: { plans: estimates.length, startMonth: x.start } });
   const byId = new Map(estimates.map((e) => [e.plan_id, e]));
+  if (yearlyHeading) yearlyHeading.textContent = "Total with drugs";
   if (intro) intro.textContent = `Each plan shows its estimated total for the year with your ${drugs(list.length)}: premiums and drug costs from ${x.costs.monthsSpan(x.start)}. Open a plan to see its costs month by month.`;
   for (const card of cards) {
     const est = byId.get(card.dataset.planId);
     plainCard(card);
     const yearly = $(".plan-card__fact--yearly", card);
     if (!est || !yearly) continue;
-    // The card keeps its height: the total takes the place of premiums and deductible.
+    // The card keeps its height: the total takes the place of premiums and
+    // deductible, and the coverage line fits beside the total's breakdown.
     yearly.hidden = true;
     yearly.after(cardFact(est, x.costs));
-    $(".plan-card__head", card).append(cardCoverage(est));
+    $(".plan-card__facts", card).after(cardCoverage(est));
   }
   onEstimates(byId);
 }

@@ -2,9 +2,10 @@
 // (saved in tests/browser/artifacts/ for a look), no sideways scrolling of
 // the page at phone width, and the transfer budget of a large zip page.
 // The zip page must be one a shopper can scan: the plans start on the first
-// screen at both widths, 40 plans fit in 8 screens on a desktop, a card
-// holds only the facts that decide, and the filters wait behind a
-// disclosure on a phone.
+// screen at both widths, 40 plans fit in 7 screens on a desktop and, with
+// three drugs listed, in 8 on a phone, a row holds only the facts that decide
+// and shows every one of them, and the filters wait behind a disclosure on a
+// phone.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +21,8 @@ const BUDGET_BYTES = 150 * 1024;
 // No single script bundle (a page's entry or a shared chunk) over this.
 const BUNDLE_BUDGET_BYTES = 25 * 1024;
 const JS_BUDGET_BYTES = 50 * 1024;
-const MAX_VIEWPORTS_TALL = 8;
+// Screens 40 plans may take, with or without a drug list.
+const MAX_SCREENS = { phone: 8, desktop: 7 };
 
 let stack;
 let browser;
@@ -199,7 +201,7 @@ for (const [name, viewport] of Object.entries(VIEWPORTS)) {
   });
 }
 
-test(`40 plans fit in ${MAX_VIEWPORTS_TALL} screens on a desktop, filters beside the list`, async () => {
+test(`40 plans fit in ${MAX_SCREENS.desktop} screens on a desktop, filters beside the list`, async () => {
   const zip = zips[0];
   const { height } = VIEWPORTS.desktop;
   const page = await newPage(browser, VIEWPORTS.desktop);
@@ -208,7 +210,7 @@ test(`40 plans fit in ${MAX_VIEWPORTS_TALL} screens on a desktop, filters beside
   assert.equal(await page.locator('#plan-list > li.plan-card:not([hidden])').count(), zip.plans.length);
   const tall = await page.evaluate(() => document.documentElement.scrollHeight);
   console.log(`desktop: ${zip.plans.length} plans make a page ${tall}px tall, ${(tall / height).toFixed(2)} screens of ${height}px`);
-  assert.ok(tall <= MAX_VIEWPORTS_TALL * height, `the page is ${tall}px, more than ${MAX_VIEWPORTS_TALL} x ${height}px`);
+  assert.ok(tall <= MAX_SCREENS.desktop * height, `the page is ${tall}px, more than ${MAX_SCREENS.desktop} x ${height}px`);
 
   // The filters are open beside the list, their disclosure not shown.
   const tools = await page.locator('#plan-tools').boundingBox();
@@ -401,7 +403,7 @@ for (const [name, viewport] of Object.entries(VIEWPORTS)) {
   });
 }
 
-test(`with a drug list 40 plans still fit in ${MAX_VIEWPORTS_TALL} screens on a desktop`, async () => {
+test(`with a drug list 40 plans still fit in ${MAX_SCREENS.desktop} screens on a desktop`, async () => {
   const zip = zips[0];
   const { height } = VIEWPORTS.desktop;
   const page = await newPage(browser, VIEWPORTS.desktop);
@@ -409,11 +411,117 @@ test(`with a drug list 40 plans still fit in ${MAX_VIEWPORTS_TALL} screens on a 
   assert.ok(zip.plans.length >= BUDGET_PLANS, `the zip has ${zip.plans.length} plans`);
   const tall = await page.evaluate(() => document.documentElement.scrollHeight);
   console.log(`desktop with drugs: ${zip.plans.length} plans make a page ${tall}px tall, ${(tall / height).toFixed(2)} screens of ${height}px`);
-  assert.ok(tall <= MAX_VIEWPORTS_TALL * height, `the page is ${tall}px, more than ${MAX_VIEWPORTS_TALL} x ${height}px`);
+  assert.ok(tall <= MAX_SCREENS.desktop * height, `the page is ${tall}px, more than ${MAX_SCREENS.desktop} x ${height}px`);
   const panel = await page.locator('#drug-tools').boundingBox();
   const list = await page.locator('#plan-list').boundingBox();
   assert.ok(panel.x + panel.width <= list.x, 'the drug list is beside the plans');
   await page.screenshot({ path: screenshotPath('zip-desktop-drugs-full'), fullPage: true });
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+/**
+ * What each visible row of the list shows of what decides, as the eye
+ * finds it: the text of each part (a screen reader's words included), or
+ * null where the part is missing, has no size, lies outside its row or is
+ * set smaller than 14px.
+ */
+function rowsAsSeen(page) {
+  return page.$$eval('#plan-list > li.plan-card:not([hidden])', (rows) => {
+    const PARTS = {
+      name: 'h2 a',
+      insurer: '.plan-card__insurer',
+      rating: '.plan-card__rating',
+      stars: '.plan-stars',
+      premium: '.plan-card__fact:not([hidden]):nth-child(1) dd',
+      deductible: '.plan-card__fact:not([hidden]):nth-child(2) dd',
+      total: '.plan-card__fact--drugs dd',
+      coverage: '.plan-card__coverage',
+      compare: '.plan-card__actions button',
+      details: '.plan-card__more',
+    };
+    const seen = (el, row) => {
+      if (!el || !el.checkVisibility({ visibilityProperty: true, opacityProperty: true })) return null;
+      const box = el.getBoundingClientRect();
+      const inside = box.left >= row.left - 0.5 && box.right <= row.right + 0.5 && box.top >= row.top - 0.5 && box.bottom <= row.bottom + 0.5;
+      if (box.width < 2 || box.height < 2 || !inside) return null;
+      return parseFloat(getComputedStyle(el).fontSize) >= 14 ? el.innerText.replace(/\s+/g, ' ').trim() : null;
+    };
+    return rows.map((li) => {
+      const row = li.getBoundingClientRect();
+      const parts = Object.fromEntries(Object.entries(PARTS).map(([name, sel]) => [name, seen(li.querySelector(sel), row)]));
+      parts.labels = [...li.querySelectorAll('.plan-card__fact:not([hidden]) dt')].map((dt) => seen(dt, row));
+      parts.compareHeight = li.querySelector('.plan-card__actions button')?.getBoundingClientRect().height ?? 0;
+      return { id: li.dataset.planId, parts };
+    });
+  });
+}
+
+test(`with a drug list 40 plans fit in ${MAX_SCREENS.phone} screens on a phone, every row showing all that decides`, async () => {
+  const zip = zips[0];
+  const { height } = VIEWPORTS.phone;
+  const page = await newPage(browser, VIEWPORTS.phone);
+  await openZipWithDrugs(page, zip.zip);
+  const tall = await page.evaluate(() => document.documentElement.scrollHeight);
+  const perForty = ((tall / height) * BUDGET_PLANS) / zip.plans.length;
+  console.log(`phone with drugs: ${zip.plans.length} plans make a page ${tall}px tall, ${perForty.toFixed(2)} screens of ${height}px per 40 plans`);
+  assert.ok(perForty <= MAX_SCREENS.phone, `${perForty.toFixed(2)} screens per 40 plans, more than ${MAX_SCREENS.phone}`);
+
+  // Nothing a shopper needs waits behind a tap, and nothing is set too small to read.
+  const rows = await rowsAsSeen(page);
+  assert.equal(rows.length, zip.plans.length);
+  for (const { id, parts } of rows) {
+    const plan = zip.plans.find((p) => p.plan_id === id);
+    assert.equal(parts.name, plan.plan_name, id);
+    assert.equal(parts.insurer, plan.insurer_name, id);
+    const rating = plan.features.star_rating;
+    assert.equal(parts.rating, rating ? `${Number(rating)} out of 5 stars` : 'No star rating', id);
+    if (rating) assert.notEqual(parts.stars, null, `${id}: the stars drawn`);
+    assert.equal(parts.premium, usd(cents(plan.avg_monthly_cost)), id);
+    assert.equal(parts.deductible, usd(cents(plan.annual_deductible)), id);
+    assert.match(parts.total ?? '', /^(\$[\d,]+\.\d\d|No estimate)/, `${id}: the total with the drugs`);
+    assert.match(parts.coverage ?? '', /covered|not available/i, `${id}: the drugs' coverage`);
+    assert.match(parts.compare ?? '', /^Add to compare/, id);
+    assert.equal(parts.details, `All features and costs of ${plan.plan_name}`, id);
+    assert.deepEqual(parts.labels, ['Monthly premium', 'Annual deductible', 'Total for the year with drugs'], `${id}: each figure labelled`);
+    assert.ok(parts.compareHeight >= 24, `${id}: the compare button is ${parts.compareHeight}px tall`);
+  }
+  await page.screenshot({ path: screenshotPath('zip-phone-drugs-full'), fullPage: true });
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('on a wide list one row of column headings heads the figures; each row keeps its labels for a screen reader', async () => {
+  const zip = zips[0];
+  const page = await newPage(browser, VIEWPORTS.desktop);
+  await openZipWithDrugs(page, zip.zip);
+  const columns = page.locator('.plan-list__columns');
+  assert.equal(await columns.getAttribute('aria-hidden'), 'true');
+  assert.deepEqual(await columns.locator('span').allTextContents(), ['Plan', 'Monthly premium', 'Annual deductible', 'Total with drugs']);
+  const headings = await columns.locator('span').evaluateAll((els) => els.map((el) => el.getBoundingClientRect().toJSON()));
+  const list = await page.locator('#plan-list').boundingBox();
+  assert.ok(headings[0].bottom <= list.y + 1, 'the headings are above the rows');
+  for (const row of (await rowsAsSeen(page)).slice(0, 10)) {
+    const card = page.locator(`li[data-plan-id="${row.id}"]`);
+    // Figures, not labels, in each row; each under its heading.
+    assert.deepEqual(row.parts.labels, [null, null, null], `${row.id}: no label drawn per row`);
+    const labels = await card.locator('.plan-card__fact:not([hidden]) dt').allTextContents();
+    assert.deepEqual(labels, ['Monthly premium', 'Annual deductible', 'Total for the year with drugs'], `${row.id}: labels for a screen reader`);
+    const figures = await card.locator('.plan-card__fact:not([hidden]) dd').evaluateAll((els) => els.map((el) => el.getBoundingClientRect().toJSON()));
+    figures.forEach((box, i) => {
+      const heading = headings[i + 1];
+      assert.ok(box.left >= heading.left - 1 && box.right <= heading.right + 1, `${row.id}: figure ${i + 1} (${box.left}-${box.right}) under its heading (${heading.left}-${heading.right})`);
+    });
+    for (const part of ['name', 'insurer', 'rating', 'stars', 'premium', 'deductible', 'total', 'coverage', 'compare', 'details']) assert.notEqual(row.parts[part], null, `${row.id}: ${part} shown`);
+  }
+  // Without the list the last column is the yearly figure's again.
+  const remove = page.locator('#drug-tools').getByRole('button', { name: /^Remove / });
+  while (await remove.count()) {
+    await remove.first().click();
+    await settled(page);
+  }
+  await page.locator('.plan-card__fact--drugs').first().waitFor({ state: 'detached' });
+  assert.equal(await columns.locator('span').last().textContent(), 'Premiums and deductible for the year');
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

@@ -198,6 +198,13 @@ impl StarRating {
             .and_then(|value| Self::parse(value))
     }
 
+    /// The rating as a number.
+    pub fn score(&self) -> StarScore {
+        StarScore {
+            tenths: self.tenths,
+        }
+    }
+
     /// The five stars: full up to the rating, a half star for a rating at
     /// least half way to the next, empty after.
     pub fn stars(&self) -> [Star; 5] {
@@ -214,14 +221,20 @@ impl StarRating {
     }
 }
 
-/// "3.5 out of 5 stars", "4 out of 5 stars": the text the drawn stars stand for.
-impl fmt::Display for StarRating {
+/// A rating as a number, "3.5" or "4": beside the drawn stars, which the card
+/// reads aloud as "3.5 out of 5 stars".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StarScore {
+    tenths: u8,
+}
+
+impl fmt::Display for StarScore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (whole, tenth) = (self.tenths / 10, self.tenths % 10);
         if tenth == 0 {
-            write!(f, "{whole} out of 5 stars")
+            write!(f, "{whole}")
         } else {
-            write!(f, "{whole}.{tenth} out of 5 stars")
+            write!(f, "{whole}.{tenth}")
         }
     }
 }
@@ -305,6 +318,13 @@ pub struct ZipPage<'a> {
     pub cards: PlanCards<'a>,
 }
 
+impl ZipPage<'_> {
+    /// [`YEARLY_LABEL`], heading the column of the cards' yearly figures.
+    pub fn yearly_label(&self) -> &'static str {
+        YEARLY_LABEL
+    }
+}
+
 /// `plans/{plan_id}/index.html`.
 #[derive(Template)]
 #[template(path = "plan.html")]
@@ -362,10 +382,11 @@ mod tests {
     }
 
     #[test]
-    fn ratings_read_aloud_as_out_of_five() {
-        let text = |v| StarRating::parse(v).unwrap().to_string();
-        assert_eq!(text("3.5"), "3.5 out of 5 stars");
-        assert_eq!(text("4.0"), "4 out of 5 stars");
-        assert_eq!(text("1"), "1 out of 5 stars");
+    fn scores_read_as_tenths_only_when_there_are_some() {
+        let score = |v| StarRating::parse(v).unwrap().score().to_string();
+        assert_eq!(score("3.5"), "3.5");
+        assert_eq!(score("4.0"), "4");
+        assert_eq!(score("1"), "1");
+        assert_eq!(score("0.5"), "0.5");
     }
 }

@@ -180,7 +180,7 @@ async fn zip_page_lists_every_plan_cheapest_first_with_the_costs_that_decide() {
         .iter()
         .map(|id| {
             html.find(&format!(
-                r#"<li class="plan-card usa-card" id="plan-{id}" data-plan-id="{id}">"#
+                r#"<li class="plan-card" id="plan-{id}" data-plan-id="{id}">"#
             ))
             .unwrap_or_else(|| panic!("no card for {id}"))
         })
@@ -206,6 +206,9 @@ async fn zip_page_lists_every_plan_cheapest_first_with_the_costs_that_decide() {
         &yearly("$14,814.72"),
         r#"<a class="usa-link plan-card__more" href="/plans/S0001-001-0/">All features and costs<span class="usa-sr-only"> of Cheap Basic Rx</span></a>"#,
         r#"<div class="plan-card__actions"></div>"#,
+        // The column headings, once above the rows, for the eye: each row
+        // labels its own figures for a screen reader.
+        r#"<div class="plan-list__columns" aria-hidden="true"><span>Plan</span><span>Monthly premium</span><span>Annual deductible</span><span class="plan-list__yearly">Premiums and deductible for the year</span></div>"#,
         // The drug list and the filters, both drawn by the page script.
         "<div class=\"zip-layout__tools\" hidden>\n<div id=\"drug-tools\" class=\"drug-tools\" hidden></div>\n<div id=\"plan-tools\" hidden></div>\n</div>",
     ] {
@@ -220,7 +223,7 @@ async fn zip_page_lists_every_plan_cheapest_first_with_the_costs_that_decide() {
 }
 
 #[tokio::test]
-async fn a_card_draws_its_star_rating_with_the_words_beside() {
+async fn a_card_draws_its_star_rating_with_the_score_beside_read_as_words() {
     let db = TestDatabase::new().await.expect("test database");
     insert(
         &db,
@@ -246,9 +249,10 @@ async fn a_card_draws_its_star_rating_with_the_words_beside() {
         let end = html[start..].find("</li>").unwrap() + start;
         &html[start..end]
     };
+    // The rating follows the insurer's name, to the end of their line.
     let rating = |card: &str| {
-        let start = card.find(r#"<p class="plan-card__rating">"#).unwrap();
-        let end = card[start..].find("</p>").unwrap() + start;
+        let start = card.find(r#"<span class="plan-card__rating">"#).unwrap();
+        let end = card[start..].find("\n</p>").unwrap() + start;
         card[start..end].to_string()
     };
     const HALF: &str = r#"points="12,2 12,17.77"#;
@@ -256,7 +260,8 @@ async fn a_card_draws_its_star_rating_with_the_words_beside() {
 
     let three_and_a_half = rating(card("S0101-001-0"));
     assert!(
-        three_and_a_half.ends_with("</span> 3.5 out of 5 stars"),
+        three_and_a_half
+            .ends_with(r#"</span> 3.5<span class="usa-sr-only"> out of 5 stars</span></span>"#),
         "{three_and_a_half}"
     );
     assert!(three_and_a_half.contains(r#"<span class="plan-stars" aria-hidden="true">"#));
@@ -266,13 +271,19 @@ async fn a_card_draws_its_star_rating_with_the_words_beside() {
     assert_eq!(three_and_a_half.matches(HALF).count(), 1);
 
     let four = rating(card("S0102-001-0"));
-    assert!(four.ends_with("</span> 4 out of 5 stars"), "{four}");
+    assert!(
+        four.ends_with(r#"</span> 4<span class="usa-sr-only"> out of 5 stars</span></span>"#),
+        "{four}"
+    );
     assert_eq!(fills(&four), 4);
     assert_eq!(four.matches(HALF).count(), 0);
 
     // A value that is not a rating is not drawn as one.
     let unreadable = rating(card("S0103-001-0"));
-    assert_eq!(unreadable, r#"<p class="plan-card__rating">No star rating"#);
+    assert_eq!(
+        unreadable,
+        r#"<span class="plan-card__rating">No star rating</span>"#
+    );
     assert!(!html.contains("<b>5</b>"));
 }
 

@@ -223,6 +223,10 @@ pub struct AuthConfig {
     /// `LOGIN_CONCURRENCY`, default the number of cores: password hashes
     /// computed at once.
     pub login_concurrency: usize,
+    /// `PASSWORD_STRENGTH_CONCURRENCY`, default 2: new passwords judged for
+    /// strength at once; a request that finds them all busy is answered 503
+    /// with `Retry-After` instead of waiting.
+    pub strength_concurrency: usize,
     /// Failed-login limits.
     pub throttle: ThrottleConfig,
     /// Session lifetimes.
@@ -238,6 +242,7 @@ impl AuthConfig {
         Ok(Self {
             keys: keyring_from_env(env)?,
             login_concurrency: parse_var("LOGIN_CONCURRENCY", &cores.to_string())?,
+            strength_concurrency: parse_var("PASSWORD_STRENGTH_CONCURRENCY", "2")?,
             throttle: ThrottleConfig {
                 per_user_client: parse_var("LOGIN_LIMIT_USER_CLIENT", "10/900")?,
                 per_account: parse_var("LOGIN_LIMIT_ACCOUNT", "100/86400")?,
@@ -258,6 +263,7 @@ impl AuthConfig {
         Self {
             keys: Keyring::ephemeral().expect("the system random generator works"),
             login_concurrency: 2,
+            strength_concurrency: 2,
             throttle: ThrottleConfig::default(),
             session: SessionConfig::default(),
             wrap_legacy_at_start: false,

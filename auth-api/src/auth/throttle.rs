@@ -29,6 +29,7 @@ use tokio_postgres::GenericClient;
 use crate::ApiError;
 use crate::config::AuthConfig;
 use crate::pseudonym::Pseudonyms;
+use whatever_database::rules::username;
 
 /// The counter of logins the throttle refused, labelled `limit` with the
 /// limit that held each back (one of [`LIMITS`]). The metrics sidecar
@@ -66,6 +67,13 @@ impl Attempt {
     }
 }
 
+/// The pseudonym an account's failures are counted under: one for every
+/// spelling of its username (usernames compare without regard to case, so
+/// `DEMO01` is a guess at `demo01`'s password, not a fresh allowance).
+fn account_key(pseudonyms: &Pseudonyms, username: &str) -> Vec<u8> {
+    pseudonyms.account(&username::key(username))
+}
+
 /// Reserves one login attempt of `username` from `client`, or answers 429
 /// with the seconds until the limit that holds it back frees a try.
 ///
@@ -78,8 +86,8 @@ pub async fn reserve(
     username: &str,
     client: IpAddr,
 ) -> Result<Attempt, ApiError> {
-    let account = pseudonyms.account(username);
-    let tag = pseudonyms.log_tag(username);
+    let account = account_key(pseudonyms, username);
+    let tag = pseudonyms.log_tag(&username::key(username));
     let limits = &auth.throttle;
     let mut db = pool.get().await?;
     let tx = db.transaction().await?;
@@ -226,7 +234,7 @@ pub async fn second_factor_failed(
 ) -> Result<(), ApiError> {
     db.execute(
         "INSERT INTO login_failure (account, client_addr) VALUES ($1, $2)",
-        &[&pseudonyms.account(username), &client],
+        &[&account_key(pseudonyms, username), &client],
     )
     .await?;
     Ok(())
@@ -254,7 +262,7 @@ pub async fn second_factor_succeeded(
          )
          INSERT INTO login_known_client (account, client_addr) VALUES ($1, $2)
          ON CONFLICT (account, client_addr) DO UPDATE SET last_success = now()",
-        &[&pseudonyms.account(username), &client, &attempt],
+        &[&account_key(pseudonyms, username), &client, &attempt],
     )
     .await?;
     Ok(())

@@ -54,14 +54,19 @@ struct LoginResponse<'a> {
 }
 
 /// What signing in needs to know of an account, in one round trip: its
-/// hash, whether it still has to verify its address, its address, and its
-/// second factors.
+/// hash, whether it still has to verify its address, its address, its
+/// second factors, and its username as stored. Usernames compare without
+/// regard to case (`username_key`); of the older accounts that share a name
+/// (migration V28), the exact spelling wins, then the one that kept the
+/// name.
 static ACCOUNT_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         r#"SELECT u.password, a.username IS NOT NULL AND a.email_verified_at IS NULL, u.email,
-                  {}
+                  {}, u.username
              FROM "user" u LEFT JOIN account a ON a.username = u.username
-            WHERE u.username = $1"#,
+            WHERE username_key(u.username) = username_key($1)
+            ORDER BY u.username = $1 DESC, u.username_clash
+            LIMIT 1"#,
         factors::columns("u.username")
     )
 });
@@ -107,6 +112,8 @@ async fn login(
     let unverified = found.as_ref().is_some_and(|row| row.get::<_, bool>(1));
     let email: Option<String> = found.as_ref().and_then(|row| row.get(2));
     let factors = found.as_ref().map(|row| Factors::from_row(row, 3));
+    // From here on, the account's own spelling of its name.
+    let username: String = found.as_ref().map_or(username, |row| row.get(6));
     let self_service = factors.is_some_and(|f| f.required);
     let has_factor = factors.is_some_and(|f| f.any());
     // Hold no pooled connection during the slow hash.

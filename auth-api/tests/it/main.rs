@@ -29,3 +29,4 @@ mod second_factor;
 mod throttle;
 mod tokens;
 mod transport;
+mod usernames;

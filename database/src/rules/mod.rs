@@ -7,4 +7,5 @@ pub mod feature_words;
 pub mod password;
 pub mod plan_id;
 pub mod states;
+pub mod username;
 pub mod zip;

@@ -6,3 +6,4 @@ mod pool;
 mod roles;
 mod schema;
 mod tls;
+mod usernames;

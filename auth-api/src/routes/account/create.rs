@@ -280,7 +280,8 @@ async fn store(
             let row = tx
                 .query_one(
                     r#"SELECT EXISTS (SELECT 1 FROM "user" WHERE beneficiary_id = $1),
-                              EXISTS (SELECT 1 FROM "user" WHERE username = $2),
+                              EXISTS (SELECT 1 FROM "user"
+                                       WHERE username_key(username) = username_key($2)),
                               (SELECT email FROM "user" WHERE lower(email) = lower($3)
                                 ORDER BY username LIMIT 1)"#,
                     &[&id, &request.username, &request.email],

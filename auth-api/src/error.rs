@@ -41,6 +41,14 @@ pub enum ApiError {
         /// What is wrong with it.
         message: String,
     },
+    /// A string of the body, at `path` (`name`, `items[2].name`), holds a
+    /// control character; answered 422 like [`ApiError::InvalidField`],
+    /// naming the path as the field.
+    #[error("{path} must not contain control characters")]
+    ControlCharacter {
+        /// Where in the body.
+        path: String,
+    },
     /// Several fields of the body are not acceptable; answered 422 with
     /// each field and what is wrong with it, so a form can mark them all.
     #[error("{} fields need attention", .0.len())]
@@ -91,6 +99,13 @@ pub enum ApiError {
         /// Seconds until a retry may succeed without the unlock link.
         retry_after: u64,
     },
+    /// Busy with work of this kind (judging passwords) and not queueing
+    /// more; retry after this many seconds.
+    #[error("busy")]
+    Busy {
+        /// Seconds after which a retry is likely to find room.
+        retry_after: u64,
+    },
     /// A dependency (the database) is not answering in time.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -116,9 +131,10 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unprocessable { .. } | Self::InvalidField { .. } | Self::InvalidFields(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Self::Unprocessable { .. }
+            | Self::InvalidField { .. }
+            | Self::ControlCharacter { .. }
+            | Self::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -127,7 +143,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } | Self::SignInHeld { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -139,7 +155,7 @@ impl ApiError {
             | Self::Conflict { code, .. }
             | Self::Forbidden { code, .. } => code,
             Self::InvalidFields(_) => "invalid_fields",
-            Self::InvalidField { .. } => "invalid_field",
+            Self::InvalidField { .. } | Self::ControlCharacter { .. } => "invalid_field",
             Self::Unauthorized(_) => "unauthorized",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -147,6 +163,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyRequests { .. } | Self::SignInHeld { .. } => "too_many_requests",
             Self::Unavailable(_) => "unavailable",
+            Self::Busy { .. } => "busy",
             Self::Internal(_) => "internal",
         }
     }
@@ -185,11 +202,15 @@ impl ApiError {
                 tracing::warn!(detail = %detail, "dependency unavailable");
                 "The service is busy. Please try again in a moment.".to_string()
             }
+            Self::Busy { .. } => "The service is busy. Please try again in a moment.".to_string(),
             other => other.to_string(),
         };
         let mut body = serde_json::json!({"error": {"code": self.code(), "message": message}});
         if let Self::InvalidField { field, .. } = &self {
             body["error"]["field"] = (*field).into();
+        }
+        if let Self::ControlCharacter { path } = &self {
+            body["error"]["field"] = path.as_str().into();
         }
         if let Self::InvalidFields(fields) = &self {
             body["error"]["fields"] = fields
@@ -198,7 +219,10 @@ impl ApiError {
                 .collect();
         }
         let mut resp = json_response(status, &body);
-        if let Self::TooManyRequests { retry_after } | Self::SignInHeld { retry_after } = self {
+        if let Self::TooManyRequests { retry_after }
+        | Self::SignInHeld { retry_after }
+        | Self::Busy { retry_after } = self
+        {
             resp.headers_mut()
                 .insert(http::header::RETRY_AFTER, retry_after.into());
         }
@@ -228,10 +252,25 @@ impl From<tokio_postgres::Error> for ApiError {
             let class = &code.code()[..2];
             class == "57" || class == "08"
         });
+        // Class 22 (data exception) is a value the database cannot take: a
+        // date outside its range, a NUL character, a number too large. The
+        // value came from the request, so it is the request's fault; the
+        // database's message may quote the value, so only the code is logged.
+        let data = e.code().filter(|code| code.code().starts_with("22"));
         if e.is_closed() {
             ApiError::Unavailable(format!("database connection closed: {e}"))
         } else if outage {
             ApiError::Unavailable(format!("database unavailable: {e}"))
+        } else if let Some(code) = data {
+            tracing::info!(
+                sqlstate = code.code(),
+                "the database refused a value of the request"
+            );
+            ApiError::bad_request(
+                "invalid_value",
+                "A value in the request cannot be stored (a date, number or character out of \
+                 range). Check the fields and try again.",
+            )
         } else {
             ApiError::Internal(format!("database query: {e}"))
         }

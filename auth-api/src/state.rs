@@ -67,7 +67,10 @@ impl AppState {
             mailer,
             pool,
             personal,
-            passwords: Passwords::new(config.auth.login_concurrency),
+            passwords: Passwords::new(
+                config.auth.login_concurrency,
+                config.auth.strength_concurrency,
+            ),
             config: Arc::new(config),
             fulfillment: Default::default(),
             draining: Arc::default(),

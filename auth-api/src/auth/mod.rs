@@ -30,6 +30,14 @@ use tokio_postgres::GenericClient;
 use crate::config::{AccountConfig, ThrottleConfig};
 use crate::error::ApiError;
 
+/// The end of a query that finds the account a typed username (`$1`) names,
+/// on `"user" u`: usernames compare without regard to case
+/// (`username_key`); of the older accounts that share a name (migration
+/// V28), the exact spelling wins, then the one that kept the name.
+pub const BY_TYPED_NAME: &str = "WHERE username_key(u.username) = username_key($1)
+            ORDER BY u.username = $1 DESC, u.username_clash
+            LIMIT 1";
+
 /// Deletes the auth rows nobody can need any more: accounts created here
 /// whose address was not verified before their link expired (see
 /// [`remove_unverified`]), revocations and

@@ -13,6 +13,13 @@
 //! the blocking pool and at most `LOGIN_CONCURRENCY` at a time: a login flood
 //! queues behind the semaphore instead of starving the async runtime that
 //! serves everyone else.
+//!
+//! Judging a new password's strength (`zxcvbn`, see
+//! [`whatever_database::rules::password::judge`]) runs on the blocking pool
+//! too, behind a semaphore of its own that does not queue: with every
+//! permit taken the request is answered 503 with `Retry-After` at once, so a
+//! flood of crafted passwords holds at most that many threads and never
+//! grows a backlog.
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,6 +76,7 @@ pub struct Work {
 #[derive(Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    judges: Arc<Semaphore>,
     checks: Arc<AtomicU64>,
     hashes: Arc<AtomicU64>,
 }
@@ -287,12 +295,13 @@ fn is_current(hash: &PasswordHash<'_>) -> bool {
 }
 
 impl Passwords {
-    /// Allows `concurrency` hashes at once. Computes the dummy hash, which
-    /// takes one hash's time.
-    pub fn new(concurrency: usize) -> Self {
+    /// Allows `concurrency` hashes and `judges` strength checks at once.
+    /// Computes the dummy hash, which takes one hash's time.
+    pub fn new(concurrency: usize, judges: usize) -> Self {
         dummy_argon2();
         Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            judges: Arc::new(Semaphore::new(judges.max(1))),
             checks: Arc::default(),
             hashes: Arc::default(),
         }
@@ -323,6 +332,31 @@ impl Passwords {
         tokio::task::spawn_blocking(f)
             .await
             .map_err(|e| ApiError::Internal(format!("password hashing panicked: {e}")))
+    }
+
+    /// Judges the strength of `normalized`, a new password that passed
+    /// [`password_rule::precheck`], for an account whose context is
+    /// `context` (see [`password_rule::judge`]): on the blocking pool, or
+    /// [`ApiError::Busy`] at once when every permit is taken. The permit
+    /// goes with the work, so a client that gives up does not free it
+    /// before the work is done.
+    pub async fn judge(
+        &self,
+        normalized: String,
+        context: Vec<String>,
+    ) -> Result<Result<(), password_rule::Refusal>, ApiError> {
+        let Ok(permit) = self.judges.clone().try_acquire_owned() else {
+            metrics::counter!("password_strength_busy_total").increment(1);
+            tracing::warn!("password strength check busy");
+            return Err(ApiError::Busy { retry_after: 1 });
+        };
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let context: Vec<&str> = context.iter().map(String::as_str).collect();
+            password_rule::judge(&normalized, &context)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("password strength check panicked: {e}")))
     }
 
     /// Checks `password` against `stored`, or against nothing when there is
@@ -539,6 +573,31 @@ mod tests {
                 assert_eq!(work, expected, "{kind}, password {password}");
             }
         }
+    }
+
+    #[tokio::test]
+    async fn a_strength_check_with_every_permit_taken_is_turned_away_not_queued() {
+        let passwords = Passwords::new(1, 1);
+        let held = passwords.judges.clone().try_acquire_owned().unwrap();
+        let error = passwords
+            .judge("orchid lantern basin thirty".into(), vec![])
+            .await
+            .expect_err("judged while every permit was taken");
+        assert!(
+            matches!(error, ApiError::Busy { retry_after: 1 }),
+            "{error:?}"
+        );
+        let resp = error.response();
+        assert_eq!(resp.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[http::header::RETRY_AFTER], "1");
+        drop(held);
+        assert_eq!(
+            passwords
+                .judge("orchid lantern basin thirty".into(), vec![])
+                .await
+                .unwrap(),
+            Ok(())
+        );
     }
 
     #[test]

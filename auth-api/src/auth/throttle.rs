@@ -34,6 +34,7 @@ use crate::ApiError;
 use crate::client_addr;
 use crate::config::AuthConfig;
 use crate::pseudonym::Pseudonyms;
+use whatever_database::rules::username;
 
 /// The counter of logins the throttle refused, labelled `limit` with the
 /// limit that held each back (one of [`LIMITS`]). The metrics sidecar
@@ -71,6 +72,34 @@ impl Attempt {
     }
 }
 
+/// The pseudonym an account's failures are counted under: one for every
+/// spelling of its username (usernames compare without regard to case, so
+/// `DEMO01` is a guess at `demo01`'s password, not a fresh allowance).
+fn account_key(pseudonyms: &Pseudonyms, username: &str) -> Vec<u8> {
+    pseudonyms.account(&username::key(username))
+}
+
+/// Makes `client`'s network one `username` signed in from, as a successful
+/// sign-in does ([`settle`]): the account's own limit on strangers no longer
+/// holds it back there.
+pub async fn remember_client(
+    db: &impl GenericClient,
+    pseudonyms: &Pseudonyms,
+    username: &str,
+    client: IpAddr,
+) -> Result<(), ApiError> {
+    db.execute(
+        "INSERT INTO login_known_client (account, client_addr) VALUES ($1, $2)
+         ON CONFLICT (account, client_addr) DO UPDATE SET last_success = now()",
+        &[
+            &account_key(pseudonyms, username),
+            &client_addr::network(client),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Reserves one login attempt of `username` from `client`, or answers 429
 /// with the seconds until the limit that holds it back frees a try.
 ///
@@ -83,8 +112,8 @@ pub async fn reserve(
     username: &str,
     client: IpAddr,
 ) -> Result<Attempt, ApiError> {
-    let account = pseudonyms.account(username);
-    let tag = pseudonyms.log_tag(username);
+    let account = account_key(pseudonyms, username);
+    let tag = pseudonyms.log_tag(&username::key(username));
     let client = client_addr::network(client);
     let limits = &auth.throttle;
     let mut db = pool.get().await?;
@@ -247,7 +276,7 @@ pub async fn second_factor_succeeded(
          INSERT INTO login_known_client (account, client_addr) VALUES ($1, $2)
          ON CONFLICT (account, client_addr) DO UPDATE SET last_success = now()",
         &[
-            &pseudonyms.account(username),
+            &account_key(pseudonyms, username),
             &client_addr::network(client),
             &attempt,
         ],

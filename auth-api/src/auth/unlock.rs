@@ -18,6 +18,7 @@ use tokio_postgres::GenericClient;
 use crate::ApiError;
 use crate::auth::links::{self, Purpose};
 use crate::auth::recipients;
+use crate::auth::throttle;
 use crate::pseudonym::Pseudonyms;
 
 /// Advisory-lock namespace of one account's unlock offers.
@@ -27,14 +28,22 @@ const UNLOCK_LOCK: i32 = 0x756e_6c6b; // "unlk"
 /// guessers cause at most one message per this period.
 pub const TTL: Duration = Duration::from_secs(3600);
 
-/// Issues an unlock link for `username` and answers it with the address to
+/// Issues an unlock link for the account `typed` names and answers it with the address to
 /// mail it to: only when the account exists, has a verified address and no
 /// unlock link was issued within [`TTL`]; `None` otherwise. `db` must be a
 /// transaction.
 pub async fn offer(
     db: &impl GenericClient,
-    username: &str,
+    typed: &str,
 ) -> Result<Option<(String, String)>, ApiError> {
+    // The account as stored: the sign-in that was held may have spelled
+    // its name in another case.
+    let sql = format!(r#"SELECT u.username FROM "user" u {}"#, super::BY_TYPED_NAME);
+    let Some(row) = db.query_opt(&sql, &[&typed]).await? else {
+        return Ok(None);
+    };
+    let username: String = row.get(0);
+    let username = username.as_str();
     // One offer per account at a time (until the caller's transaction
     // ends): two held sign-ins at once cannot both find no live link.
     db.execute(
@@ -64,13 +73,8 @@ pub async fn unlock(
     let Some(username) = links::consume(db, token, Purpose::UnlockSignIn).await? else {
         return Ok(None);
     };
-    // The row a successful sign-in leaves (`throttle::settle`): the account's
-    // own limit no longer holds this address.
-    db.execute(
-        "INSERT INTO login_known_client (account, client_addr) VALUES ($1, $2)
-         ON CONFLICT (account, client_addr) DO UPDATE SET last_success = now()",
-        &[&pseudonyms.account(&username), &client],
-    )
-    .await?;
+    // The row a successful sign-in leaves: the account's own limit no
+    // longer holds this address.
+    throttle::remember_client(db, pseudonyms, &username, client).await?;
     Ok(Some(username))
 }

@@ -25,7 +25,8 @@ pub enum AppEnv {
     #[default]
     Development,
     /// `production`: `JWT_SIGNING_KEY_FILE` and `PSEUDONYM_KEY_FILE` are
-    /// required; the API refuses to start without them.
+    /// required, `SITE_URL` must be an https URL of a public host and
+    /// `SMTP_URL` must use TLS; the API refuses to start otherwise.
     Production,
 }
 
@@ -93,7 +94,7 @@ impl Config {
     /// Reads the configuration from the environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         let env = parse_var("APP_ENV", "development")?;
-        let mail = MailConfig::from_env()?;
+        let mail = MailConfig::from_env(env)?;
         Ok(Self {
             env,
             database: DatabaseConfig::from_env()?,
@@ -222,6 +223,10 @@ pub struct AuthConfig {
     /// `LOGIN_CONCURRENCY`, default the number of cores: password hashes
     /// computed at once.
     pub login_concurrency: usize,
+    /// `PASSWORD_STRENGTH_CONCURRENCY`, default 2: new passwords judged for
+    /// strength at once; a request that finds them all busy is answered 503
+    /// with `Retry-After` instead of waiting.
+    pub strength_concurrency: usize,
     /// Failed-login limits.
     pub throttle: ThrottleConfig,
     /// Session lifetimes.
@@ -237,6 +242,7 @@ impl AuthConfig {
         Ok(Self {
             keys: keyring_from_env(env)?,
             login_concurrency: parse_var("LOGIN_CONCURRENCY", &cores.to_string())?,
+            strength_concurrency: parse_var("PASSWORD_STRENGTH_CONCURRENCY", "2")?,
             throttle: ThrottleConfig {
                 per_user_client: parse_var("LOGIN_LIMIT_USER_CLIENT", "10/900")?,
                 per_account: parse_var("LOGIN_LIMIT_ACCOUNT", "100/86400")?,
@@ -257,6 +263,7 @@ impl AuthConfig {
         Self {
             keys: Keyring::ephemeral().expect("the system random generator works"),
             login_concurrency: 2,
+            strength_concurrency: 2,
             throttle: ThrottleConfig::default(),
             session: SessionConfig::default(),
             wrap_legacy_at_start: false,
@@ -373,7 +380,7 @@ impl Default for MailConfig {
 }
 
 impl MailConfig {
-    fn from_env() -> Result<Self, ConfigError> {
+    fn from_env(env: AppEnv) -> Result<Self, ConfigError> {
         let defaults = Self::default();
         let config = Self {
             smtp_url: optional_var("SMTP_URL").unwrap_or(defaults.smtp_url),
@@ -405,7 +412,59 @@ impl MailConfig {
                 reason: format!("{:?} is not an http(s) URL", config.site_url),
             });
         }
+        if env == AppEnv::Production {
+            config.check_production()?;
+        }
         Ok(config)
+    }
+
+    /// What production requires beyond a usable setting: the local defaults
+    /// would send no mail anywhere, and put links and passkeys on a machine
+    /// of the reader's own. `SITE_URL` must be https and name a public
+    /// host (not `localhost`, a `.localhost` name or a loopback address);
+    /// `SMTP_URL` must use TLS: `smtps://` (TLS from the first byte) or
+    /// `smtp://…?tls=required` (STARTTLS, refused without it), never plain
+    /// or opportunistic `smtp://`, which would send links and the SMTP
+    /// login in clear.
+    pub fn check_production(&self) -> Result<(), ConfigError> {
+        let site =
+            webauthn_rs::prelude::Url::parse(&self.site_url).map_err(|e| ConfigError::Invalid {
+                name: "SITE_URL",
+                reason: format!("{:?} is not a URL: {e}", self.site_url),
+            })?;
+        let host = site.host_str().unwrap_or_default();
+        let local = match host.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+            Ok(ip) => ip.is_loopback() || ip.is_unspecified(),
+            Err(_) => host == "localhost" || host.ends_with(".localhost") || host.is_empty(),
+        };
+        if site.scheme() != "https" || local {
+            return Err(ConfigError::Invalid {
+                name: "SITE_URL",
+                reason: format!(
+                    "{:?} must be an https URL of the public site when APP_ENV=production \
+                     (mailed links and passkeys name it), not http or a local host",
+                    self.site_url
+                ),
+            });
+        }
+        // Never quoted in the error: it may carry the SMTP login.
+        let smtp = webauthn_rs::prelude::Url::parse(&self.smtp_url).ok();
+        let tls = smtp.is_some_and(|url| {
+            url.scheme() == "smtps"
+                || (url.scheme() == "smtp"
+                    && url
+                        .query_pairs()
+                        .any(|(key, value)| key == "tls" && value == "required"))
+        });
+        if !tls {
+            return Err(ConfigError::Invalid {
+                name: "SMTP_URL",
+                reason: "plaintext SMTP is refused when APP_ENV=production: use \
+                         smtps://host:465, or smtp://host:587?tls=required for STARTTLS"
+                    .into(),
+            });
+        }
+        Ok(())
     }
 }
 

@@ -18,7 +18,7 @@ use crate::auth::factors::{self, Factors};
 use crate::auth::links::{self, Purpose};
 use crate::auth::password::Verdict;
 use crate::auth::session::{self, IssuedToken, Way};
-use crate::auth::{messages, second_factor, throttle};
+use crate::auth::{self, messages, second_factor, throttle};
 use crate::error::ApiError;
 use crate::http::{Resp, json_response};
 use crate::state::AppState;
@@ -54,15 +54,17 @@ struct LoginResponse<'a> {
 }
 
 /// What signing in needs to know of an account, in one round trip: its
-/// hash, whether it still has to verify its address, its address, and its
-/// second factors.
+/// hash, whether it still has to verify its address, its address, its
+/// second factors, and its username as stored (found as
+/// [`auth::BY_TYPED_NAME`] says).
 static ACCOUNT_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         r#"SELECT u.password, a.username IS NOT NULL AND a.email_verified_at IS NULL, u.email,
-                  {}
+                  {}, u.username
              FROM "user" u LEFT JOIN account a ON a.username = u.username
-            WHERE u.username = $1"#,
-        factors::columns("u.username")
+            {}"#,
+        factors::columns("u.username"),
+        auth::BY_TYPED_NAME,
     )
 });
 
@@ -90,6 +92,8 @@ async fn login(
     let unverified = found.as_ref().is_some_and(|row| row.get::<_, bool>(1));
     let email: Option<String> = found.as_ref().and_then(|row| row.get(2));
     let factors = found.as_ref().map(|row| Factors::from_row(row, 3));
+    // From here on, the account's own spelling of its name.
+    let username: String = found.as_ref().map_or(username, |row| row.get(6));
     let self_service = factors.is_some_and(|f| f.required);
     let has_factor = factors.is_some_and(|f| f.any());
     // Hold no pooled connection during the slow hash.

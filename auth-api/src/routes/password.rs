@@ -17,6 +17,11 @@
 //!
 //! The owner is told by mail, at the account's verified address, of every
 //! change or reset.
+//!
+//! A new password is judged in the rule's two steps: length and context
+//! first, then, once the attempt is counted (per account and per client,
+//! like account creation), its strength on the blocking pool. So every
+//! refused password counts, and none costs the request threads anything.
 
 use std::net::IpAddr;
 use std::sync::LazyLock;
@@ -25,7 +30,7 @@ use std::time::Duration;
 use axum::extract::State;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
-use whatever_database::rules::password as rule;
+use whatever_database::rules::password::{self as rule, Guards};
 
 use super::answers::{SessionsEnded, Told};
 use super::cookies;
@@ -183,10 +188,12 @@ async fn reset(
         .await?;
         return Err(links::INVALID);
     };
-    drop(db);
     let (username, email): (String, Option<String>) = (row.get(0), row.get(1));
-    check_new(&password, &username, email.as_deref(), "password")?;
-    let hash = state.passwords.hash(rule::normalize(&password)).await?;
+    let guards = guards(factors::of(&**db, &username).await?);
+    drop(db);
+    let new = NewPassword::precheck(&password, &username, email.as_deref(), guards, "password")?;
+    let password = new.judge(&state, client).await?;
+    let hash = state.passwords.hash(password).await?;
     let mut db = state.pool.get().await?;
     let tx = db.transaction().await?;
     if links::consume(&*tx, &token, Purpose::ResetPassword).await? != Some(username.clone()) {
@@ -270,16 +277,16 @@ async fn change(
             "That is not your current password.".into(),
         )]));
     };
-    check_new(
+    let guards = guards(factors::of(&**state.personal.get().await?, &username).await?);
+    let new = NewPassword::precheck(
         &body.new_password,
         &username,
         email.as_deref(),
+        guards,
         "new_password",
     )?;
-    let hash = state
-        .passwords
-        .hash(rule::normalize(&body.new_password))
-        .await?;
+    let password = new.judge(&state, client).await?;
+    let hash = state.passwords.hash(password).await?;
     let mut db = state.personal.get().await?;
     let tx = db.transaction().await?;
     // Compare-and-set: a concurrent change or reset wins.
@@ -317,17 +324,68 @@ async fn change(
     Ok(cookies::refreshed(resp, session.refreshed.as_ref()))
 }
 
-/// The password rule, with the account's own context, naming `field`.
-fn check_new(
-    password: &str,
-    username: &str,
-    email: Option<&str>,
+/// What a new password guards on an account with `factors`: it is the
+/// only factor of an account that has none and need not add one.
+fn guards(factors: Factors) -> Guards {
+    if factors.any() || factors.required {
+        Guards::WithSecondFactor
+    } else {
+        Guards::Alone
+    }
+}
+
+/// A new password that passed the rule's cheap step, with what the costly
+/// one needs.
+struct NewPassword {
+    normalized: String,
+    username: String,
+    context: Vec<String>,
     field: &'static str,
-) -> Result<(), ApiError> {
-    let mut context = vec![username];
-    context.extend(email);
-    rule::check(password, &context)
-        .map_err(|refusal| ApiError::InvalidFields(vec![(field, refusal.to_string())]))
+}
+
+impl NewPassword {
+    /// The rule's cheap step (length, the account's own context), naming
+    /// `field` when it refuses.
+    fn precheck(
+        password: &str,
+        username: &str,
+        email: Option<&str>,
+        guards: Guards,
+        field: &'static str,
+    ) -> Result<Self, ApiError> {
+        let mut context = vec![username];
+        context.extend(email);
+        let normalized = rule::precheck(password, &context, guards)
+            .map_err(|refusal| ApiError::InvalidFields(vec![(field, refusal.to_string())]))?;
+        Ok(Self {
+            normalized,
+            username: username.to_string(),
+            context: context.into_iter().map(str::to_string).collect(),
+            field,
+        })
+    }
+
+    /// Counts the attempt against the account's and the client's limits
+    /// (429 past them), then judges the strength off the request threads;
+    /// returns the normalized password to hash.
+    async fn judge(self, state: &AppState, client: IpAddr) -> Result<String, ApiError> {
+        let key = state
+            .config
+            .pseudonyms
+            .account(&format!("set_password\u{0}{}", self.username));
+        limits::reserve(&state.pool, &state.config.accounts, &key, client).await?;
+        match state
+            .passwords
+            .judge(self.normalized.clone(), self.context)
+            .await?
+        {
+            Ok(()) => Ok(self.normalized),
+            Err(refusal) => Err(ApiError::InvalidFields(vec![(
+                self.field,
+                refusal.to_string(),
+            )])),
+        }
+    }
 }
 
 fn notify_changed(state: &AppState, username: &str, client: IpAddr) {

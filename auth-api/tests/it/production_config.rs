@@ -1,8 +1,10 @@
 //! With `APP_ENV=production` the API refuses to start without its secret
 //! keys instead of making up ephemeral ones (which would count failed
 //! logins and mail requests per process, and end sessions at every
-//! restart). Run as the binary, as production runs it: the settings are
-//! read from the environment.
+//! restart), and with the local mail defaults: an http or local
+//! `SITE_URL` (links and passkeys pointing at the reader's own machine) or
+//! plaintext SMTP. Run as the binary, as production runs it: the settings
+//! are read from the environment.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -100,10 +102,19 @@ fn key_files() -> KeyFiles {
     }
 }
 
+/// Mail settings production accepts.
+const SITE_URL: (&str, &str) = ("SITE_URL", "https://www.whatever.example.gov");
+const SMTP_URL: (&str, &str) = (
+    "SMTP_URL",
+    "smtps://user:smtp-secret-9@email-smtp.us-east-1.amazonaws.com:465",
+);
+
 #[test]
 fn production_without_a_pseudonym_key_refuses_to_start_and_says_why() {
     let keys = key_files();
     let out = run(&[
+        SITE_URL,
+        SMTP_URL,
         ("APP_ENV", "production"),
         ("JWT_SIGNING_KEY_FILE", &keys.jwt),
     ]);
@@ -121,6 +132,8 @@ fn production_without_a_pseudonym_key_refuses_to_start_and_says_why() {
 fn production_without_a_signing_key_refuses_to_start_and_says_why() {
     let keys = key_files();
     let out = run(&[
+        SITE_URL,
+        SMTP_URL,
         ("APP_ENV", "production"),
         ("PSEUDONYM_KEY_FILE", &keys.pseudonym),
     ]);
@@ -137,6 +150,8 @@ fn production_without_a_signing_key_refuses_to_start_and_says_why() {
 fn production_with_both_keys_starts_and_never_logs_the_key() {
     let keys = key_files();
     let out = run(&[
+        SITE_URL,
+        SMTP_URL,
         ("APP_ENV", "production"),
         ("JWT_SIGNING_KEY_FILE", &keys.jwt),
         ("PSEUDONYM_KEY_FILE", &keys.pseudonym),
@@ -162,4 +177,80 @@ fn an_unknown_app_env_is_refused() {
     let out = run(&[("APP_ENV", "prod")]);
     assert_eq!(out.exited_ok, Some(false), "{}", out.stderr);
     assert!(out.stderr.contains("APP_ENV"), "{}", out.stderr);
+}
+
+/// What the binary says under `APP_ENV=production`, with both keys and the
+/// mail settings `mail` (unset ones at their local defaults).
+fn production_with_mail(mail: &[(&str, &str)]) -> Outcome {
+    let keys = key_files();
+    let mut env = vec![
+        ("APP_ENV", "production"),
+        ("JWT_SIGNING_KEY_FILE", keys.jwt.as_str()),
+        ("PSEUDONYM_KEY_FILE", keys.pseudonym.as_str()),
+    ];
+    env.extend_from_slice(mail);
+    run(&env)
+}
+
+#[test]
+fn production_refuses_a_site_url_that_is_http_or_local_and_names_it() {
+    for site in [
+        // The local default, left unset.
+        None,
+        Some("http://www.whatever.example.gov"),
+        Some("https://localhost:8000"),
+        Some("https://app.localhost"),
+        Some("https://127.0.0.1"),
+        Some("https://[::1]:8443"),
+    ] {
+        let mut mail = vec![SMTP_URL];
+        mail.extend(site.map(|site| ("SITE_URL", site)));
+        let out = production_with_mail(&mail);
+        assert_eq!(out.exited_ok, Some(false), "{site:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("SITE_URL:") && out.stderr.contains("APP_ENV=production"),
+            "{site:?}: {}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn production_refuses_plaintext_smtp_and_names_it_without_quoting_it() {
+    for smtp in [
+        // The local default, left unset.
+        None,
+        Some("smtp://user:smtp-secret-9@smtp.example.gov:587"),
+        Some("smtp://user:smtp-secret-9@smtp.example.gov:587?tls=opportunistic"),
+    ] {
+        let mut mail = vec![SITE_URL];
+        mail.extend(smtp.map(|smtp| ("SMTP_URL", smtp)));
+        let out = production_with_mail(&mail);
+        assert_eq!(out.exited_ok, Some(false), "{smtp:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("SMTP_URL: plaintext SMTP is refused"),
+            "{smtp:?}: {}",
+            out.stderr
+        );
+        assert!(
+            !out.stderr.contains("smtp-secret-9"),
+            "the SMTP login was logged"
+        );
+    }
+}
+
+#[test]
+fn production_starts_with_starttls_required() {
+    let out = production_with_mail(&[
+        SITE_URL,
+        (
+            "SMTP_URL",
+            "smtp://user:smtp-secret-9@smtp.example.gov:587?tls=required",
+        ),
+    ]);
+    assert!(out.listening, "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("smtp-secret-9"),
+        "the SMTP login was logged"
+    );
 }

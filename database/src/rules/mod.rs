@@ -11,4 +11,5 @@ pub mod plan_id;
 pub mod rxcui;
 pub mod states;
 pub mod yearly_cost;
+pub mod username;
 pub mod zip;

@@ -7,3 +7,4 @@ mod roles;
 mod rules;
 mod schema;
 mod tls;
+mod usernames;

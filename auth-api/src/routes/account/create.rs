@@ -10,7 +10,8 @@
 //! created, the facts matched nobody or that person has an account already
 //! (whose verified address is told instead). Only what can be judged from
 //! the request alone (a malformed field, a weak password) is answered at
-//! once.
+//! once; the costly half of the password rule (its strength) only once the
+//! attempt is counted by the limits, so a refused password counts too.
 
 use std::net::IpAddr;
 
@@ -19,7 +20,7 @@ use chrono::{Datelike, NaiveDate};
 use http::StatusCode;
 use serde::Deserialize;
 use tokio_postgres::error::SqlState;
-use whatever_database::rules::password as rule;
+use whatever_database::rules::password::{self as rule, Guards};
 
 use crate::audit::{self, Event};
 use crate::auth::{self, limits, links, messages, recipients};
@@ -87,7 +88,8 @@ impl CreateRequest {
         }
         let birth_date = NaiveDate::parse_from_str(self.birth_date.trim(), "%Y-%m-%d")
             .ok()
-            .filter(|d| *d < chrono::Utc::now().date_naive() && d.year_ce().1 >= 1900);
+            // `year()`, not `year_ce()`: 2000 BCE is year -1999, not 2000.
+            .filter(|d| *d < chrono::Utc::now().date_naive() && d.year() >= 1900);
         if birth_date.is_none() {
             errors.push((
                 "birth_date",
@@ -124,18 +126,19 @@ impl CreateRequest {
                 "Enter an email address, like name@example.com.".into(),
             ));
         }
-        if let Err(refusal) = rule::check(&self.password, &[&username, &last_name, &email]) {
-            errors.push(("password", refusal.to_string()));
-        }
-        match birth_date {
-            Some(birth_date) if errors.is_empty() => Ok(Valid {
+        let context = [username.as_str(), last_name.as_str(), email.as_str()];
+        let password = rule::precheck(&self.password, &context, Guards::WithSecondFactor)
+            .inspect_err(|refusal| errors.push(("password", refusal.to_string())))
+            .ok();
+        match (birth_date, password) {
+            (Some(birth_date), Some(password)) if errors.is_empty() => Ok(Valid {
                 last_name,
                 birth_date,
                 zip_code,
                 ssn_last4,
                 username,
                 email,
-                password: rule::normalize(&self.password),
+                password,
             }),
             _ => Err(ApiError::InvalidFields(errors)),
         }
@@ -180,6 +183,21 @@ pub async fn create(
     )
     .await?;
     limits::reserve(&state.pool, &state.config.accounts, &facts, client).await?;
+    let context = vec![
+        request.username.clone(),
+        request.last_name.clone(),
+        request.email.clone(),
+    ];
+    if let Err(refusal) = state
+        .passwords
+        .judge(request.password.clone(), context)
+        .await?
+    {
+        return Err(ApiError::InvalidFields(vec![(
+            "password",
+            refusal.to_string(),
+        )]));
+    }
 
     // Every request pays for one hash, whatever it turns out to be.
     let hash = state.passwords.hash(request.password.clone()).await?;
@@ -302,7 +320,8 @@ async fn store(
     }
     let row = tx
         .query_one(
-            r#"SELECT EXISTS (SELECT 1 FROM "user" WHERE username = $1),
+            r#"SELECT EXISTS (SELECT 1 FROM "user"
+                              WHERE username_key(username) = username_key($1)),
                       (SELECT email FROM "user" WHERE lower(email) = lower($2)
                         ORDER BY username LIMIT 1)"#,
             &[&request.username, &request.email],

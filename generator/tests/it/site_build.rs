@@ -208,8 +208,8 @@ async fn zip_page_lists_every_plan_cheapest_first_with_the_costs_that_decide() {
         r#"<div class="plan-card__actions"></div>"#,
         // The drug list and the filters, both drawn by the page script;
         // until then a placeholder each keeps their place.
-        "<div id=\"drug-tools\" class=\"drug-tools\" hidden></div>\n<div class=\"drug-tools panel-placeholder\" aria-hidden=\"true\">",
-        "<div id=\"plan-tools\" hidden></div>\n<div class=\"panel-placeholder\" aria-hidden=\"true\">",
+        "<div id=\"drug-tools\" class=\"drug-tools\" hidden></div>\n<div class=\"panel-placeholder panel-placeholder--drugs\" aria-hidden=\"true\">",
+        "<div id=\"plan-tools\" hidden></div>\n<div class=\"panel-placeholder panel-placeholder--filters\" aria-hidden=\"true\">",
     ] {
         assert!(html.contains(expected), "zip page lacks {expected}");
     }

@@ -1,24 +1,36 @@
-//! Embeds every file of `templates/assets/` in the binary, beside the askama
-//! templates that link to them, so a binary always ships the CSS and JS its
-//! pages were written for.
+//! Embeds the site's stylesheet (`templates/assets/site.css`) and its built
+//! front end (`templates/assets/dist/`, made by `npm run build`) in the
+//! binary, beside the askama templates that link to them, so a binary always
+//! ships the CSS and JS its pages were written for, and a build needs no
+//! npm package. The ES modules are sources of `dist/`, not embedded: a
+//! change to one alone does not rebuild the generator.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// What is embedded, relative to `templates/assets/`.
+const EMBEDDED: &[&str] = &["site.css", "dist"];
+
 fn main() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let dir = Path::new(&manifest).join("../templates/assets");
-    println!("cargo::rerun-if-changed={}", dir.display());
+    let root = Path::new(&manifest).join("../templates/assets");
 
     let mut files = Vec::new();
-    if dir.is_dir() {
-        collect(&dir, &dir, &mut files);
+    for rel in EMBEDDED {
+        let path = root.join(rel);
+        println!("cargo::rerun-if-changed={}", path.display());
+        if path.is_dir() {
+            collect(&root, &path, &mut files);
+        } else if path.is_file() {
+            files.push(entry(&root, &path));
+        }
     }
     // Sorted so the generated table, and so the build, is deterministic.
     files.sort();
 
-    let mut out =
-        String::from("/// Every file of `templates/assets/`: (path relative to it, bytes).\n");
+    let mut out = String::from(
+        "/// The embedded files of `templates/assets/`: (path relative to it, bytes).\n",
+    );
     out.push_str("pub static SITE_ASSETS: &[(&str, &[u8])] = &[\n");
     for (rel, abs) in &files {
         println!("cargo::rerun-if-changed={abs}");
@@ -42,13 +54,18 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) {
         if path.is_dir() {
             collect(root, &path, files);
         } else {
-            let rel = path
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            let abs = path.canonicalize().unwrap().to_string_lossy().into_owned();
-            files.push((rel, abs));
+            files.push(self::entry(root, &path));
         }
     }
+}
+
+/// (path relative to `root` with `/`, absolute path).
+fn entry(root: &Path, path: &Path) -> (String, String) {
+    let rel = path
+        .strip_prefix(root)
+        .unwrap()
+        .to_string_lossy()
+        .replace('\\', "/");
+    let abs = path.canonicalize().unwrap().to_string_lossy().into_owned();
+    (rel, abs)
 }

@@ -306,9 +306,14 @@ async function listItems() {
   );
 }
 
+/** The panel's line under its label: what is on the list. */
+const summaryText = () => (list.length ? `${drugs(list.length)}: costs below include them` : "Add your drugs to see what they cost on each plan");
+
 /** The panel on one page; `open` says whether it starts open. */
 function panel(slot, { open }) {
-  const summaryLine = h("span", { class: "drug-panel__count" });
+  // Written at once, not when the list's rows are ready, so the panel has
+  // its final height when it replaces the zip page's placeholder.
+  const summaryLine = h("span", { class: "drug-panel__count" }, summaryText());
   const items = h("ul", { class: "drug-list usa-list usa-list--unstyled" });
   const status = h("p", { class: "drug-panel__status usa-sr-only", role: "status", "aria-live": "polite" });
   const link = h("a", { class: "usa-link drug-panel__link", href: "#" }, "Link to this drug list");
@@ -348,7 +353,7 @@ async function renderPanels() {
   const rows = list.length ? await listItems() : [];
   if (version !== listVersion) return;
   for (const p of panels) {
-    p.summaryLine.textContent = list.length ? `${drugs(list.length)}: costs below include them` : "Add your drugs to see what they cost on each plan";
+    p.summaryLine.textContent = summaryText();
     p.items.replaceChildren(...(p === panels[0] ? rows : rows.map((r) => r.cloneNode(true))));
     p.share.hidden = !list.length;
     p.link.href = shareUrl();

@@ -99,10 +99,15 @@ async fn handle(
 ) -> hyper::Response<proxy::Body> {
     let decision = route(req.uri().path(), req.uri().query());
     tracing::debug!(method = %req.method(), path = %req.uri().path(), ?decision, "request");
+    let gzip = req
+        .headers()
+        .get(hyper::header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(statics::accepts_gzip);
     match decision {
         Route::Api => api.forward(req, peer).await,
         Route::Redirect { status, location } => statics::redirect(status, &location),
-        Route::Object(key) => statics::object(dir, &key, req.method()).await,
-        Route::NotFound => statics::not_found(dir, req.method()).await,
+        Route::Object(key) => statics::object(dir, &key, req.method(), gzip).await,
+        Route::NotFound => statics::not_found(dir, req.method(), gzip).await,
     }
 }

@@ -1,42 +1,52 @@
 //! Static assets with a content hash in their name, so the CDN can cache them
-//! forever: our own stylesheet (embedded from `templates/assets/`), the
-//! script bundles esbuild makes of our ES modules ([`super::bundle`]), and
-//! the US Web Design System files (read from its npm package).
+//! forever: our own stylesheet (`templates/assets/site.css`) and the built
+//! front end (`templates/assets/dist/`: the script bundles, the USWDS
+//! stylesheet compiled to what the pages use, its fonts and images), both
+//! embedded in this binary.
+//!
+//! `dist/` is made by `npm run build` (scripts/assets.mjs: esbuild and sass)
+//! and committed, so a build runs no node and needs no npm package: the
+//! generator only names and writes those files. esbuild names each script
+//! by its content already (the bundles import their chunks by those names);
+//! the USWDS files share one hash over the whole set, which keeps the
+//! relative URLs inside the stylesheet valid.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::bundle::Bundle;
 use crate::{Error, Result};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/site_assets.rs"));
 }
 
-/// The USWDS images the templates link to directly (the rest are found in
-/// the stylesheet).
-const USWDS_TEMPLATE_FILES: &[&str] = &[
-    "css/uswds.min.css",
-    "img/us_flag_small.png",
-    "img/favicons/favicon-40.png",
-    "img/icon-dot-gov.svg",
-    "img/icon-https.svg",
-    "img/usa-icons/close.svg",
-    "img/usa-icons-bg/search--white.svg",
-];
+/// Where the built front end is, among the embedded files.
+const DIST: &str = "dist/";
 
-/// Where the bundled scripts live under the site's root.
-const SCRIPT_DIR: &str = "assets/js";
+/// What `npm run build` says of its output (`dist/manifest.json`); paths
+/// are relative to `dist/`.
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    /// Page type to its script bundle, `js/zip-<hash>.js`.
+    scripts: BTreeMap<String, String>,
+    /// The compiled USWDS stylesheet, under `uswds/`.
+    stylesheet: String,
+    /// The font face every page shows first, under `uswds/`.
+    preload_font: String,
+}
 
 /// The URLs templates link to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssetUrls {
-    /// `/assets/uswds-<hash>/css/uswds.min.css`
+    /// `/assets/uswds-<hash>/css/uswds.css`
     pub uswds_css: String,
     /// `/assets/uswds-<hash>/img`, for the banner and header icons.
     pub uswds_img: String,
+    /// The body text's font face, which pages preload:
+    /// `/assets/uswds-<hash>/fonts/…woff2`
+    pub font_preload: String,
     /// `/assets/site-<hash>.css`
     pub site_css: String,
     /// Page type (`zip`, `plan`, …: the entries of `templates/assets/pages/`)
@@ -71,46 +81,64 @@ pub struct Assets {
 }
 
 impl Assets {
-    /// Bundles the embedded scripts with esbuild, hashes the embedded
-    /// stylesheet, and collects the USWDS files under `uswds_dist`.
-    pub fn collect(esbuild: &Path, uswds_dist: &Path) -> Result<Self> {
-        let bundle = super::bundle::bundle(esbuild, embedded::SITE_ASSETS)?;
-        Self::from_parts(embedded::SITE_ASSETS, bundle, uswds_dist)
+    /// The embedded stylesheet and built front end, named for the site.
+    pub fn collect() -> Result<Self> {
+        Self::from_files(embedded::SITE_ASSETS)
     }
 
-    fn from_parts(site: &[(&str, &[u8])], bundle: Bundle, uswds_dist: &Path) -> Result<Self> {
+    /// `site` holds files by their path relative to `templates/assets/`.
+    fn from_files(site: &[(&str, &[u8])]) -> Result<Self> {
+        let find = |rel: &str| site.iter().find(|(r, _)| *r == rel).map(|(_, b)| *b);
+        let missing = |rel: &str, why: &str| {
+            Error::Invalid(format!(
+                "templates/assets/{rel} is missing: {why}. Run `npm run build` after `npm ci`."
+            ))
+        };
         let mut files = Vec::new();
-        let (_, css) = site
-            .iter()
-            .find(|(rel, _)| *rel == "site.css")
-            .ok_or_else(|| {
-                Error::Invalid("templates/assets/site.css is missing: the pages link to it".into())
-            })?;
+
+        let css = find("site.css").ok_or_else(|| missing("site.css", "the pages link to it"))?;
         let key = format!("assets/{}", hashed_name("site.css", css));
         let site_css = format!("/{key}");
         files.push((key, css.to_vec()));
 
-        // esbuild names each file by its content already.
-        files.extend(
-            bundle
-                .files
-                .into_iter()
-                .map(|(name, bytes)| (format!("{SCRIPT_DIR}/{name}"), bytes)),
-        );
-        let scripts: BTreeMap<String, String> = bundle
-            .entries
-            .into_iter()
-            .map(|(page, name)| (page, format!("/{SCRIPT_DIR}/{name}")))
+        let manifest_path = format!("{DIST}manifest.json");
+        let manifest = find(&manifest_path)
+            .ok_or_else(|| missing(&manifest_path, "it names the page scripts"))?;
+        let manifest: Manifest = serde_json::from_slice(manifest).map_err(|e| {
+            Error::Invalid(format!(
+                "templates/assets/{manifest_path} is not valid: {e}"
+            ))
+        })?;
+        let built: BTreeSet<&str> = site
+            .iter()
+            .filter_map(|(rel, _)| rel.strip_prefix(DIST))
             .collect();
-        if let Some(missing) = PAGE_TYPES.iter().find(|p| !scripts.contains_key(**p)) {
-            return Err(Error::Invalid(format!(
-                "templates/assets/pages/{missing}.mjs is missing: the pages load it"
-            )));
+        let named = manifest
+            .scripts
+            .values()
+            .chain([&manifest.stylesheet, &manifest.preload_font]);
+        for rel in named {
+            if !built.contains(rel.as_str()) {
+                let path = format!("{DIST}{rel}");
+                return Err(missing(&path, "dist/manifest.json names it"));
+            }
+        }
+        if let Some(page) = PAGE_TYPES
+            .iter()
+            .find(|p| !manifest.scripts.contains_key(**p))
+        {
+            return Err(missing(
+                &format!("pages/{page}.mjs"),
+                "the pages load its bundle",
+            ));
         }
 
-        let uswds = read_uswds(uswds_dist)?;
-        // One hash over the whole set keeps the relative URLs inside the
-        // stylesheet valid while still changing whenever any file does.
+        let uswds: Vec<(&str, &[u8])> = site
+            .iter()
+            .filter_map(|(rel, bytes)| {
+                Some((rel.strip_prefix(DIST)?.strip_prefix("uswds/")?, *bytes))
+            })
+            .collect();
         let mut hasher = Sha256::new();
         for (rel, bytes) in &uswds {
             hasher.update((rel.len() as u64).to_le_bytes());
@@ -119,17 +147,32 @@ impl Assets {
             hasher.update(bytes);
         }
         let dir = format!("assets/uswds-{}", &hex::encode(hasher.finalize())[..10]);
+        let under_dir = |rel: &str| {
+            let rel = rel.strip_prefix("uswds/").unwrap_or(rel);
+            format!("/{dir}/{rel}")
+        };
         let urls = AssetUrls {
-            uswds_css: format!("/{dir}/css/uswds.min.css"),
+            uswds_css: under_dir(&manifest.stylesheet),
             uswds_img: format!("/{dir}/img"),
+            font_preload: under_dir(&manifest.preload_font),
             site_css,
-            scripts,
+            scripts: manifest
+                .scripts
+                .iter()
+                .map(|(page, rel)| (page.clone(), format!("/assets/{rel}")))
+                .collect(),
         };
         files.extend(
             uswds
                 .into_iter()
-                .map(|(rel, bytes)| (format!("{dir}/{rel}"), bytes)),
+                .map(|(rel, bytes)| (format!("{dir}/{rel}"), bytes.to_vec())),
         );
+        // Scripts and their source maps keep esbuild's names: the bundles
+        // import their chunks by them.
+        files.extend(site.iter().filter_map(|(rel, bytes)| {
+            let js = rel.strip_prefix(DIST)?.strip_prefix("js/")?;
+            Some((format!("assets/js/{js}"), bytes.to_vec()))
+        }));
         files.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(Self { files, urls })
     }
@@ -149,46 +192,6 @@ pub fn hashed_name(rel: &str, bytes: &[u8]) -> String {
     }
 }
 
-/// The USWDS files the pages need, by path relative to `dist`, sorted.
-fn read_uswds(dist: &Path) -> Result<Vec<(String, Vec<u8>)>> {
-    let css_path = dist.join("css/uswds.min.css");
-    let css = std::fs::read_to_string(&css_path).map_err(|e| {
-        Error::Invalid(format!(
-            "cannot read the US Web Design System stylesheet {}: {e}. \
-             Run `npm ci` at the workspace root or set USWDS_DIST to its dist directory.",
-            css_path.display()
-        ))
-    })?;
-    let mut wanted: BTreeSet<String> = USWDS_TEMPLATE_FILES.iter().map(|s| s.to_string()).collect();
-    wanted.extend(stylesheet_references(&css));
-    wanted
-        .into_iter()
-        .map(|rel| {
-            let path: PathBuf = dist.join(&rel);
-            let bytes = std::fs::read(&path).map_err(Error::io("reading USWDS file", &path))?;
-            Ok((rel, bytes))
-        })
-        .collect()
-}
-
-/// Paths (relative to the dist directory) of the files a stylesheet in
-/// `dist/css/` points at with `url(../...)`, without query or fragment.
-fn stylesheet_references(css: &str) -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    for piece in css.split("url(").skip(1) {
-        let piece = piece.trim_start_matches(['"', '\'']);
-        let Some(rest) = piece.strip_prefix("../") else {
-            continue;
-        };
-        let end = rest.find([')', '"', '\'', '?', '#']).unwrap_or(rest.len());
-        let rel = &rest[..end];
-        if !rel.is_empty() && !rel.split('/').any(|p| p == ".." || p.is_empty()) {
-            found.insert(rel.to_string());
-        }
-    }
-    found
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,87 +207,182 @@ mod tests {
         assert_eq!(hashed_name("LICENSE", b"x"), format!("LICENSE-{h}"));
     }
 
-    #[test]
-    fn stylesheet_references_are_found_once_without_queries() {
-        let css = r#"a{background:url(../img/a.svg)}b{src:url("../fonts/f.woff2?v=1#x")}
-                     c{background:url(data:image/png;base64,xyz)}d{background:url('../img/a.svg')}
-                     e{background:url(../../etc/passwd)}"#;
-        let refs: Vec<_> = stylesheet_references(css).into_iter().collect();
-        assert_eq!(refs, vec!["fonts/f.woff2", "img/a.svg"]);
+    /// A built front end as `npm run build` lays it out.
+    fn built(manifest: &str) -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = vec![
+            ("site.css".into(), b"body{}".to_vec()),
+            ("pages/zip.mjs".into(), b"import './x.mjs'".to_vec()),
+            ("dist/manifest.json".into(), manifest.as_bytes().to_vec()),
+            ("dist/js/chunk-BBBB.js".into(), b"export{}".to_vec()),
+            ("dist/js/chunk-BBBB.js.map".into(), b"{}".to_vec()),
+            (
+                "dist/uswds/css/uswds.css".into(),
+                b"x{background:url(../img/a.svg)}".to_vec(),
+            ),
+            ("dist/uswds/img/a.svg".into(), b"<svg/>".to_vec()),
+            ("dist/uswds/fonts/f.woff2".into(), b"wOF2".to_vec()),
+        ];
+        for page in PAGE_TYPES {
+            files.push((
+                format!("dist/js/{page}-AAAA.js"),
+                b"import\"./chunk-BBBB.js\"".to_vec(),
+            ));
+        }
+        files
+    }
+
+    fn manifest(pages: &[&str]) -> String {
+        let scripts: BTreeMap<_, _> = pages
+            .iter()
+            .map(|p| (p.to_string(), format!("js/{p}-AAAA.js")))
+            .collect();
+        serde_json::json!({
+            "scripts": scripts,
+            "stylesheet": "uswds/css/uswds.css",
+            "preload_font": "uswds/fonts/f.woff2",
+        })
+        .to_string()
+    }
+
+    fn collect(files: &[(String, Vec<u8>)]) -> Result<Assets> {
+        let site: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(r, b)| (r.as_str(), b.as_slice()))
+            .collect();
+        Assets::from_files(&site)
     }
 
     #[test]
-    fn assets_get_hashed_urls_and_every_file_is_written() {
-        let dist = tempfile::tempdir().unwrap();
-        let write = |rel: &str, body: &[u8]| {
-            let path = dist.path().join(rel);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, body).unwrap();
-        };
-        write("css/uswds.min.css", b"x{background:url(../img/extra.svg)}");
-        write("img/extra.svg", b"<svg/>");
-        for rel in USWDS_TEMPLATE_FILES.iter().skip(1) {
-            write(rel, rel.as_bytes());
-        }
-        let site: &[(&str, &[u8])] = &[("site.css", b"body{}"), ("pages/zip.mjs", b"")];
-        let assets = Assets::from_parts(site, fake_bundle(), dist.path()).unwrap();
-        assert!(assets.urls.site_css.starts_with("/assets/site-"));
-        assert!(assets.urls.uswds_css.ends_with("/css/uswds.min.css"));
-        let keys: Vec<_> = assets.files.iter().map(|f| f.0.as_str()).collect();
-        let dir = assets
-            .urls
-            .uswds_img
-            .trim_start_matches('/')
-            .trim_end_matches("/img");
+    fn the_built_front_end_gets_hashed_urls_and_every_file_is_written() {
+        let files = built(&manifest(PAGE_TYPES));
+        let assets = collect(&files).unwrap();
+        let urls = &assets.urls;
+        let dir = urls.uswds_img.strip_suffix("/img").unwrap();
+        assert!(dir.starts_with("/assets/uswds-"), "{dir}");
+        assert_eq!(urls.uswds_css, format!("{dir}/css/uswds.css"));
+        assert_eq!(urls.font_preload, format!("{dir}/fonts/f.woff2"));
+        assert!(urls.site_css.starts_with("/assets/site-"), "{urls:?}");
+        assert_eq!(urls.page_js("zip"), "/assets/js/zip-AAAA.js");
+
+        let keys: Vec<String> = assets.files.iter().map(|f| format!("/{}", f.0)).collect();
+        let mut want: Vec<String> = vec![
+            urls.site_css.clone(),
+            urls.uswds_css.clone(),
+            urls.font_preload.clone(),
+            format!("{dir}/img/a.svg"),
+            "/assets/js/chunk-BBBB.js".into(),
+            "/assets/js/chunk-BBBB.js.map".into(),
+        ];
+        want.extend(PAGE_TYPES.iter().map(|p| urls.page_js(p).to_string()));
+        want.sort();
+        // The sources and the manifest stay out of the site.
+        assert_eq!(keys, want);
+
+        // Same input, same names; a changed USWDS file moves the set, not
+        // the scripts or our stylesheet.
+        assert_eq!(collect(&files).unwrap().urls, assets.urls);
+        let mut changed = files.clone();
+        changed
+            .iter_mut()
+            .find(|f| f.0 == "dist/uswds/img/a.svg")
+            .unwrap()
+            .1 = b"<svg></svg>".to_vec();
+        let changed = collect(&changed).unwrap().urls;
+        assert_ne!(changed.uswds_css, urls.uswds_css);
+        assert_eq!(changed.site_css, urls.site_css);
+        assert_eq!(changed.scripts, urls.scripts);
+    }
+
+    #[test]
+    fn a_missing_build_or_page_entry_says_how_to_fix_it() {
+        let mut files = built(&manifest(PAGE_TYPES));
+        files.retain(|f| f.0 != "dist/manifest.json");
+        let err = collect(&files).unwrap_err().to_string();
         assert!(
-            keys.contains(&format!("{dir}/img/extra.svg").as_str()),
-            "{keys:?}"
-        );
-        assert!(keys.contains(&assets.urls.site_css.trim_start_matches('/')));
-        assert_eq!(assets.urls.page_js("zip"), "/assets/js/zip-AAAA.js");
-        for page in PAGE_TYPES {
-            assert!(keys.contains(&assets.urls.page_js(page).trim_start_matches('/')));
-        }
-        assert!(keys.contains(&"assets/js/chunk-BBBB.js"));
-        assert_eq!(
-            keys.len(),
-            USWDS_TEMPLATE_FILES.len() + 1 + 1 + PAGE_TYPES.len() + 1
+            err.contains("dist/manifest.json") && err.contains("npm run build"),
+            "{err}"
         );
 
-        // Same input, same names; changed input, new names.
-        let again = Assets::from_parts(site, fake_bundle(), dist.path()).unwrap();
-        assert_eq!(again.urls, assets.urls);
-        write("img/extra.svg", b"<svg></svg>");
-        let changed = Assets::from_parts(site, fake_bundle(), dist.path()).unwrap();
-        assert_ne!(changed.urls.uswds_css, assets.urls.uswds_css);
-        assert_eq!(changed.urls.site_css, assets.urls.site_css);
+        let without_plan: Vec<_> = PAGE_TYPES
+            .iter()
+            .copied()
+            .filter(|p| *p != "plan")
+            .collect();
+        let err = collect(&built(&manifest(&without_plan)))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pages/plan.mjs"), "{err}");
+
+        let mut files = built(&manifest(PAGE_TYPES));
+        files.retain(|f| f.0 != "dist/js/zip-AAAA.js");
+        let err = collect(&files).unwrap_err().to_string();
+        assert!(err.contains("dist/js/zip-AAAA.js"), "{err}");
     }
 
+    /// The committed build, as this binary embeds it, is whole: every page
+    /// type has a bundle, every chunk a bundle imports and every file the
+    /// stylesheet points at is there. (Whether it is the build of the
+    /// current sources is node's to check: tests/site/assets-dist.test.mjs.)
     #[test]
-    fn a_missing_uswds_or_page_entry_says_how_to_fix_it() {
-        let site: &[(&str, &[u8])] = &[("site.css", b"")];
-        let err =
-            Assets::from_parts(site, fake_bundle(), Path::new("/nonexistent/dist")).unwrap_err();
-        assert!(err.to_string().contains("USWDS_DIST"), "{err}");
-        let mut bundle = fake_bundle();
-        bundle.entries.remove("plan");
-        let err = Assets::from_parts(site, bundle, Path::new("/nonexistent/dist")).unwrap_err();
-        assert!(err.to_string().contains("pages/plan.mjs"), "{err}");
-    }
-
-    /// What esbuild returns for the page types and one shared chunk.
-    fn fake_bundle() -> Bundle {
-        let mut bundle = Bundle::default();
-        for page in PAGE_TYPES {
-            let name = format!("{page}-AAAA.js");
-            bundle
-                .files
-                .push((name.clone(), b"import\"./chunk-BBBB.js\"".to_vec()));
-            bundle.entries.insert(page.to_string(), name);
-        }
-        bundle
+    fn the_embedded_front_end_is_whole() {
+        let assets = Assets::collect().unwrap();
+        let by_key: BTreeMap<&str, &[u8]> = assets
             .files
-            .push(("chunk-BBBB.js".into(), b"export{}".to_vec()));
-        bundle
+            .iter()
+            .map(|(k, b)| (k.as_str(), b.as_slice()))
+            .collect();
+        let text = |key: &str| String::from_utf8(by_key[key].to_vec()).unwrap();
+        for page in PAGE_TYPES {
+            let js = assets.urls.page_js(page).trim_start_matches('/');
+            assert!(by_key.contains_key(js), "no bundle for {page}");
+        }
+        // Every script's static and dynamic imports (`from"./x.js"`,
+        // `import"./x.js"`, `import("./x.js")`) and its source map.
+        let scripts = by_key
+            .keys()
+            .filter(|k| k.starts_with("assets/js/") && k.ends_with(".js"));
+        for js in scripts {
+            assert!(
+                by_key.contains_key(format!("{js}.map").as_str()),
+                "{js} has no map"
+            );
+            for import in text(js).split("\"./").skip(1) {
+                let name = &import[..import.find('"').unwrap()];
+                let key = format!("assets/js/{name}");
+                assert!(by_key.contains_key(key.as_str()), "{js} imports {name}");
+            }
+        }
+        let css_key = assets.urls.uswds_css.trim_start_matches('/');
+        let css_dir = css_key.rsplit_once("/css/").unwrap().0;
+        let css = text(css_key);
+        let mut refs = 0;
+        for piece in css.split("url(").skip(1) {
+            let rel = piece.trim_start_matches(['"', '\'']);
+            let Some(rel) = rel.strip_prefix("../") else {
+                continue;
+            };
+            let rel = &rel[..rel.find([')', '"', '\'', '?', '#']).unwrap()];
+            assert!(
+                by_key.contains_key(format!("{css_dir}/{rel}").as_str()),
+                "the stylesheet needs {rel}"
+            );
+            refs += 1;
+        }
+        assert!(
+            css.contains("font-display:swap"),
+            "fonts show text while they load"
+        );
+        assert!(refs > 5, "{refs} files named by the stylesheet");
+        assert!(by_key.contains_key(assets.urls.font_preload.trim_start_matches('/')));
+        for image in [
+            "us_flag_small.png",
+            "favicons/favicon-40.png",
+            "usa-icons/close.svg",
+        ] {
+            assert!(
+                by_key.contains_key(format!("{css_dir}/img/{image}").as_str()),
+                "{image}"
+            );
+        }
     }
 }

@@ -11,10 +11,10 @@
 //!
 //! [`render_site`] does both; `generator build --out DIR` is `render_site`
 //! into a [`sink::DirSink`]. Settings come from [`SiteOptions::from_env`]:
-//! `ENROLL_URL_PATTERN`, `USWDS_DIST` and `ESBUILD`.
+//! `ENROLL_URL_PATTERN`; the scripts, stylesheets and fonts are embedded
+//! ([`assets`]).
 
 pub mod assets;
-pub mod bundle;
 pub mod drug_data;
 pub mod format;
 pub mod load;
@@ -40,9 +40,7 @@ use crate::summary::Summary;
 /// Flags of `generator build`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Environment: DATABASE_URL, ENROLL_URL_PATTERN \
-    (default https://enroll.whatever.gov/apply?plan={plan_id}), USWDS_DIST \
-    (default node_modules/@uswds/uswds/dist in the current directory or a parent), \
-    ESBUILD (default node_modules/esbuild/bin/esbuild, found the same way).")]
+    (default https://enroll.whatever.gov/apply?plan={plan_id}).")]
 pub struct BuildArgs {
     /// Directory to write the site into (created if missing). Files of an
     /// earlier build that this one does not produce are left in place.

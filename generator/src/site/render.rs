@@ -100,7 +100,7 @@ impl Writer<'_> {
 /// nothing is written before what it links to. Within a group, order varies
 /// between runs; contents never do.
 pub fn render(snapshot: &Snapshot, options: &SiteOptions, sink: &dyn Sink) -> Result<RenderStats> {
-    let prepared = prepare(snapshot, options)?;
+    let prepared = prepare(snapshot)?;
     let total = prepared.assets.files.len()
         + STATIC_PAGES
         + 3 * snapshot.plans.len()
@@ -144,8 +144,8 @@ pub fn render(snapshot: &Snapshot, options: &SiteOptions, sink: &dyn Sink) -> Re
     })
 }
 
-fn prepare<'a>(snapshot: &'a Snapshot, options: &SiteOptions) -> Result<Prepared<'a>> {
-    let assets = Assets::collect(&options.esbuild()?, &options.uswds_dist)?;
+fn prepare(snapshot: &Snapshot) -> Result<Prepared<'_>> {
+    let assets = Assets::collect()?;
     let (cards, summaries): (Vec<String>, Vec<Box<RawValue>>) = snapshot
         .plans
         .par_iter()

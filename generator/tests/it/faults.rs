@@ -41,7 +41,6 @@ fn generator(database_url: &str, args: &[&str]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_generator"))
         .args(args)
         .env("DATABASE_URL", database_url)
-        .env("USWDS_DIST", uswds_dist())
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")
@@ -60,10 +59,6 @@ fn generator(database_url: &str, args: &[&str]) -> Output {
         std::thread::sleep(Duration::from_millis(50));
     }
     child.wait_with_output().unwrap()
-}
-
-fn uswds_dist() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/@uswds/uswds/dist")
 }
 
 /// Checks the failure: non-zero exit, no summary on stdout, and a message

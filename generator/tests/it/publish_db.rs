@@ -24,7 +24,6 @@ fn publish(
         ])
         .args(["--endpoint-url", moto_url])
         .env("DATABASE_URL", db.url())
-        .env("USWDS_DIST", support::uswds_dist())
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", "us-east-1")

@@ -257,3 +257,70 @@ async fn open_redirects_are_refused_over_http() {
         assert_eq!(answer.header("location"), "", "{path}");
     }
 }
+
+#[tokio::test]
+async fn text_is_sent_gzipped_to_a_browser_that_accepts_it_as_the_cdn_does() {
+    use http_body_util::BodyExt;
+    use std::io::Read as _;
+    let site = tempfile::tempdir().unwrap();
+    let page = format!("<!doctype html><p>{}</p>", "plans and prices ".repeat(200));
+    write(site.path(), "index.html", &page);
+    write(site.path(), "404.html", "not here");
+    write(site.path(), "assets/site-1.css", &"p{margin:0}".repeat(200));
+    write(site.path(), "assets/small.js", "export{}");
+    write(site.path(), "assets/f.woff2", &"w".repeat(5000));
+    let base = start(site.path(), "http://127.0.0.1:9").await;
+
+    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http();
+    let fetch = |path: &str, accept: Option<&str>| {
+        let mut req = hyper::Request::get(format!("{base}{path}"));
+        if let Some(accept) = accept {
+            req = req.header("accept-encoding", accept);
+        }
+        client.request(req.body(Full::new(Bytes::new())).unwrap())
+    };
+    let gunzip = |bytes: &[u8]| {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    };
+
+    for (path, body) in [
+        ("/", page.clone()),
+        ("/assets/site-1.css", "p{margin:0}".repeat(200)),
+    ] {
+        let resp = fetch(path, Some("gzip, deflate, br")).await.unwrap();
+        let headers = resp.headers().clone();
+        assert_eq!(headers["content-encoding"], "gzip", "{path}");
+        assert_eq!(headers["vary"], "Accept-Encoding", "{path}");
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(headers["content-length"], bytes.len().to_string().as_str());
+        assert!(
+            bytes.len() < body.len() / 4,
+            "{path}: {} bytes",
+            bytes.len()
+        );
+        assert_eq!(gunzip(&bytes), body, "{path}");
+
+        // No gzip asked for, or refused: the bytes as they are.
+        for accept in [None, Some("gzip;q=0, br")] {
+            let resp = fetch(path, accept).await.unwrap();
+            assert!(
+                resp.headers().get("content-encoding").is_none(),
+                "{path} {accept:?}"
+            );
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(bytes, body.as_bytes(), "{path} {accept:?}");
+        }
+    }
+    // Too small to gain, or already compressed (fonts, images): as they are.
+    for path in ["/assets/small.js", "/assets/f.woff2"] {
+        let resp = fetch(path, Some("gzip")).await.unwrap();
+        assert!(resp.headers().get("content-encoding").is_none(), "{path}");
+    }
+    // The 404 page is a page like the others.
+    let resp = fetch("/nowhere/", Some("gzip")).await.unwrap();
+    assert_eq!(resp.status(), 404);
+}

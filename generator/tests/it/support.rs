@@ -2,7 +2,6 @@
 //! inserted with plain SQL into a fresh test database.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use generator::site::SiteOptions;
 use generator::site::sink::MemorySink;
@@ -148,14 +147,9 @@ pub async fn insert(db: &TestDatabase, plans: &[PlanFixture]) {
     }
 }
 
-/// The USWDS package of this workspace.
-pub fn uswds_dist() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node_modules/@uswds/uswds/dist")
-}
-
 /// Options every test builds with.
 pub fn options() -> SiteOptions {
-    SiteOptions::new(ENROLL, uswds_dist()).expect("valid site options")
+    SiteOptions::new(ENROLL).expect("valid site options")
 }
 
 /// Builds the site of `db` into memory.

@@ -34,8 +34,15 @@ const TEMPLATE_IMAGES = [
   'img/usa-icons-bg/search--white.svg',
 ];
 
-/** The face of body text, which base.html preloads: the first text on every page is in it. */
-const PRELOAD_FONT = 'fonts/source-sans-pro/sourcesanspro-regular-webfont.woff2';
+/**
+ * The faces base.html preloads: the body text's, and the bold of the page
+ * headings (each page's largest text, its largest paint), so the first paint
+ * is already in them and no heading is painted again when a face arrives.
+ */
+const PRELOAD_FONTS = [
+  'fonts/source-sans-pro/sourcesanspro-regular-webfont.woff2',
+  'fonts/source-sans-pro/sourcesanspro-bold-webfont.woff2',
+];
 
 /** The files of a fresh build: path relative to the dist folder → bytes. */
 export async function buildAssets() {
@@ -83,13 +90,17 @@ export async function buildAssets() {
 
   const referenced = new Set(TEMPLATE_IMAGES);
   for (const [, rel] of css.matchAll(/url\(["']?\.\.\/([^"')?#]+)/g)) referenced.add(rel);
-  referenced.add(PRELOAD_FONT);
+  for (const font of PRELOAD_FONTS) referenced.add(font);
   for (const rel of [...referenced].sort()) {
     if (rel.split('/').includes('..')) throw new Error(`the stylesheet points outside the USWDS package: ${rel}`);
     files.set(`uswds/${rel}`, readFileSync(path.join(USWDS, 'dist', rel)));
   }
 
-  const manifest = { scripts: pages, stylesheet: 'uswds/css/uswds.css', preload_font: `uswds/${PRELOAD_FONT}` };
+  const manifest = {
+    scripts: pages,
+    stylesheet: 'uswds/css/uswds.css',
+    preload_fonts: PRELOAD_FONTS.map((font) => `uswds/${font}`),
+  };
   files.set('manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
 }

@@ -80,7 +80,7 @@ function passkeysSection(account) {
   // Asked for only when the API wants it: an account that has a factor,
   // signed in more than a few minutes ago.
   const password = h('input', { class: 'usa-input', id: 'passkey-password', name: 'password', type: 'password', autocomplete: 'current-password' });
-  const passwordGroup = h('div', { class: 'usa-form-group', hidden: true }, h('label', { class: 'usa-label', for: 'passkey-password' }, 'Your current password'), password);
+  const passwordGroup = h('div', { class: 'usa-form-group', hidden: true }, h('label', { class: 'usa-label', for: 'passkey-password' }, 'Your password, to confirm it is you'), password);
   const form = h(
     'form',
     { class: 'usa-form', id: 'passkey-form', novalidate: true },

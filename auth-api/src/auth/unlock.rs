@@ -38,7 +38,10 @@ pub async fn offer(
 ) -> Result<Option<(String, String)>, ApiError> {
     // The account as stored: the sign-in that was held may have spelled
     // its name in another case.
-    let sql = format!(r#"SELECT u.username FROM "user" u {}"#, super::BY_TYPED_NAME);
+    let sql = format!(
+        r#"SELECT u.username FROM "user" u {}"#,
+        super::BY_TYPED_NAME
+    );
     let Some(row) = db.query_opt(&sql, &[&typed]).await? else {
         return Ok(None);
     };

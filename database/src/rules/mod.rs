@@ -10,6 +10,6 @@ pub mod pharmacy;
 pub mod plan_id;
 pub mod rxcui;
 pub mod states;
-pub mod yearly_cost;
 pub mod username;
+pub mod yearly_cost;
 pub mod zip;

@@ -33,8 +33,9 @@ struct Manifest {
     scripts: BTreeMap<String, String>,
     /// The compiled USWDS stylesheet, under `uswds/`.
     stylesheet: String,
-    /// The font face every page shows first, under `uswds/`.
-    preload_font: String,
+    /// The font faces every page shows first (body text, headings), under
+    /// `uswds/`.
+    preload_fonts: Vec<String>,
 }
 
 /// The URLs templates link to.
@@ -44,9 +45,9 @@ pub struct AssetUrls {
     pub uswds_css: String,
     /// `/assets/uswds-<hash>/img`, for the banner and header icons.
     pub uswds_img: String,
-    /// The body text's font face, which pages preload:
+    /// The font faces pages preload (body text, headings):
     /// `/assets/uswds-<hash>/fonts/…woff2`
-    pub font_preload: String,
+    pub font_preloads: Vec<String>,
     /// `/assets/site-<hash>.css`
     pub site_css: String,
     /// Page type (`zip`, `plan`, …: the entries of `templates/assets/pages/`)
@@ -116,7 +117,8 @@ impl Assets {
         let named = manifest
             .scripts
             .values()
-            .chain([&manifest.stylesheet, &manifest.preload_font]);
+            .chain([&manifest.stylesheet])
+            .chain(&manifest.preload_fonts);
         for rel in named {
             if !built.contains(rel.as_str()) {
                 let path = format!("{DIST}{rel}");
@@ -154,7 +156,11 @@ impl Assets {
         let urls = AssetUrls {
             uswds_css: under_dir(&manifest.stylesheet),
             uswds_img: format!("/{dir}/img"),
-            font_preload: under_dir(&manifest.preload_font),
+            font_preloads: manifest
+                .preload_fonts
+                .iter()
+                .map(|f| under_dir(f))
+                .collect(),
             site_css,
             scripts: manifest
                 .scripts
@@ -239,7 +245,7 @@ mod tests {
         serde_json::json!({
             "scripts": scripts,
             "stylesheet": "uswds/css/uswds.css",
-            "preload_font": "uswds/fonts/f.woff2",
+            "preload_fonts": ["uswds/fonts/f.woff2"],
         })
         .to_string()
     }
@@ -260,7 +266,7 @@ mod tests {
         let dir = urls.uswds_img.strip_suffix("/img").unwrap();
         assert!(dir.starts_with("/assets/uswds-"), "{dir}");
         assert_eq!(urls.uswds_css, format!("{dir}/css/uswds.css"));
-        assert_eq!(urls.font_preload, format!("{dir}/fonts/f.woff2"));
+        assert_eq!(urls.font_preloads, [format!("{dir}/fonts/f.woff2")]);
         assert!(urls.site_css.starts_with("/assets/site-"), "{urls:?}");
         assert_eq!(urls.page_js("zip"), "/assets/js/zip-AAAA.js");
 
@@ -268,7 +274,7 @@ mod tests {
         let mut want: Vec<String> = vec![
             urls.site_css.clone(),
             urls.uswds_css.clone(),
-            urls.font_preload.clone(),
+            urls.font_preloads[0].clone(),
             format!("{dir}/img/a.svg"),
             "/assets/js/chunk-BBBB.js".into(),
             "/assets/js/chunk-BBBB.js.map".into(),
@@ -373,7 +379,10 @@ mod tests {
             "fonts show text while they load"
         );
         assert!(refs > 5, "{refs} files named by the stylesheet");
-        assert!(by_key.contains_key(assets.urls.font_preload.trim_start_matches('/')));
+        assert!(!assets.urls.font_preloads.is_empty());
+        for font in &assets.urls.font_preloads {
+            assert!(by_key.contains_key(font.trim_start_matches('/')), "{font}");
+        }
         for image in [
             "us_flag_small.png",
             "favicons/favicon-40.png",

@@ -412,13 +412,8 @@ async fn forgot_password_answers_before_the_work_a_known_address_costs() {
 
 /// `POST /api/login` from `ip`.
 async fn login_from(app: &TestApp, ip: &str, username: &str, password: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/login"))
-        .header("x-forwarded-for", format!("{ip}, 130.176.0.1"))
-        .json(&json!({"username": username, "password": password}))
-        .send()
-        .await
-        .unwrap()
+    let body = json!({"username": username, "password": password});
+    app.anonymous().from_ip(ip).post("/api/login", &body).await
 }
 
 /// Strangers guess at an account that never signed in until its own limit

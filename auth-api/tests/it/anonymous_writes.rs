@@ -10,13 +10,10 @@ use whatever_test_app::*;
 
 /// `POST path` with `body`, as seen from client address `ip`.
 async fn post_from(app: &TestApp, ip: &str, path: &str, body: &Value) -> u16 {
-    app.client
-        .post(app.url(path))
-        .header("x-forwarded-for", format!("{ip}, 130.176.0.1"))
-        .json(body)
-        .send()
+    app.anonymous()
+        .from_ip(ip)
+        .post(path, body)
         .await
-        .unwrap()
         .status()
         .as_u16()
 }

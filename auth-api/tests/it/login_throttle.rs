@@ -30,14 +30,11 @@ fn behind_balancer(c: &mut Config) {
 
 /// `POST /api/login` as seen from client address `ip`.
 async fn login_from(app: &TestApp, ip: &str, username: &str, password: &str) -> u16 {
-    app.client
-        .post(app.url("/api/login"))
-        // viewer, then the CloudFront edge our ALB recorded
-        .header("x-forwarded-for", format!("{ip}, 130.176.0.1"))
-        .json(&serde_json::json!({"username": username, "password": password}))
-        .send()
+    let body = serde_json::json!({"username": username, "password": password});
+    app.anonymous()
+        .from_ip(ip)
+        .post("/api/login", &body)
         .await
-        .unwrap()
         .status()
         .as_u16()
 }

@@ -15,6 +15,8 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     session: Option<String>,
+    /// The viewer's address as CloudFront forwards it, if the test set one.
+    forwarded_for: Option<String>,
 }
 
 impl Client {
@@ -29,7 +31,16 @@ impl Client {
             http,
             base,
             session,
+            forwarded_for: None,
         }
+    }
+
+    /// The same client, its requests seen by the API as coming from the
+    /// viewer address `ip` (through a CloudFront edge, as the load balancer
+    /// records it in `X-Forwarded-For`).
+    pub fn from_ip(mut self, ip: &str) -> Self {
+        self.forwarded_for = Some(format!("{ip}, 130.176.0.1"));
+        self
     }
 
     /// The session token this client carries, if any.
@@ -40,7 +51,10 @@ impl Client {
     /// A request to `path` carrying the session, for a test to add headers
     /// or a body before sending it.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let req = self.http.request(method, format!("{}{path}", self.base));
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(forwarded_for) = &self.forwarded_for {
+            req = req.header("x-forwarded-for", forwarded_for);
+        }
         match &self.session {
             Some(token) => req.header(reqwest::header::COOKIE, format!("{SESSION_COOKIE}={token}")),
             None => req,
